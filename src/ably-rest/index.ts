@@ -1,0 +1,181 @@
+/**
+ * The port through which the API talks to Ably's REST API, so that real Ably and the local hub serve it alike.
+ * Plain `fetch` with Basic auth: a few hundred bytes at the edge instead of an SDK (see README, "Stats bundle").
+ */
+import type { AblyKey } from '../config/index.ts'
+
+/** A message as Ably's REST API takes it. `id` makes the publish idempotent. */
+export interface AblyMessage {
+  id?: string
+  name: string
+  data: unknown
+  clientId?: string
+}
+
+/** Occupancy metrics of a channel, as Ably reports them. */
+export interface ChannelOccupancy {
+  connections: number
+  presenceConnections: number
+  presenceMembers: number
+  presenceSubscribers: number
+  publishers: number
+  subscribers: number
+}
+
+export interface ChannelStatus {
+  isActive: boolean
+  occupancy?: ChannelOccupancy
+}
+
+export interface BatchSpec {
+  channels: string[]
+  messages: AblyMessage[]
+}
+
+/** Per-channel outcome of a batch publish. */
+export type BatchChannelResult = { channel: string; messageId: string } | { channel: string; error: AblyRestError }
+
+export interface RequestOptions {
+  signal?: AbortSignal
+}
+
+export interface AblyRest {
+  /** Ably's clock, in ms since the epoch. */
+  time(options?: RequestOptions): Promise<number>
+  channelStatus(channel: string, options?: RequestOptions): Promise<ChannelStatus>
+  publish(channel: string, messages: AblyMessage[], options?: RequestOptions): Promise<void>
+  batchPublish(specs: BatchSpec[], options?: RequestOptions): Promise<BatchChannelResult[]>
+}
+
+/** A failed Ably request. `retryable` is true for network errors, timeouts, 5xx and 429. */
+export class AblyRestError extends Error {
+  override readonly name = 'AblyRestError'
+  readonly retryable: boolean
+  constructor(
+    message: string,
+    /** HTTP status, or 0 when no response arrived. */
+    readonly statusCode: number,
+    /** Ably's numeric error code (e.g. 40160), when it sent one. */
+    readonly ablyCode: number | undefined,
+    /** Seconds to wait before retrying, from `Retry-After`. */
+    readonly retryAfterSec?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.retryable = statusCode === 0 || statusCode === 429 || statusCode >= 500
+  }
+}
+
+export interface FetchAblyRestOptions {
+  key: AblyKey
+  restUrl: string
+  /** Each request is aborted after this long. */
+  timeoutMs?: number
+  fetch?: typeof fetch
+}
+
+/** An `AblyRest` over `fetch`, JSON on the wire. */
+export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doFetch = fetch }: FetchAblyRestOptions): AblyRest {
+  const authorization = `Basic ${btoa(`${key.name}:${key.secret}`)}`
+  const channelPath = (channel: string) => `/channels/${encodeURIComponent(channel)}`
+
+  async function request(method: 'GET' | 'POST', path: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]
+    let response: Response
+    try {
+      response = await doFetch(`${restUrl}${path}`, {
+        method,
+        headers: {
+          authorization,
+          accept: 'application/json',
+          'x-ably-version': '6',
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.any(signals),
+      })
+    } catch (error) {
+      throw new AblyRestError(`Ably ${method} ${path.split('?')[0]} failed: no response`, 0, undefined, undefined, { cause: error })
+    }
+    const text = await response.text().catch(() => '')
+    if (!response.ok) throw toRestError(method, path, response, text)
+    try {
+      return text === '' ? undefined : JSON.parse(text)
+    } catch (error) {
+      throw new AblyRestError(`Ably ${method} ${path} returned invalid JSON`, 502, undefined, undefined, { cause: error })
+    }
+  }
+
+  return {
+    async time(options) {
+      const body = await request('GET', '/time', undefined, options)
+      const time = Array.isArray(body) ? body[0] : undefined
+      if (typeof time !== 'number') throw new AblyRestError('Ably /time returned an unexpected body', 502, undefined)
+      return time
+    },
+    async channelStatus(channel, options) {
+      const body = (await request('GET', channelPath(channel), undefined, options)) as
+        | { status?: { isActive?: unknown; occupancy?: { metrics?: ChannelOccupancy } } }
+        | undefined
+      const status = body?.status
+      return {
+        isActive: status?.isActive === true,
+        ...(status?.occupancy?.metrics && { occupancy: status.occupancy.metrics }),
+      }
+    },
+    async publish(channel, messages, options) {
+      await request('POST', `${channelPath(channel)}/messages`, messages.map(toWire), options)
+    },
+    async batchPublish(specs, options) {
+      const body = await request(
+        'POST',
+        '/messages',
+        specs.map((spec) => ({ channels: spec.channels, messages: spec.messages.map(toWire) })),
+        options,
+      )
+      return parseBatchResults(body)
+    },
+  }
+}
+
+// Objects travel as JSON text with `encoding: "json"`, exactly as ably-js sends them, so subscribers get objects back.
+function toWire(message: AblyMessage) {
+  const { data, ...rest } = message
+  return typeof data === 'string' || data === undefined ? message : { ...rest, data: JSON.stringify(data), encoding: 'json' }
+}
+
+function toRestError(method: string, path: string, response: Response, text: string): AblyRestError {
+  let ablyCode = Number(response.headers.get('x-ably-errorcode')) || undefined
+  let message = response.headers.get('x-ably-errormessage') ?? response.statusText
+  try {
+    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error
+    if (typeof error?.code === 'number') ablyCode = error.code
+    if (typeof error?.message === 'string') message = error.message
+  } catch {
+    // Not JSON (a proxy's HTML error page, say): the headers and status are all there is.
+  }
+  const retryAfter = Number(response.headers.get('retry-after'))
+  return new AblyRestError(
+    `Ably ${method} ${path.split('?')[0]} failed with ${response.status}: ${message}`.slice(0, 300),
+    response.status,
+    ablyCode,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  )
+}
+
+function parseBatchResults(body: unknown): BatchChannelResult[] {
+  const specs = Array.isArray(body) ? body : [body]
+  return specs.flatMap((spec) => {
+    const results = (spec as { results?: unknown } | undefined)?.results
+    if (!Array.isArray(results)) throw new AblyRestError('Ably batch publish returned an unexpected body', 502, undefined)
+    return results.map((result: { channel?: unknown; messageId?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }) => {
+      const channel = String(result.channel)
+      if (!result.error) return { channel, messageId: String(result.messageId) }
+      const { code, statusCode, message } = result.error
+      return {
+        channel,
+        error: new AblyRestError(String(message), typeof statusCode === 'number' ? statusCode : 500, typeof code === 'number' ? code : undefined),
+      }
+    })
+  })
+}

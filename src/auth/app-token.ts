@@ -1,0 +1,98 @@
+/**
+ * Verifies the app's own login JWTs (HS256) with jose. The only module that imports jose's verifier:
+ * every failure becomes one `invalid_token` error, with jose's code kept as the log-only reason.
+ */
+import { errors, jwtVerify, type JWTPayload } from 'jose'
+import { isValidId } from '../channels/index.ts'
+import { AppError } from '../errors/index.ts'
+
+/** The verified caller. */
+export interface AppUser {
+  readonly userId: string
+  readonly role: string | undefined
+  /** The app JWT's expiry, in seconds since the epoch. */
+  readonly exp: number
+}
+
+export interface AppTokenVerifierOptions {
+  secret: string
+  issuer?: string
+  audience?: string
+  maxAgeSec?: number
+  clockToleranceSec?: number
+  /** Tokens longer than this are refused before any parsing. */
+  maxTokenLength?: number
+  now?: () => number
+}
+
+export type AppTokenVerifier = (token: string) => Promise<AppUser>
+
+/** What an Authorization header must look like: the Bearer scheme (any case) and three base64url segments. */
+const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
+
+/** Builds a verifier for app JWTs. The HMAC key is imported once, on first use. */
+export function createAppTokenVerifier({
+  secret,
+  issuer,
+  audience,
+  maxAgeSec,
+  clockToleranceSec = 5,
+  maxTokenLength = 4096,
+  now = Date.now,
+}: AppTokenVerifierOptions): AppTokenVerifier {
+  let key: Promise<CryptoKey> | undefined
+  const importKey = () =>
+    (key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']))
+
+  return async function verifyAppToken(token) {
+    if (token.length > maxTokenLength) throw invalidToken('token too long')
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, await importKey(), {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+        clockTolerance: clockToleranceSec,
+        currentDate: new Date(now()),
+        ...(issuer !== undefined && { issuer }),
+        ...(audience !== undefined && { audience }),
+        ...(maxAgeSec !== undefined && { maxTokenAge: maxAgeSec }),
+      }))
+    } catch (error) {
+      if (error instanceof errors.JOSEError) throw invalidToken(error.code, error)
+      throw error
+    }
+    return toUser(payload, Math.floor(now() / 1000) + clockToleranceSec)
+  }
+}
+
+/** The token from an `Authorization: Bearer …` header, or an `invalid_token` error. Nothing else is read. */
+export function bearerToken(header: string | undefined, maxTokenLength = 4096): string {
+  if (header === undefined) throw invalidToken('no authorization header')
+  if (header.length > maxTokenLength + 16) throw invalidToken('authorization header too long')
+  const match = BEARER.exec(header)
+  if (!match?.[1]) throw invalidToken('not a bearer jwt')
+  return match[1]
+}
+
+/** Checks what jose leaves to the application: the user id, the role, finite times and no `iat` in the future. */
+function toUser(payload: JWTPayload, latestAcceptableSec: number): AppUser {
+  // An Ably token presented as an app token is refused even if the secrets were shared by mistake.
+  if ('x-ably-capability' in payload || 'x-ably-clientId' in payload) throw invalidToken('ably token used as app token')
+  const userId = payload.userId !== undefined ? payload.userId : payload.sub
+  if (!isValidId(userId)) throw invalidToken('invalid userId')
+  const role = payload.role
+  if (role !== undefined && (typeof role !== 'string' || role.length > 64)) throw invalidToken('invalid role')
+  // jose lets `1e400` (Infinity) through as a number and does not look at a future `iat`.
+  if (!Number.isFinite(payload.exp)) throw invalidToken('invalid exp')
+  if (payload.iat !== undefined && !(Number.isFinite(payload.iat) && payload.iat <= latestAcceptableSec)) throw invalidToken('iat in the future')
+  return { userId, role, exp: payload.exp as number }
+}
+
+/** The one 401 every verification failure gets; the reason goes to the log only. */
+export function invalidToken(reason: string, cause?: unknown): AppError {
+  return new AppError('invalid_token', undefined, {
+    reason,
+    cause,
+    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+  })
+}

@@ -1,0 +1,87 @@
+/**
+ * The channel grammar, used everywhere: token capabilities, the publish gateway, the server helpers and
+ * the browser client.
+ *
+ *   sms:{userId}:{contactId}   one conversation between a user and a contact
+ *   contacts:{userId}          changes to a user's contact list
+ *   notifications:{userId}     everything else addressed to one user
+ */
+
+/** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
+
+export type Channel =
+  | { readonly kind: 'sms'; readonly userId: string; readonly contactId: string }
+  | { readonly kind: 'contacts'; readonly userId: string }
+  | { readonly kind: 'notifications'; readonly userId: string }
+
+export type ChannelKind = Channel['kind']
+
+/** Whether `value` is a valid user, contact or phone-number id. */
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && ID_PATTERN.test(value)
+}
+
+/** Parses a channel name into its parts, or `undefined` when it is not exactly one of the three kinds. */
+export function parseChannel(name: unknown): Channel | undefined {
+  if (typeof name !== 'string' || name.length > 200) return undefined
+  const parts = name.split(':')
+  const [kind, userId, contactId] = parts
+  if (!isValidId(userId)) return undefined
+  if (kind === 'sms' && parts.length === 3 && isValidId(contactId)) return { kind, userId, contactId }
+  if ((kind === 'contacts' || kind === 'notifications') && parts.length === 2) return { kind, userId }
+  return undefined
+}
+
+/** Formats a channel as its name; throws `TypeError` on an invalid id (a caller's bug, not bad input). */
+export function formatChannel(channel: Channel): string {
+  const ids = channel.kind === 'sms' ? [channel.userId, channel.contactId] : [channel.userId]
+  for (const id of ids) if (!isValidId(id)) throw new TypeError(`Invalid id for a ${channel.kind} channel: ${JSON.stringify(id)}`)
+  return [channel.kind, ...ids].join(':')
+}
+
+/** The name of the conversation channel between `userId` and `contactId`. */
+export const conversationChannel = (userId: string, contactId: string) => formatChannel({ kind: 'sms', userId, contactId })
+/** The name of `userId`'s contact-updates channel. */
+export const contactsChannel = (userId: string) => formatChannel({ kind: 'contacts', userId })
+/** The name of `userId`'s notifications channel. */
+export const notificationsChannel = (userId: string) => formatChannel({ kind: 'notifications', userId })
+
+/** Whether `userId` owns `channel`. Exact, case-sensitive comparison. */
+export function isOwner(channel: Channel, userId: string): boolean {
+  return channel.userId === userId
+}
+
+/** The events each channel kind accepts; anything else is refused before it reaches Ably. */
+export const channelEvents = {
+  sms: ['message', 'sms_received', 'message_status'],
+  contacts: ['update'],
+  notifications: ['phone_number_assignment', 'update'],
+} as const satisfies Record<ChannelKind, readonly string[]>
+
+export type EventName = (typeof channelEvents)[ChannelKind][number]
+
+/** Every event name the product knows. */
+export const eventNames: readonly EventName[] = [...new Set(Object.values(channelEvents).flat())]
+
+/** Whether `kind` accepts `event`. */
+export function acceptsEvent(kind: ChannelKind, event: unknown): event is EventName {
+  return (channelEvents[kind] as readonly unknown[]).includes(event)
+}
+
+/** An Ably capability: resource → operations. */
+export type Capability = Record<string, string[]>
+
+/**
+ * The least a browser needs: read its own channels. No `publish`: every message goes through the gateway,
+ * where it is validated and persisted. `presence` only on the notifications channel, so the server can see
+ * whether a user is online without letting a browser write anywhere else.
+ */
+export function userCapability(userId: string): Capability {
+  if (!isValidId(userId)) throw new TypeError(`Invalid user id: ${JSON.stringify(userId)}`)
+  return {
+    [`sms:${userId}:*`]: ['history', 'subscribe'],
+    [contactsChannel(userId)]: ['history', 'subscribe'],
+    [notificationsChannel(userId)]: ['history', 'presence', 'subscribe'],
+  }
+}

@@ -1,0 +1,83 @@
+/** One error vocabulary: every failure the API reports has a stable `code` and one HTTP status. */
+
+/** Stable error codes, each with its HTTP status. Clients switch on `code`, never on the message. */
+export const errorStatus = {
+  invalid_request: 400,
+  invalid_json: 400,
+  invalid_channel: 400,
+  invalid_event: 400,
+  invalid_payload: 400,
+  invalid_token: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_mismatch: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  ably_unavailable: 503,
+  store_unavailable: 503,
+  deadline_exceeded: 504,
+} as const
+
+export type ErrorCode = keyof typeof errorStatus
+export type ErrorStatus = (typeof errorStatus)[ErrorCode]
+
+/** The message a client sees when the thrower gave none: short, generic, never a reason that helps an attacker. */
+const defaultMessages: Record<ErrorCode, string> = {
+  invalid_request: 'The request is not valid.',
+  invalid_json: 'The request body is not valid JSON.',
+  invalid_channel: 'The channel name is not valid.',
+  invalid_event: 'The event name is not allowed on this channel.',
+  invalid_payload: 'The message data does not match the event schema.',
+  invalid_token: 'The access token is missing, invalid or expired.',
+  forbidden: 'You are not allowed to access this resource.',
+  not_found: 'Not found.',
+  method_not_allowed: 'Method not allowed.',
+  idempotency_conflict: 'A request with this idempotency key is still in progress.',
+  payload_too_large: 'The request body is too large.',
+  unsupported_media_type: 'The request body must be application/json.',
+  idempotency_mismatch: 'This idempotency key was already used with a different request body.',
+  rate_limited: 'Too many requests. Retry later.',
+  internal_error: 'Internal error.',
+  ably_unavailable: 'The realtime service is unavailable. Retry later.',
+  store_unavailable: 'The message store is unavailable. Retry later.',
+  deadline_exceeded: 'The request took too long to complete.',
+}
+
+export interface AppErrorOptions {
+  /** The underlying error, kept for the log and never rendered. */
+  cause?: unknown
+  /** Extra response headers, e.g. `Retry-After` or `WWW-Authenticate`. */
+  headers?: Record<string, string>
+  /** Structured details safe to show the client (e.g. which field failed). */
+  details?: unknown
+  /** A reason for the log only (never sent to the client). */
+  reason?: string
+}
+
+/** The one error type handlers throw; `onError` renders it as `{ error, code, requestId }`. */
+export class AppError extends Error {
+  override readonly name = 'AppError'
+  readonly status: ErrorStatus
+  readonly headers: Record<string, string>
+  readonly details: unknown
+  readonly reason: string | undefined
+
+  constructor(readonly code: ErrorCode, message?: string, options: AppErrorOptions = {}) {
+    super(message ?? defaultMessages[code], { cause: options.cause })
+    this.status = errorStatus[code]
+    this.headers = options.headers ?? {}
+    this.details = options.details
+    this.reason = options.reason
+  }
+}
+
+/** The error code for a bare HTTP status (from Hono's own middleware, e.g. the body limit). */
+export function codeForStatus(status: number): ErrorCode {
+  const match = (Object.keys(errorStatus) as ErrorCode[]).find((code) => errorStatus[code] === status)
+  if (match) return match
+  return status >= 500 ? 'internal_error' : 'invalid_request'
+}

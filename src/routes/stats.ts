@@ -1,0 +1,125 @@
+/** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
+import { Hono } from 'hono'
+import type { AblyRest, ChannelOccupancy } from '../ably-rest/index.ts'
+import type { AppEnv } from '../app-env.ts'
+import type { AppTokenVerifier } from '../auth/app-token.ts'
+import { parseChannel } from '../channels/index.ts'
+import { AppError } from '../errors/index.ts'
+import { authenticate } from '../middleware/authenticate/index.ts'
+import { describeError, type Logger } from '../log/index.ts'
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy'
+
+export interface CheckResult {
+  status: 'ok' | 'slow' | 'failed'
+  latencyMs: number
+  /** Ably's clock minus ours, corrected for half the round trip (only on the reachability check). */
+  clockSkewMs?: number
+  /** A short, secret-free description of what went wrong. */
+  error?: string
+}
+
+export interface StatsResponse {
+  status: HealthStatus
+  server: { initialized: boolean; connectionState: 'connected' | 'disconnected'; uptime: number }
+  channels: Record<string, { name: string; state: 'active' | 'inactive' | 'unknown'; occupancy?: ChannelOccupancy }>
+  checks: { ablyTime: CheckResult; channelStatus?: CheckResult }
+  timestamp: string
+  responseTime: number
+}
+
+export interface StatsRouteOptions {
+  ably: AblyRest
+  verify: AppTokenVerifier
+  adminRoles: readonly string[]
+  now: () => number
+  startedAt: number
+  log: Logger
+  /** A check slower than this makes the service `degraded`. */
+  slowMs?: number
+  /** Each check is abandoned after this long. */
+  checkTimeoutMs?: number
+  /** A clock skew larger than this makes the service `degraded` (short-lived tokens would misbehave). */
+  maxClockSkewMs?: number
+}
+
+export function statsRoutes({
+  ably,
+  verify,
+  adminRoles,
+  now,
+  startedAt,
+  log,
+  slowMs = 1000,
+  checkTimeoutMs = 2500,
+  maxClockSkewMs = 10_000,
+}: StatsRouteOptions) {
+  const admins = new Set(adminRoles)
+
+  async function check<T>(run: (signal: AbortSignal) => Promise<T>): Promise<[CheckResult, T | undefined]> {
+    const started = now()
+    try {
+      const value = await run(AbortSignal.timeout(checkTimeoutMs))
+      const latencyMs = now() - started
+      return [{ status: latencyMs > slowMs ? 'slow' : 'ok', latencyMs }, value]
+    } catch (error) {
+      log({ level: 'warn', msg: 'ably_check_failed', error: describeError(error) })
+      return [{ status: 'failed', latencyMs: now() - started, error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' }, undefined]
+    }
+  }
+
+  return new Hono<AppEnv>().get('/stats', authenticate({ verify, optional: true }), async (c) => {
+    const started = now()
+    const channelName = c.req.query('channelName')
+    const channel = channelName === undefined ? undefined : parseChannel(channelName)
+    if (channelName !== undefined) {
+      if (!channel) throw new AppError('invalid_channel')
+      const user = c.get('user')
+      if (!user) throw new AppError('invalid_token', undefined, { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
+      if (channel.userId !== user.userId && !(user.role !== undefined && admins.has(user.role))) {
+        throw new AppError('forbidden', 'You may only ask about your own channels.')
+      }
+    }
+
+    const [[timeCheck, ablyTime], channelResult] = await Promise.all([
+      check((signal) => ably.time({ signal })),
+      channelName === undefined ? undefined : check((signal) => ably.channelStatus(channelName, { signal })),
+    ])
+    if (ablyTime !== undefined) {
+      timeCheck.clockSkewMs = Math.round(ablyTime - (started + timeCheck.latencyMs / 2))
+      if (Math.abs(timeCheck.clockSkewMs) > maxClockSkewMs && timeCheck.status === 'ok') timeCheck.status = 'slow'
+    }
+
+    const channels: StatsResponse['channels'] = {}
+    if (channelName !== undefined && channelResult) {
+      const [, status] = channelResult
+      channels[channelName] = {
+        name: channelName,
+        state: status === undefined ? 'unknown' : status.isActive ? 'active' : 'inactive',
+        ...(status?.occupancy && { occupancy: status.occupancy }),
+      }
+    }
+
+    const checks: StatsResponse['checks'] = { ablyTime: timeCheck, ...(channelResult && { channelStatus: channelResult[0] }) }
+    const status: HealthStatus =
+      timeCheck.status === 'failed'
+        ? 'unhealthy'
+        : Object.values(checks).every((result) => result.status === 'ok')
+          ? 'healthy'
+          : 'degraded'
+    const body: StatsResponse = {
+      status,
+      server: {
+        initialized: true,
+        connectionState: timeCheck.status === 'failed' ? 'disconnected' : 'connected',
+        uptime: Math.round((now() - startedAt) / 1000),
+      },
+      channels,
+      checks,
+      timestamp: new Date(now()).toISOString(),
+      responseTime: now() - started,
+    }
+    c.header('Cache-Control', 'no-store')
+    return c.json(body, status === 'unhealthy' ? 503 : 200)
+  })
+}

@@ -1,0 +1,61 @@
+/** `POST`/`GET /api/ably/token`: trades a verified app JWT for a least-privilege Ably JWT, signed locally. */
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import { invalidToken, type AppTokenVerifier } from '../auth/app-token.ts'
+import type { AblyTokenSigner } from '../auth/ably-token.ts'
+import { userCapability } from '../channels/index.ts'
+import { authenticate } from '../middleware/authenticate/index.ts'
+import { bodyLimit } from '../middleware/body-limit/index.ts'
+
+export interface TokenRouteOptions {
+  verify: AppTokenVerifier
+  sign: AblyTokenSigner
+  ttlSec: number
+  now: () => number
+}
+
+/** The token response. `issued`/`expires` (ms) make it a TokenDetails, so ably-js `authUrl` can use it as is. */
+export interface TokenResponse {
+  token: string
+  expiresIn: number
+  expiresAt: string
+  issued: number
+  expires: number
+  userId: string
+  clientId: string
+  capability: Record<string, string[]>
+  timestamp: string
+}
+
+export function tokenRoutes({ verify, sign, ttlSec, now }: TokenRouteOptions) {
+  const issue = async (c: Context<AppEnv>) => {
+    const user = c.get('user')
+    if (!user) throw invalidToken('no user')
+    const nowMs = now()
+    const iat = Math.floor(nowMs / 1000)
+    // The credential never outlives the app JWT. One accepted only by the clock tolerance has no life left to hand on.
+    const exp = Math.min(iat + ttlSec, Math.floor(user.exp))
+    if (exp <= iat) throw invalidToken('app token has no lifetime left')
+    const capability = userCapability(user.userId)
+    const token = await sign({ clientId: user.userId, capability, iat, exp })
+    const body: TokenResponse = {
+      token,
+      expiresIn: exp - iat,
+      expiresAt: new Date(exp * 1000).toISOString(),
+      issued: iat * 1000,
+      expires: exp * 1000,
+      userId: user.userId,
+      clientId: user.userId,
+      capability,
+      timestamp: new Date(nowMs).toISOString(),
+    }
+    c.header('Cache-Control', 'no-store')
+    c.header('Pragma', 'no-cache')
+    return c.json(body)
+  }
+
+  return new Hono<AppEnv>()
+    .use('/token', bodyLimit(16 * 1024), authenticate({ verify }))
+    .post('/token', issue)
+    .get('/token', issue)
+}
