@@ -58,8 +58,11 @@ export function statsRoutes({
 
   async function check<T>(run: (signal: AbortSignal) => Promise<T>): Promise<[CheckResult, T | undefined]> {
     const started = now()
+    const signal = AbortSignal.timeout(checkTimeoutMs)
+    // Race the abort as well, so a port that ignores its signal still cannot hold the request.
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
     try {
-      const value = await run(AbortSignal.timeout(checkTimeoutMs))
+      const value = await Promise.race([run(signal), aborted])
       const latencyMs = now() - started
       return [{ status: latencyMs > slowMs ? 'slow' : 'ok', latencyMs }, value]
     } catch (error) {

@@ -54,8 +54,6 @@ export function tokenRoutes({ verify, sign, ttlSec, now }: TokenRouteOptions) {
     return c.json(body)
   }
 
-  return new Hono<AppEnv>()
-    .use('/token', bodyLimit(16 * 1024), authenticate({ verify }))
-    .post('/token', issue)
-    .get('/token', issue)
+  // GET as well as POST, for ably-js `authUrl`.
+  return new Hono<AppEnv>().on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify }), issue)
 }

@@ -1,0 +1,112 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  acceptsEvent,
+  channelEvents,
+  conversationChannel,
+  formatChannel,
+  isOwner,
+  parseChannel,
+  userCapability,
+} from '../../src/channels/index.ts'
+import { permits, type Operation } from '../../src/hub/capability.ts'
+
+/** Ably's wildcard rules, as the local hub implements them (one matcher for the hub and this test). */
+const capabilityAllows = (capability: Record<string, string[]>, channel: string, operation: Operation) => permits(capability, channel, operation)
+
+const id = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)
+
+describe('parseChannel / formatChannel', () => {
+  it.each([
+    ['sms:alice:c1', { kind: 'sms', userId: 'alice', contactId: 'c1' }],
+    ['contacts:alice', { kind: 'contacts', userId: 'alice' }],
+    ['notifications:alice', { kind: 'notifications', userId: 'alice' }],
+    [`sms:${'a'.repeat(64)}:B_-9`, { kind: 'sms', userId: 'a'.repeat(64), contactId: 'B_-9' }],
+  ])('%s parses', (name, expected) => {
+    expect(parseChannel(name)).toEqual(expected)
+  })
+
+  // Hostile channel names, C03–C22 of the security cases: none parses.
+  it.each([
+    'SMS:alice:c1', 'Sms:alice:c1', 'sms:alice', 'sms:alice:c1:x', 'contacts:alice:x', 'sms:alice:', 'sms::c1', 'sms:alice::c1',
+    'contacts:', '*', 'sms:*:c1', 'sms:alice:*', 'contacts:*', 'foo*', '[meta]channel.lifecycle', '[meta]log', '[meta]*',
+    '[queue]app-q', '[*]*', ':sms:alice:c1', 'sms:alice:c1\n', 'sms:alice\r\n:c1', 'sms:alice:c1\u2028', 'sms:alice:c1\u0085',
+    ' sms:alice:c1', 'sms:alice:c1 ', 'sms:alice:c\t1', 'sms:alice:c1\u0000', 'sms:alice:\u001b', 'sms:alice:c1\u007f',
+    'sms:аlice:c1', 'sms:alıce:c1', 'sms:alice:\u202Eecil', 'sms:alice:../bob', 'sms:alice:..%2Fbob', 'sms:alice:c1/../../x',
+    `sms:alice:${'c'.repeat(65)}`, 'x'.repeat(201), 'x'.repeat(100_000), '', 'unknown:alice',
+  ])('%j is refused', (name) => {
+    expect(parseChannel(name)).toBeUndefined()
+  })
+
+  it.each([123, ['sms:alice:c1'], {}, null, undefined, true])('a non-string %j is refused', (value) => {
+    expect(parseChannel(value)).toBeUndefined()
+  })
+
+  it('round-trips every valid channel', () => {
+    fc.assert(
+      fc.property(id, id, fc.constantFrom('sms', 'contacts', 'notifications'), (userId, contactId, kind) => {
+        const channel = kind === 'sms' ? { kind, userId, contactId } as const : { kind, userId } as const
+        expect(parseChannel(formatChannel(channel))).toEqual(channel)
+      }),
+    )
+  })
+
+  it('formatChannel throws TypeError on an invalid id (a programming error)', () => {
+    expect(() => conversationChannel('alice', '*')).toThrow(TypeError)
+    expect(() => userCapability('a:b')).toThrow(TypeError)
+  })
+})
+
+describe('ownership and events', () => {
+  it('is exact and case-sensitive', () => {
+    const channel = parseChannel('sms:alice:c1')!
+    expect(isOwner(channel, 'alice')).toBe(true)
+    expect(isOwner(channel, 'Alice')).toBe(false)
+    expect(isOwner(channel, 'alice ')).toBe(false)
+  })
+
+  it('accepts only the events in the table', () => {
+    expect(acceptsEvent('sms', 'message')).toBe(true)
+    expect(acceptsEvent('contacts', 'message')).toBe(false)
+    for (const bad of ['', 'x'.repeat(65), 'msg\n', '__proto__', 'constructor', 'MESSAGE']) expect(acceptsEvent('sms', bad)).toBe(false)
+    expect(Object.keys(channelEvents)).toEqual(['sms', 'contacts', 'notifications'])
+  })
+})
+
+describe('userCapability under Ably wildcard rules', () => {
+  const channelOf = fc.oneof(
+    fc.tuple(id, id).map(([userId, contactId]) => formatChannel({ kind: 'sms', userId, contactId })),
+    id.map((userId) => formatChannel({ kind: 'contacts', userId })),
+    id.map((userId) => formatChannel({ kind: 'notifications', userId })),
+  )
+
+  it('no resource issued to one user matches another user’s channel', () => {
+    fc.assert(
+      fc.property(id, id, fc.constantFrom('sms', 'contacts', 'notifications'), id, (alice, bob, kind, contactId) => {
+        fc.pre(alice !== bob)
+        const channel = kind === 'sms' ? conversationChannel(bob, contactId) : formatChannel({ kind, userId: bob })
+        for (const op of ['subscribe', 'history', 'presence', 'publish'] as const) expect(capabilityAllows(userCapability(alice), channel, op)).toBe(false)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('no generated channel of any owner grants publish, and reads are granted only on the user’s own channels', () => {
+    fc.assert(
+      fc.property(id, channelOf, (user, channel) => {
+        const owned = parseChannel(channel)!.userId === user
+        expect(capabilityAllows(userCapability(user), channel, 'publish')).toBe(false)
+        expect(capabilityAllows(userCapability(user), channel, 'subscribe')).toBe(owned)
+        expect(capabilityAllows(userCapability(user), channel, 'history')).toBe(owned)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('grants exactly subscribe and history on the user’s channels, presence only on notifications', () => {
+    const cap = userCapability('alice')
+    expect(capabilityAllows(cap, 'sms:alice:c1', 'subscribe')).toBe(true)
+    expect(capabilityAllows(cap, 'sms:alice:c1', 'presence')).toBe(false)
+    expect(capabilityAllows(cap, 'notifications:alice', 'presence')).toBe(true)
+  })
+})
