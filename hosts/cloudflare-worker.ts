@@ -1,0 +1,9 @@
+/**
+ * Cloudflare Workers entry (module syntax). `env` only arrives with a request, so the app is built on the first
+ * one and kept per env object; a bad config answers a logged 500 (see `appPerEnv`).
+ */
+import { appPerEnv } from '../src/hosts.ts'
+
+const fetchWithEnv = appPerEnv()
+
+export default { fetch: (request: Request, env: object) => fetchWithEnv(request, env) }

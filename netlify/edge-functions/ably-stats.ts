@@ -1,0 +1,9 @@
+/** Netlify Edge Function for `/api/ably/stats`. The config is checked at load: a bad secret stops the function. */
+import type { Config } from '@netlify/edge-functions'
+import { appFromEnv } from '../../src/hosts.ts'
+
+const app = appFromEnv(Netlify.env.toObject())
+
+export default (request: Request) => app.fetch(request)
+
+export const config: Config = { path: '/api/ably/stats', method: ['GET', 'OPTIONS'] }
