@@ -1,0 +1,53 @@
+/**
+ * Checks shared by the runtime proofs (Deno, workerd). The entry files run on the real clock, so tokens are minted
+ * for now; assertions use `node:assert`, which Node and Deno both provide.
+ */
+import assert from 'node:assert/strict'
+import { decodeProtectedHeader, jwtVerify } from 'jose'
+import { appToken, bearer, TEST_ABLY_KEY, TEST_JWT_SECRET } from './fixtures.ts'
+
+const [ABLY_KEY_NAME = '', ABLY_SECRET = ''] = TEST_ABLY_KEY.split(':')
+/** A secret that is not the app's: tokens signed with it must be refused. */
+export const WRONG_JWT_SECRET = 'a-completely-different-secret-0123456789-XYZ'
+
+/** An app JWT for `alice`, valid for ten minutes from now. */
+export async function liveAppToken(options: { secret?: string } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000)
+  return appToken({ iat: now, exp: now + 600 }, options)
+}
+
+/** `POST /api/ably/token` with a valid app JWT (or one signed with `secret`), against `origin`. */
+export async function tokenRequest(origin: string, { secret = TEST_JWT_SECRET }: { secret?: string } = {}): Promise<Request> {
+  return new Request(`${origin}/api/ably/token`, { method: 'POST', headers: bearer(await liveAppToken({ secret })) })
+}
+
+/** Asserts a 200 whose Ably JWT verifies with the test Ably key (HS256, `kid` = key name) and is `alice`'s alone. */
+export async function assertAblyToken(res: Response): Promise<void> {
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('cache-control'), 'no-store')
+  const body = (await res.json()) as { token: string; clientId: string }
+  assert.deepEqual(decodeProtectedHeader(body.token), { typ: 'JWT', alg: 'HS256', kid: ABLY_KEY_NAME })
+  const { payload } = await jwtVerify(body.token, new TextEncoder().encode(ABLY_SECRET), { algorithms: ['HS256'] })
+  assert.equal(payload['x-ably-clientId'], 'alice')
+  assert.equal(body.clientId, 'alice')
+  assert.deepEqual(Object.keys(JSON.parse(String(payload['x-ably-capability']))).sort(), ['contacts:alice', 'notifications:alice', 'sms:alice:*'])
+}
+
+/** Asserts the one 401 every bad app JWT gets: `{ error, code, requestId }` and a Bearer challenge. */
+export async function assertInvalidToken(res: Response): Promise<void> {
+  assert.equal(res.status, 401)
+  assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
+  assert.deepEqual(await res.json(), {
+    error: 'The access token is missing, invalid or expired.',
+    code: 'invalid_token',
+    requestId: res.headers.get('x-request-id'),
+  })
+}
+
+/** Asserts the fixed security headers that every response carries, errors included. */
+export function assertSecurityHeaders(res: Response): void {
+  assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'")
+  assert.equal(res.headers.get('x-frame-options'), 'DENY')
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff')
+  assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains')
+}
