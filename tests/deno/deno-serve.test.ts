@@ -1,8 +1,8 @@
 /** The real Deno entry: `Deno.serve` on an ephemeral loopback port, answering a real HTTP request. */
 import { testEnv } from '../support/fixtures.ts'
-import { assertAblyToken, assertSecurityHeaders, tokenRequest } from '../support/runtime.ts'
+import { assertAblyToken, assertSecurityHeaders, definedVars, tokenRequest } from '../support/runtime.ts'
 
-for (const [name, value] of Object.entries(testEnv)) if (value !== undefined) Deno.env.set(name, value)
+for (const [name, value] of Object.entries(definedVars(testEnv))) Deno.env.set(name, value)
 const { serve } = await import('../../hosts/deno-serve.ts')
 
 Deno.test('deno-serve: a token request over HTTP on loopback gets a verifiable Ably JWT', async () => {

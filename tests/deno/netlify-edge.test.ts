@@ -1,7 +1,7 @@
 /** The real Netlify edge entries, served on Deno with a `Netlify.env` shim, as Netlify's edge runtime loads them. */
 import assert from 'node:assert/strict'
 import { testEnv } from '../support/fixtures.ts'
-import { assertAblyToken, assertInvalidToken, assertSecurityHeaders, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
+import { assertAblyToken, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 
 type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
 
@@ -9,7 +9,7 @@ const SITE = 'https://site.example'
 
 /** Loads an edge entry afresh (the query makes a new module instance) with `env` behind `Netlify.env`. */
 async function loadEdgeEntry(name: 'ably-token' | 'ably-stats', env: Record<string, string | undefined>): Promise<EdgeEntry['default']> {
-  const vars = new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+  const vars = new Map(Object.entries(definedVars(env)))
   globalThis.Netlify = {
     context: null,
     env: {

@@ -10,6 +10,11 @@ const [ABLY_KEY_NAME = '', ABLY_SECRET = ''] = TEST_ABLY_KEY.split(':')
 /** A secret that is not the app's: tokens signed with it must be refused. */
 export const WRONG_JWT_SECRET = 'a-completely-different-secret-0123456789-XYZ'
 
+/** The variables of `env` that are set, as a runtime would hand them over. */
+export function definedVars(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
 /** An app JWT for `alice`, valid for ten minutes from now. */
 export async function liveAppToken(options: { secret?: string } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
