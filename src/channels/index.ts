@@ -52,11 +52,20 @@ export function isOwner(channel: Channel, userId: string): boolean {
   return channel.userId === userId
 }
 
-/** The events each channel kind accepts; anything else is refused before it reaches Ably. */
+/**
+ * The events each channel kind accepts; anything else is refused before it reaches Ably.
+ *
+ *   sms:{userId}:{contactId}   message (an SMS in the conversation), message_status (its delivery state)
+ *   contacts:{userId}          update (a contact added, changed, deleted, or "refresh the list")
+ *   notifications:{userId}     sms_received (an incoming-SMS alert), phone_number_assignment, update (a notice)
+ *
+ * `sms_received` lives on the notifications channel, where the original server published it: it alerts the user
+ * wherever they are in the app, not only inside the conversation. The `data` schema of each event is in `schemas.ts`.
+ */
 export const channelEvents = {
-  sms: ['message', 'sms_received', 'message_status'],
+  sms: ['message', 'message_status'],
   contacts: ['update'],
-  notifications: ['phone_number_assignment', 'update'],
+  notifications: ['sms_received', 'phone_number_assignment', 'update'],
 } as const satisfies Record<ChannelKind, readonly string[]>
 
 export type EventName = (typeof channelEvents)[ChannelKind][number]
