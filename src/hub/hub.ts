@@ -1,0 +1,170 @@
+/** The local Ably-compatible hub: one HTTP server carrying the REST API and the realtime WebSocket at `/`. */
+import { randomBytes } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { WebSocketServer } from 'ws'
+import { createAuthority, type HubKey } from './auth.ts'
+import { createChannelStore } from './channels.ts'
+import { createRealtime, type LogLine } from './realtime.ts'
+import { createRestHandler } from './rest.ts'
+
+export interface HubOptions {
+  keys: HubKey[]
+  /** Interface to listen on; loopback by default. */
+  host?: string
+  /** Port for `listen()` without an argument; 0 picks a free one. */
+  port?: number
+  /** Messages kept per channel (oldest dropped first). */
+  historyLimit?: number
+  /** How long messages stay in history. */
+  retentionMs?: number
+  /** Largest publish (sum of its messages' name, clientId, extras and data), in bytes. */
+  maxMessageSize?: number
+  /** Largest WebSocket frame; larger frames close that socket. */
+  maxFrameSize?: number
+  /** How long a dropped connection can be resumed. */
+  connectionStateTtlMs?: number
+  /** Idle interval after which the hub sends a HEARTBEAT; 0 turns heartbeats off. */
+  maxIdleIntervalMs?: number
+  /** How long idempotent message ids are remembered. */
+  idempotencyWindowMs?: number
+  /** Channels held in memory at once; publishing to one more is refused with 90010. */
+  maxChannels?: number
+  /** How often heartbeats, token expiry and retention are checked. */
+  sweepIntervalMs?: number
+  now?: () => number
+  /** Receives one JSON-able object per notable event; never secrets or tokens. */
+  log?: LogLine
+}
+
+export interface Hub {
+  /** Starts serving; after `close()` it may be called again and keeps its state and, by default, its port. */
+  listen(port?: number): Promise<{ port: number; url: string }>
+  /** Stops serving and drops every socket abruptly. Channels, history and connection state are kept. */
+  close(): Promise<void>
+  /** Drops every socket abruptly while still serving, as a network failure would. */
+  dropConnections(): void
+  /** The port while listening. */
+  readonly port: number | undefined
+}
+
+const MAX_REST_BODY = 2 * 1024 * 1024
+
+function positive(name: string, value: number, allowZero = false): number {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new TypeError(`createHub: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number`)
+  }
+  return value
+}
+
+/** Creates a hub; nothing listens until `listen()`. */
+export function createHub({
+  keys,
+  host = '127.0.0.1',
+  port: defaultPort = 0,
+  historyLimit = 1000,
+  retentionMs = 86_400_000,
+  maxMessageSize = 65_536,
+  maxFrameSize = 524_288,
+  connectionStateTtlMs = 120_000,
+  maxIdleIntervalMs = 15_000,
+  idempotencyWindowMs = 120_000,
+  maxChannels = 10_000,
+  sweepIntervalMs = 1000,
+  now = Date.now,
+  log = () => {},
+}: HubOptions): Hub {
+  positive('historyLimit', historyLimit)
+  positive('retentionMs', retentionMs)
+  positive('maxMessageSize', maxMessageSize)
+  positive('maxFrameSize', maxFrameSize)
+  positive('connectionStateTtlMs', connectionStateTtlMs)
+  positive('maxIdleIntervalMs', maxIdleIntervalMs, true)
+  positive('idempotencyWindowMs', idempotencyWindowMs)
+  positive('maxChannels', maxChannels)
+  positive('sweepIntervalMs', sweepIntervalMs)
+  positive('port', defaultPort, true)
+
+  const randomId = (bytes: number) => randomBytes(bytes).toString('base64url')
+  const authority = createAuthority({ keys, now })
+  const store = createChannelStore({ now, historyLimit, retentionMs, idempotencyWindowMs, maxChannels })
+  const realtime = createRealtime({
+    authority,
+    store,
+    now,
+    log,
+    randomId,
+    maxMessageSize,
+    maxFrameSize,
+    connectionStateTtlMs,
+    maxIdleIntervalMs,
+  })
+  const rest = createRestHandler({
+    authority,
+    store,
+    realtime,
+    now,
+    log,
+    randomId,
+    maxMessageSize,
+    maxBodySize: MAX_REST_BODY,
+  })
+  const requestListener = getRequestListener(rest, { overrideGlobalObjects: false })
+
+  let server: Server | undefined
+  let sockets: WebSocketServer | undefined
+  let sweeper: NodeJS.Timeout | undefined
+  let boundPort: number | undefined
+  let lastPort = defaultPort
+
+  const listen = async (port = lastPort) => {
+    if (server) throw new TypeError('hub.listen: already listening')
+    const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize, perMessageDeflate: false })
+    const http = createServer(requestListener)
+    http.on('upgrade', (request, socket, head) => {
+      const url = new URL(request.url ?? '/', 'http://hub')
+      if (url.pathname !== '/') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+        return
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => realtime.accept(ws, url, request.headers))
+    })
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(port, host, () => {
+        http.off('error', reject)
+        resolve()
+      })
+    })
+    server = http
+    sockets = wss
+    boundPort = lastPort = (http.address() as AddressInfo).port
+    sweeper = setInterval(() => realtime.sweep(), sweepIntervalMs)
+    sweeper.unref()
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
+    log({ event: 'hub.listening', url })
+    return { port: boundPort, url }
+  }
+
+  const close = async () => {
+    const http = server
+    if (!http) return
+    clearInterval(sweeper)
+    realtime.dropAll()
+    sockets?.close()
+    server = sockets = boundPort = undefined
+    http.closeAllConnections()
+    await new Promise<void>((resolve) => http.close(() => resolve()))
+    log({ event: 'hub.closed' })
+  }
+
+  return {
+    listen,
+    close,
+    dropConnections: () => realtime.dropAll(),
+    get port() {
+      return boundPort
+    },
+  }
+}
