@@ -61,6 +61,7 @@ describe('cloudflare-worker on workerd without JWT_SECRET', () => {
   it('answers a generic 500 and logs the ConfigError naming the variable', async () => {
     const res = await worker.send(await tokenRequest(ORIGIN))
     expect(res.status).toBe(500)
+    assertSecurityHeaders(res)
     const body = await res.json()
     expect(body).toEqual({ error: 'Internal error.', code: 'internal_error', requestId: res.headers.get('x-request-id') })
     await expect.poll(() => worker.logs.join('')).toContain('"msg":"config_error"')
