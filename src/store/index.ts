@@ -1,0 +1,119 @@
+/**
+ * The message store port: the outbox and history of every accepted message, and per-user rate-limit windows.
+ * One implementation of the logic (`messages.ts`) runs over a small collection port that MongoDB (`mongodb.ts`)
+ * and an embedded mingo collection (`memory.ts`) both serve, so the same filter and update documents run in both.
+ */
+
+export type MessageStatus = 'pending' | 'published' | 'failed'
+
+/** One accepted message. `_id` is the message id, and Ably's idempotent id when it is published. */
+export interface MessageDoc {
+  _id: string
+  /** Unique: the caller's scope and its idempotency key (or a generated one). */
+  idempotencyKey: string
+  /** A hash of what was asked, to tell a retry from a different request reusing the key. */
+  fingerprint: string
+  channelName: string
+  /** The user whose channel this is. */
+  ownerId: string
+  /** Who published: a user id, or `server` for the server helpers. */
+  publisherId: string
+  eventName: string
+  data: Record<string, unknown>
+  /** The size Ably counts for the message, in bytes. */
+  size: number
+  status: MessageStatus
+  /** Publish attempts so far. */
+  attempts: number
+  /** Sorts messages by acceptance: the zero-padded acceptance time in ms, `:`, and the id. */
+  seq: string
+  createdAt: Date
+  updatedAt: Date
+  /** A sweeper may try again from this time. */
+  nextAttemptAt: Date
+  publishedAt: Date | null
+  /** Who is publishing it right now (a request or a sweeper), until `leaseUntil`. */
+  leaseOwner: string | null
+  leaseUntil: Date | null
+  lastError: string | null
+}
+
+export type InsertOutcome = { inserted: true; doc: MessageDoc } | { inserted: false; doc: MessageDoc }
+
+export interface ClaimRequest {
+  owner: string
+  now: Date
+  leaseUntil: Date
+  limit: number
+  /** Claim only these messages (a retried request taking over its own message); otherwise any due message. */
+  ids?: readonly string[]
+}
+
+/** The outcome of one delivery attempt round for one message, recorded by the lease holder. */
+export type Settlement = { id: string; attempts: number; now: Date } & (
+  | { status: 'published' }
+  | { status: 'failed'; error: string }
+  | { status: 'pending'; nextAttemptAt: Date; error: string }
+)
+
+export interface HistoryQuery {
+  channelName: string
+  limit: number
+  /** Only messages whose `seq` sorts before this. */
+  before?: string
+}
+
+export interface MessageStore {
+  /** Creates the indexes. Safe to call on every start. */
+  init(): Promise<void>
+  findByKeys(keys: readonly string[]): Promise<MessageDoc[]>
+  findByIds(ids: readonly string[]): Promise<MessageDoc[]>
+  /** Inserts new messages. A message whose idempotency key is taken is not inserted: the stored one comes back. */
+  insert(docs: readonly MessageDoc[]): Promise<InsertOutcome[]>
+  /** Leases pending messages whose lease is free or expired (and that are due, unless `ids` are given) to `owner`. */
+  claim(request: ClaimRequest): Promise<MessageDoc[]>
+  /** Records outcomes. Failed and pending outcomes apply only while `owner` holds the lease. */
+  settle(settlements: readonly Settlement[], owner: string): Promise<void>
+  /** Accepted messages of one channel, newest first, failed ones excluded. */
+  history(query: HistoryQuery): Promise<MessageDoc[]>
+  /** Adds `hits` to the rate-limit window `key` (created with `expiresAt` if new) and returns its total. */
+  hit(key: string, hits: number, expiresAt: Date): Promise<number>
+  close(): Promise<void>
+}
+
+/** The store cannot answer now (down, slow or timing out). Retry later; nothing was published. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+/** Wraps a store so that every call fails with `StoreUnavailableError` once it has run `timeoutMs`. */
+export function withTimeout(store: MessageStore, timeoutMs: number): MessageStore {
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`withTimeout: timeoutMs must be positive, got ${timeoutMs}`)
+  const guard =
+    <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StoreUnavailableError(`store ${name} took longer than ${timeoutMs} ms`)), timeoutMs)
+      })
+      try {
+        return await Promise.race([call(...args), expired])
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+  return {
+    init: guard('init', () => store.init()),
+    findByKeys: guard('findByKeys', (keys: readonly string[]) => store.findByKeys(keys)),
+    findByIds: guard('findByIds', (ids: readonly string[]) => store.findByIds(ids)),
+    insert: guard('insert', (docs: readonly MessageDoc[]) => store.insert(docs)),
+    claim: guard('claim', (request: ClaimRequest) => store.claim(request)),
+    settle: guard('settle', (settlements: readonly Settlement[], owner: string) => store.settle(settlements, owner)),
+    history: guard('history', (query: HistoryQuery) => store.history(query)),
+    hit: guard('hit', (key: string, hits: number, expiresAt: Date) => store.hit(key, hits, expiresAt)),
+    close: () => store.close(),
+  }
+}

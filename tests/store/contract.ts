@@ -1,0 +1,163 @@
+/** The message store contract: one suite, run against the embedded mingo store and, with MONGODB_URI, a real MongoDB. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { MessageDoc, MessageStore } from '../../src/store/index.ts'
+
+const T0 = Date.UTC(2026, 0, 1)
+const at = (ms: number) => new Date(T0 + ms)
+
+let serial = 0
+/** A pending message accepted at `T0 + offsetMs`, due immediately, leased to nobody. */
+export function messageDoc(overrides: Partial<MessageDoc> = {}, offsetMs = 0): MessageDoc {
+  serial += 1
+  const id = overrides._id ?? `msg-${serial}`
+  const createdAt = at(offsetMs)
+  return {
+    _id: id,
+    idempotencyKey: `u:alice:key-${serial}`,
+    fingerprint: `fp-${serial}`,
+    channelName: 'sms:alice:c1',
+    ownerId: 'alice',
+    publisherId: 'alice',
+    eventName: 'message',
+    data: { n: serial },
+    size: 20,
+    status: 'pending',
+    attempts: 0,
+    seq: `${String(createdAt.getTime()).padStart(15, '0')}:${id}`,
+    createdAt,
+    updatedAt: createdAt,
+    nextAttemptAt: createdAt,
+    publishedAt: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    lastError: null,
+    ...overrides,
+  }
+}
+
+export interface StoreHarness {
+  store: MessageStore
+  /** Moves the store's TTL clock, when it has one the test controls. */
+  advance?: (ms: number) => void
+  cleanup: () => Promise<void>
+}
+
+export function messageStoreContract(name: string, open: () => Promise<StoreHarness>) {
+  describe(`message store contract: ${name}`, () => {
+    let harness: StoreHarness
+    let store: MessageStore
+    beforeEach(async () => {
+      harness = await open()
+      store = harness.store
+      await store.init()
+    })
+    afterEach(async () => harness.cleanup())
+
+    it('init is idempotent', async () => {
+      await store.init()
+    })
+
+    it('inserts once per idempotency key and hands back the stored message on a repeat', async () => {
+      const first = messageDoc()
+      expect(await store.insert([first])).toEqual([{ inserted: true, doc: first }])
+      const repeat = messageDoc({ idempotencyKey: first.idempotencyKey, fingerprint: 'other' })
+      const [outcome] = await store.insert([repeat])
+      expect(outcome).toEqual({ inserted: false, doc: first })
+      expect(await store.findByKeys([first.idempotencyKey])).toEqual([first])
+    })
+
+    it('reports each position of a batch with a taken key in the middle', async () => {
+      const taken = messageDoc()
+      await store.insert([taken])
+      const batch = [messageDoc(), messageDoc({ idempotencyKey: taken.idempotencyKey }), messageDoc()]
+      const outcomes = await store.insert(batch)
+      expect(outcomes.map((outcome) => [outcome.inserted, outcome.doc._id])).toEqual([
+        [true, batch[0]?._id],
+        [false, taken._id],
+        [true, batch[2]?._id],
+      ])
+      expect((await store.findByIds(batch.map((doc) => doc._id))).map((doc) => doc._id).sort()).toEqual([batch[0]?._id, batch[2]?._id].sort())
+    })
+
+    it('concurrent inserts of one key store one message', async () => {
+      const key = 'u:alice:same'
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => store.insert([messageDoc({ idempotencyKey: key })])))
+      const inserted = outcomes.flat().filter((outcome) => outcome.inserted)
+      expect(inserted).toHaveLength(1)
+      expect(new Set(outcomes.flat().map((outcome) => outcome.doc._id)).size).toBe(1)
+      expect(await store.findByKeys([key])).toHaveLength(1)
+    })
+
+    it('claims due pending messages with a free or expired lease, oldest first, up to the limit', async () => {
+      const due = [messageDoc({}, 0), messageDoc({}, 1), messageDoc({}, 2)]
+      const notDue = messageDoc({ nextAttemptAt: at(10_000) })
+      const leased = messageDoc({ leaseOwner: 'other', leaseUntil: at(5_000) })
+      const expiredLease = messageDoc({ leaseOwner: 'crashed', leaseUntil: at(500) }, 3)
+      const published = messageDoc({ status: 'published' })
+      await store.insert([...due, notDue, leased, expiredLease, published])
+      const claimed = await store.claim({ owner: 'sweeper-1', now: at(1_000), leaseUntil: at(31_000), limit: 10 })
+      expect(claimed.map((doc) => doc._id)).toEqual([...due, expiredLease].map((doc) => doc._id))
+      for (const doc of claimed) expect(doc).toMatchObject({ leaseOwner: 'sweeper-1', leaseUntil: at(31_000) })
+      expect(await store.claim({ owner: 'sweeper-2', now: at(2_000), leaseUntil: at(32_000), limit: 10 })).toEqual([])
+      expect((await store.claim({ owner: 'sweeper-3', now: at(1_000), leaseUntil: at(2_000), limit: 1, ids: [notDue._id] })).map((doc) => doc._id)).toEqual([notDue._id])
+    })
+
+    it('D15: two sweepers at once never claim the same message', async () => {
+      const docs = Array.from({ length: 40 }, (_, index) => messageDoc({}, index))
+      await store.insert(docs)
+      const ids: string[] = []
+      for (let round = 0; round < 10 && ids.length < docs.length; round += 1) {
+        const claims = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((owner) => store.claim({ owner: `${owner}${round}`, now: at(100_000), leaseUntil: at(130_000), limit: 15 })),
+        )
+        ids.push(...claims.flat().map((doc) => doc._id))
+      }
+      expect(new Set(ids).size).toBe(ids.length)
+      expect(ids.sort()).toEqual(docs.map((doc) => doc._id).sort())
+    })
+
+    it('settles: published by anyone, failed or postponed only by the lease holder', async () => {
+      const [a, b, c, d] = [messageDoc(), messageDoc(), messageDoc(), messageDoc()]
+      await store.insert([a!, b!, c!, d!])
+      await store.claim({ owner: 'me', now: at(0), leaseUntil: at(30_000), limit: 10 })
+      await store.settle(
+        [
+          { id: a!._id, attempts: 2, now: at(10), status: 'published' },
+          { id: b!._id, attempts: 1, now: at(10), status: 'failed', error: 'Ably 400 40010' },
+          { id: c!._id, attempts: 3, now: at(10), status: 'pending', nextAttemptAt: at(60_000), error: 'Ably 503' },
+        ],
+        'me',
+      )
+      await store.settle([{ id: d!._id, attempts: 1, now: at(10), status: 'failed', error: 'not mine' }], 'intruder')
+      const byId = new Map((await store.findByIds([a!._id, b!._id, c!._id, d!._id])).map((doc) => [doc._id, doc]))
+      expect(byId.get(a!._id)).toMatchObject({ status: 'published', attempts: 2, publishedAt: at(10), leaseOwner: null, leaseUntil: null })
+      expect(byId.get(b!._id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Ably 400 40010', leaseOwner: null })
+      expect(byId.get(c!._id)).toMatchObject({ status: 'pending', attempts: 3, nextAttemptAt: at(60_000), lastError: 'Ably 503', leaseOwner: null })
+      expect(byId.get(d!._id)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: 'me' })
+      // Published is final: a late failure report does not undo it.
+      await store.settle([{ id: a!._id, attempts: 1, now: at(20), status: 'failed', error: 'late' }], 'me')
+      expect((await store.findByIds([a!._id]))[0]).toMatchObject({ status: 'published', attempts: 2 })
+    })
+
+    it('returns history newest first, without failed messages, paged by seq', async () => {
+      const docs = [0, 1, 2, 3, 4].map((offset) => messageDoc({}, offset * 1000))
+      const failed = messageDoc({ status: 'failed' }, 2500)
+      const elsewhere = messageDoc({ channelName: 'sms:alice:c2' }, 100)
+      await store.insert([...docs, failed, elsewhere])
+      const page1 = await store.history({ channelName: 'sms:alice:c1', limit: 3 })
+      expect(page1.map((doc) => doc._id)).toEqual([docs[4], docs[3], docs[2]].map((doc) => doc?._id))
+      const page2 = await store.history({ channelName: 'sms:alice:c1', limit: 3, before: page1.at(-1)?.seq })
+      expect(page2.map((doc) => doc._id)).toEqual([docs[1], docs[0]].map((doc) => doc?._id))
+      expect(await store.history({ channelName: 'sms:bob:c1', limit: 3 })).toEqual([])
+    })
+
+    it('counts rate-limit hits per window key, also under concurrency', async () => {
+      const expiresAt = new Date(Date.now() + 60_000)
+      expect(await store.hit('alice:1', 1, expiresAt)).toBe(1)
+      expect(await store.hit('alice:1', 3, expiresAt)).toBe(4)
+      expect(await store.hit('bob:1', 1, expiresAt)).toBe(1)
+      const totals = await Promise.all(Array.from({ length: 10 }, () => store.hit('carol:1', 1, expiresAt)))
+      expect(totals.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    })
+  })
+}
