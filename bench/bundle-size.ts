@@ -23,6 +23,8 @@ export interface Size {
 export interface BundleSizeReport {
   /** Each Netlify edge entry, bundled whole. */
   edgeEntries: Record<string, Size>
+  /** The Cloudflare Workers entry, for the Workers size limit. */
+  workerEntry: Size
   /** The stats route's Ably REST port. */
   statsPort: {
     /** A minimal stats entry over the plain-`fetch` port. */
@@ -58,6 +60,7 @@ export async function measureBundleSizes(): Promise<BundleSizeReport> {
   const edgeEntries = Object.fromEntries(await Promise.all(EDGE_ENTRIES.map(async (entry) => [entry, await measure(entry)] as const)))
   return {
     edgeEntries,
+    workerEntry: await measure('hosts/cloudflare-worker.ts'),
     statsPort: {
       fetch: await measure(STATS_ENTRIES.fetch),
       ablyModular: await measure(STATS_ENTRIES.ablyModular),
