@@ -1,5 +1,6 @@
 /** The real Netlify edge entries, served on Deno with a `Netlify.env` shim, as Netlify's edge runtime loads them. */
 import assert from 'node:assert/strict'
+import type { StatsResponse } from '../../src/routes/stats.ts'
 import { testEnv } from '../support/fixtures.ts'
 import { assertAblyToken, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 
@@ -51,7 +52,7 @@ Deno.test('ably-stats: Ably unreachable on loopback → 503 unhealthy', async ()
   const res = await handle(new Request(`${SITE}/api/ably/stats`))
   assert.equal(res.status, 503)
   assertSecurityHeaders(res)
-  const body = await res.json()
+  const body = (await res.json()) as StatsResponse
   assert.equal(body.status, 'unhealthy')
   assert.deepEqual({ status: body.checks.ablyTime.status, error: body.checks.ablyTime.error }, { status: 'failed', error: 'unreachable' })
 })

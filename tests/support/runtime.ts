@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
+import type { TokenResponse } from '../../src/routes/token.ts'
 import { appToken, bearer, TEST_ABLY_KEY, TEST_JWT_SECRET } from './fixtures.ts'
 
 const [ABLY_KEY_NAME = '', ABLY_SECRET = ''] = TEST_ABLY_KEY.split(':')
@@ -30,7 +31,7 @@ export async function tokenRequest(origin: string, { secret = TEST_JWT_SECRET }:
 export async function assertAblyToken(res: Response): Promise<void> {
   assert.equal(res.status, 200)
   assert.equal(res.headers.get('cache-control'), 'no-store')
-  const body = (await res.json()) as { token: string; clientId: string }
+  const body = (await res.json()) as TokenResponse
   assert.deepEqual(decodeProtectedHeader(body.token), { typ: 'JWT', alg: 'HS256', kid: ABLY_KEY_NAME })
   const { payload } = await jwtVerify(body.token, new TextEncoder().encode(ABLY_SECRET), { algorithms: ['HS256'] })
   assert.equal(payload['x-ably-clientId'], 'alice')

@@ -62,7 +62,7 @@ describe('cloudflare-worker on workerd without JWT_SECRET', () => {
     const res = await worker.send(await tokenRequest(ORIGIN))
     expect(res.status).toBe(500)
     assertSecurityHeaders(res)
-    const body = await res.json()
+    const body: unknown = await res.json()
     expect(body).toEqual({ error: 'Internal error.', code: 'internal_error', requestId: res.headers.get('x-request-id') })
     await expect.poll(() => worker.logs.join('')).toContain('"msg":"config_error"')
     expect(worker.logs.join('')).toContain('JWT_SECRET is not set')
