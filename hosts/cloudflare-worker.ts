@@ -3,7 +3,8 @@
  * one and kept per env object; a bad config answers a logged 500 (see `appPerEnv`).
  */
 import { appPerEnv } from '../src/hosts.ts'
+import { edgeRoutes } from '../src/routes/index.ts'
 
-const fetchWithEnv = appPerEnv()
+const fetchWithEnv = appPerEnv({ routes: edgeRoutes })
 
 export default { fetch: (request: Request, env: object) => fetchWithEnv(request, env) }

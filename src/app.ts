@@ -1,12 +1,10 @@
 /** `createApp(config, deps)`: the one Hono app every host serves (Netlify edge and Node, Deno, Workers, `npm start`). */
-import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
-import { methodNotAllowed } from 'hono/method-not-allowed'
-import { requestId } from 'hono/request-id'
 import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { requestId } from 'hono/request-id'
+import { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
 import type { AppEnv } from './app-env.ts'
-import { createAblyTokenSigner } from './auth/ably-token.ts'
 import { createAppTokenVerifier, type AppTokenVerifier } from './auth/app-token.ts'
 import type { Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
@@ -15,8 +13,6 @@ import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
-import { statsRoutes } from './routes/stats.ts'
-import { tokenRoutes } from './routes/token.ts'
 
 /** What route factories receive: the checked config and the shared services, built once per app. */
 export interface AppServices {
@@ -27,7 +23,10 @@ export interface AppServices {
   now: () => number
 }
 
-/** Builds routes mounted under `/api/ably`, e.g. the publish gateway on Node (kept out of edge bundles). */
+/**
+ * Builds routes mounted under `/api/ably`. Each host lists the routes it serves, so an edge bundle carries only
+ * its own route (the token function has no stats or gateway code).
+ */
 export type RouteFactory = (services: AppServices) => Hono<AppEnv>
 
 export interface AppDeps {
@@ -36,19 +35,19 @@ export interface AppDeps {
   log?: Logger
   /** The clock, in ms since the epoch. */
   now?: () => number
-  /** Routes beyond token and stats. */
-  routes?: readonly RouteFactory[]
+  /** The routes this host serves, e.g. `[tokenRoutes]` or `edgeRoutes` (see `src/routes/index.ts`). */
+  routes: readonly RouteFactory[]
 }
 
 export const API_BASE = '/api/ably'
 
-/** Builds the app: shared middleware, one error vocabulary, the token and stats routes, and any extra routes. */
-export function createApp(config: Config, deps: AppDeps = {}): Hono<AppEnv> {
+/** Builds the app: shared middleware, one error vocabulary, and the routes the host serves. */
+export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
   const {
     ably = createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
     log = jsonLineLogger,
     now = Date.now,
-    routes = [],
+    routes,
   } = deps
   const services: AppServices = {
     config,
@@ -64,20 +63,8 @@ export function createApp(config: Config, deps: AppDeps = {}): Hono<AppEnv> {
     requestLog({ log }),
     securityHeaders(),
     corsAllowList(config.corsOrigins),
-    methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => renderError(c, new AppError('method_not_allowed', undefined, { headers: { Allow: methods.join(', ') } })) }),
     deadline(config.deadlineMs),
   )
-
-  app.route(
-    API_BASE,
-    tokenRoutes({
-      verify: services.verify,
-      sign: createAblyTokenSigner(config.ably.key),
-      ttlSec: config.tokenTtlSec,
-      now,
-    }),
-  )
-  app.route(API_BASE, statsRoutes({ ably, verify: services.verify, adminRoles: config.adminRoles, now, startedAt: now(), log }))
   for (const factory of routes) app.route(API_BASE, factory(services))
 
   app.notFound((c) => renderError(c, new AppError('not_found')))

@@ -1,6 +1,6 @@
 /** What every door does with its runtime's environment: check it once, build the app, answer requests. */
-import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import { Hono } from 'hono/tiny'
 import { createApp, renderError, type AppDeps } from './app.ts'
 import type { AppEnv } from './app-env.ts'
 import { ConfigError, parseConfig, type Env } from './config/index.ts'
@@ -9,7 +9,7 @@ import { jsonLineLogger, type Logger } from './log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
 
 /** The app for `env`; throws the `ConfigError` naming every bad variable, so a host fails closed at start. */
-export function appFromEnv(env: Env, deps: AppDeps = {}): Hono<AppEnv> {
+export function appFromEnv(env: Env, deps: AppDeps): Hono<AppEnv> {
   return createApp(parseConfig(env), deps)
 }
 
@@ -20,7 +20,7 @@ export type EnvFetch = (request: Request, env: object) => Promise<Response>
  * For hosts whose environment arrives only with a request: builds the app once per env object, on first use.
  * A bad environment gets an app that answers every request with the generic 500 and logs the `ConfigError`.
  */
-export function appPerEnv(deps: AppDeps = {}): EnvFetch {
+export function appPerEnv(deps: AppDeps): EnvFetch {
   const apps = new WeakMap<object, Hono<AppEnv>>()
   return async function fetchWithEnv(request, env) {
     let app = apps.get(env)

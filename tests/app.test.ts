@@ -1,7 +1,8 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { describe, expect, it } from 'vitest'
 import type { AppEnv } from '../src/app-env.ts'
 import { AppError } from '../src/errors/index.ts'
+import { edgeRoutes } from '../src/routes/index.ts'
 import { appToken, bearer, TEST_ORIGIN, testApp, testConfig } from './support/fixtures.ts'
 
 const SECURITY_HEADERS = {
@@ -25,7 +26,7 @@ const misbehaving = () =>
     })
 
 function app(overrides: Partial<ReturnType<typeof testConfig>> = {}) {
-  return testApp({ config: { ...testConfig(), ...overrides }, routes: [misbehaving] })
+  return testApp({ config: { ...testConfig(), ...overrides }, routes: [...edgeRoutes, misbehaving] })
 }
 
 describe('every response', () => {

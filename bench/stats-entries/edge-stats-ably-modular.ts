@@ -2,8 +2,9 @@
 import { createApp } from '../../src/app.ts'
 import { parseConfig } from '../../src/config/index.ts'
 import { createAblyModularRest } from '../ably-modular-rest.ts'
+import { statsRoutes } from '../../src/routes/stats.ts'
 
 const config = parseConfig(Netlify.env.toObject())
-const app = createApp(config, { ably: createAblyModularRest(config.ably) })
+const app = createApp(config, { ably: createAblyModularRest(config.ably), routes: [statsRoutes] })
 
 export default (request: Request) => app.fetch(request)

@@ -117,6 +117,10 @@ function parseJwtSecret(raw: string | undefined, problems: string[]): string | u
     problems.push('JWT_SECRET is not set. Set it to the HS256 secret your app signs its login JWTs with (at least 32 random characters, e.g. `openssl rand -base64 48`).')
     return undefined
   }
+  if (raw !== raw.trim()) {
+    problems.push('JWT_SECRET starts or ends with whitespace (often a pasted newline). Remove it, or every login JWT will fail to verify.')
+    return undefined
+  }
   if (raw.length < MIN_JWT_SECRET_LENGTH || PLACEHOLDERS.test(raw) || new Set(raw).size < 8) {
     problems.push(`JWT_SECRET is too weak. Use at least ${MIN_JWT_SECRET_LENGTH} random characters, e.g. \`openssl rand -base64 48\`.`)
     return undefined

@@ -1,12 +1,13 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
-import { Hono } from 'hono'
-import type { AblyRest, ChannelOccupancy } from '../ably-rest/index.ts'
+import { Hono } from 'hono/tiny'
+import type { ChannelOccupancy } from '../ably-rest/index.ts'
+import type { RouteFactory } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
-import type { AppTokenVerifier } from '../auth/app-token.ts'
 import { parseChannel } from '../channels/index.ts'
 import { AppError } from '../errors/index.ts'
+import { describeError } from '../log/index.ts'
+import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
-import { describeError, type Logger } from '../log/index.ts'
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy'
 
@@ -28,33 +29,27 @@ export interface StatsResponse {
   responseTime: number
 }
 
-export interface StatsRouteOptions {
-  ably: AblyRest
-  verify: AppTokenVerifier
-  adminRoles: readonly string[]
-  now: () => number
-  startedAt: number
-  log: Logger
+export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */
-  slowMs?: number
+  slowMs: number
   /** Each check is abandoned after this long. */
-  checkTimeoutMs?: number
+  checkTimeoutMs: number
   /** A clock skew larger than this makes the service `degraded` (short-lived tokens would misbehave). */
-  maxClockSkewMs?: number
+  maxClockSkewMs: number
 }
 
-export function statsRoutes({
-  ably,
-  verify,
-  adminRoles,
-  now,
-  startedAt,
-  log,
-  slowMs = 1000,
-  checkTimeoutMs = 2500,
-  maxClockSkewMs = 10_000,
-}: StatsRouteOptions) {
-  const admins = new Set(adminRoles)
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = { slowMs: 1000, checkTimeoutMs: 2500, maxClockSkewMs: 10_000 }
+
+/** The stats route, with the default thresholds. */
+export const statsRoutes: RouteFactory = (services) => healthRoutes(services)
+
+/** The stats route with chosen thresholds. */
+export function healthRoutes(
+  { ably, verify, config, now, log }: Parameters<RouteFactory>[0],
+  { slowMs, checkTimeoutMs, maxClockSkewMs }: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
+) {
+  const admins = new Set(config.adminRoles)
+  const startedAt = now()
 
   async function check<T>(run: (signal: AbortSignal) => Promise<T>): Promise<[CheckResult, T | undefined]> {
     const started = now()
@@ -124,5 +119,5 @@ export function statsRoutes({
     }
     c.header('Cache-Control', 'no-store')
     return c.json(body, status === 'unhealthy' ? 503 : 200)
-  })
+  }).all('/stats', methodNotAllowed(['GET']))
 }

@@ -1,18 +1,14 @@
 /** `POST`/`GET /api/ably/token`: trades a verified app JWT for a least-privilege Ably JWT, signed locally. */
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import type { RouteFactory } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
-import { invalidToken, type AppTokenVerifier } from '../auth/app-token.ts'
-import type { AblyTokenSigner } from '../auth/ably-token.ts'
+import { invalidToken } from '../auth/app-token.ts'
+import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import { userCapability } from '../channels/index.ts'
+import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-
-export interface TokenRouteOptions {
-  verify: AppTokenVerifier
-  sign: AblyTokenSigner
-  ttlSec: number
-  now: () => number
-}
 
 /** The token response. `issued`/`expires` (ms) make it a TokenDetails, so ably-js `authUrl` can use it as is. */
 export interface TokenResponse {
@@ -27,7 +23,9 @@ export interface TokenResponse {
   timestamp: string
 }
 
-export function tokenRoutes({ verify, sign, ttlSec, now }: TokenRouteOptions) {
+export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
+  const sign = createAblyTokenSigner(config.ably.key)
+  const ttlSec = config.tokenTtlSec
   const issue = async (c: Context<AppEnv>) => {
     const user = c.get('user')
     if (!user) throw invalidToken('no user')
@@ -55,5 +53,7 @@ export function tokenRoutes({ verify, sign, ttlSec, now }: TokenRouteOptions) {
   }
 
   // GET as well as POST, for ably-js `authUrl`.
-  return new Hono<AppEnv>().on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify }), issue)
+  return new Hono<AppEnv>()
+    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify }), issue)
+    .all('/token', methodNotAllowed(['GET', 'POST']))
 }

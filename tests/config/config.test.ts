@@ -46,6 +46,7 @@ describe('parseConfig', () => {
     ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(64) }],
     ['JWT_SECRET', { JWT_SECRET: 'abababababababababababababababababab' }],
     ['JWT_SECRET', { JWT_SECRET: 'test-ably-key-secret-0123456789abcdef' }],
+    ['JWT_SECRET', { JWT_SECRET: `${testEnv.JWT_SECRET}\n` }],
     ['CORS_ORIGIN', { CORS_ORIGIN: '*' }],
     ['CORS_ORIGIN', { CORS_ORIGIN: 'https://app.example.com/' }],
     ['CORS_ORIGIN', { CORS_ORIGIN: 'https://app.example.com/path' }],

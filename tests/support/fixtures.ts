@@ -4,6 +4,7 @@ import type { AblyRest, ChannelStatus } from '../../src/ably-rest/index.ts'
 import { createApp, type AppDeps } from '../../src/app.ts'
 import { parseConfig, type Config, type Env } from '../../src/config/index.ts'
 import type { LogEntry } from '../../src/log/index.ts'
+import { edgeRoutes } from '../../src/routes/index.ts'
 
 export const TEST_JWT_SECRET = 'test-app-jwt-secret-0123456789-abcdefghijklmnop'
 export const TEST_ABLY_KEY = 'testApp.testKey:test-ably-key-secret-0123456789abcdef'
@@ -65,9 +66,9 @@ export function fakeAbly(behaviour: FakeAblyBehaviour = {}): AblyRest & { calls:
 }
 
 /** An app with test config, a fixed clock, a fake Ably and a log that tests can read. */
-export function testApp({ config = testConfig(), ...deps }: AppDeps & { config?: Config } = {}) {
+export function testApp({ config = testConfig(), routes = edgeRoutes, ...deps }: Partial<AppDeps> & { config?: Config } = {}) {
   const logs: LogEntry[] = []
-  const app = createApp(config, { now: () => NOW, ably: fakeAbly(), log: (entry) => logs.push(entry), ...deps })
+  const app = createApp(config, { now: () => NOW, ably: fakeAbly(), log: (entry) => logs.push(entry), routes, ...deps })
   return { app, logs, config }
 }
 
