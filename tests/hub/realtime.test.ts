@@ -8,7 +8,7 @@ describe.each(PROTOCOLS)('realtime over $protocol', ({ useBinaryProtocol }) => {
 
   it('connects with a key, answers ping and reports connection details', async () => {
     const client = withKey()
-    await client.connection.once('connected')
+    await client.connection.whenState('connected')
     expect(client.connection.id).toMatch(/^[\w-]{8,}$/)
     expect(client.connection.key).toContain(client.connection.id!)
     await expect(client.connection.ping()).resolves.toBeTypeOf('number')
@@ -32,7 +32,6 @@ describe.each(PROTOCOLS)('realtime over $protocol', ({ useBinaryProtocol }) => {
       expect(message.timestamp).toBeTypeOf('number')
     }
     expect(text!.serial! < json!.serial! && json!.serial! < binary!.serial!).toBe(true)
-    expect(channel.properties.channelSerial).toBe(binary!.serial)
   })
 
   it('acknowledges realtime publishes in order with their serials and stamps the clientId', async () => {

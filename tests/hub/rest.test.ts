@@ -83,7 +83,7 @@ describe.each(PROTOCOLS)('REST over $protocol', ({ useBinaryProtocol }) => {
 
     const results = await root().batchPublish([
       { channels: ['batch:a', 'batch:b'], messages: [{ name: 'one', data: '1' }] },
-      { channels: ['batch:c', ':invalid'], messages: { name: 'two' } },
+      { channels: ['batch:c', ':invalid'], messages: [{ name: 'two' }] },
     ])
     expect(results.map(({ successCount, failureCount }) => [successCount, failureCount])).toEqual([
       [2, 0],
@@ -96,9 +96,10 @@ describe.each(PROTOCOLS)('REST over $protocol', ({ useBinaryProtocol }) => {
   it('reports presence members per channel in a batch', async () => {
     const member = fixture.realtime({ key: keyString(ROOT_KEY), clientId: 'carol' })
     await member.channels.get('batch:presence').presence.enter('here')
-    const result = await root().batchPresence(['batch:presence', 'batch:empty'])
+    // ably.d.ts declares an array, but ably-js returns the body as is and Ably (and ably-js's own tests) use one BatchResult.
+    const result = (await root().batchPresence(['batch:presence', 'batch:empty'])) as unknown as Ably.BatchResult<Ably.BatchPresenceSuccessResult>
     expect(result.successCount).toBe(2)
-    const [first, second] = result.results as Ably.BatchPresenceSuccessResult[]
+    const [first, second] = result.results
     expect(first!.presence.map((entry) => entry.clientId)).toEqual(['carol'])
     expect(second!.presence).toEqual([])
     expect((await root().channels.get('batch:presence').presence.get()).items[0]).toMatchObject({
