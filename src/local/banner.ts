@@ -1,0 +1,35 @@
+/** What `npm start` prints: where everything is, a sample app JWT, and `curl` lines to copy. */
+import type { LocalStack } from './stack.ts'
+
+export async function banner(stack: LocalStack): Promise<string> {
+  const token = await stack.mintAppToken('alice')
+  const api = `${stack.url}/api/ably`
+  const message = JSON.stringify({
+    channelName: 'sms:alice:c1',
+    eventName: 'message',
+    data: { contactId: 'c1', userId: 'alice', phoneNumberId: 'pn1', message: 'Hello from curl', direction: 'inbound', timestamp: '2026-01-01T00:00:00Z', from: '+15550001111', to: '+15550002222' },
+  })
+  return [
+    '',
+    'ably-netlify-integration is running',
+    `  Demo     ${stack.url}/`,
+    `  API      ${api}/token  ${api}/stats  ${api}/publish  ${api}/history`,
+    stack.hubPort === undefined
+      ? '  Ably     real Ably (ABLY_API_KEY is set)'
+      : `  Hub      ws://localhost:${stack.hubPort}  (Ably-compatible; SDK options { endpoint: 'localhost', port: ${stack.hubPort}, tls: false })`,
+    `  Store    ${stack.sources.store}${stack.sources.store === 'in-memory' ? ' (set MONGODB_URI to use MongoDB)' : ''}`,
+    `  Secrets  ${stack.sources.secrets === 'generated' ? 'generated for development, kept in .local/dev-secrets.json' : 'from the environment'}`,
+    '',
+    'A sample app JWT for user "alice" (valid 1 h; mint more with `npm run dev:token -- --user bob`):',
+    '',
+    `  export TOKEN=${token}`,
+    '',
+    'Try:',
+    `  curl -s -X POST ${api}/token -H "Authorization: Bearer $TOKEN"`,
+    `  curl -s ${api}/stats`,
+    `  curl -s "${api}/stats?channelName=sms:alice:c1" -H "Authorization: Bearer $TOKEN"`,
+    `  curl -s -X POST ${api}/publish -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${message}'`,
+    `  curl -s "${api}/history?channelName=sms:alice:c1" -H "Authorization: Bearer $TOKEN"`,
+    '',
+  ].join('\n')
+}

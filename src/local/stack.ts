@@ -1,0 +1,121 @@
+/**
+ * `npm start`: the whole product in one Node process on loopback. The API (the same app the Netlify functions
+ * serve), the publish gateway with its outbox sweeper, the demo page, and, unless `ABLY_API_KEY` points at real
+ * Ably, the local Ably-compatible hub. Missing secrets are generated once and kept in `.local/`.
+ */
+import type { AddressInfo } from 'node:net'
+import { serve, type ServerType } from '@hono/node-server'
+import { Hono } from 'hono/tiny'
+import type { Env } from '../config/index.ts'
+import { nodeGatewayFromEnv, type NodeGateway } from '../gateway/node.ts'
+import { createHub, type Hub } from '../hub/index.ts'
+import { jsonLineLogger, type Logger } from '../log/index.ts'
+import { securityHeaders } from '../middleware/security-headers/index.ts'
+import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from './dev-secrets.ts'
+import { mintAppToken } from './mint-app-token.ts'
+
+export interface LocalStackOptions {
+  /** The process environment; values that are set win over generated ones. */
+  env: Env
+  /** API and demo port (default `PORT` or 8888; 0 picks a free one). */
+  port?: number
+  /** Hub port (default `ABLY_HUB_PORT` or 8889; 0 picks a free one). */
+  hubPort?: number
+  host?: string
+  secretsFile?: string
+  log?: Logger
+  /** How often the in-process outbox sweeper runs (the scheduled function's job on Netlify). */
+  sweepIntervalMs?: number
+}
+
+export interface LocalStack extends NodeGateway {
+  /** Base URL of the API and demo, e.g. `http://localhost:8888`. */
+  url: string
+  /** The hub, when the stack runs one (no `ABLY_API_KEY`). */
+  hub: Hub | undefined
+  hubPort: number | undefined
+  /** Where the store and Ably came from, for the banner. */
+  sources: { ably: 'local hub' | 'Ably'; store: 'in-memory' | 'MongoDB'; secrets: 'generated' | 'environment' }
+  /** Mints an app JWT with the stack's JWT secret (dev only). */
+  mintAppToken(userId: string, role?: string): Promise<string>
+  close(): Promise<void>
+}
+
+const port = (value: string | undefined, fallback: number) => (value === undefined || value === '' ? fallback : Number(value))
+
+export async function startLocalStack({
+  env,
+  port: apiPort = port(env.PORT, 8888),
+  hubPort: requestedHubPort = port(env.ABLY_HUB_PORT, 8889),
+  host = '127.0.0.1',
+  secretsFile = DEFAULT_DEV_SECRETS_FILE,
+  log = jsonLineLogger,
+  sweepIntervalMs = 10_000,
+}: LocalStackOptions): Promise<LocalStack> {
+  const useHub = !env.ABLY_API_KEY
+  const devSecrets = useHub || !env.JWT_SECRET ? await loadDevSecrets(secretsFile) : undefined
+  const jwtSecret = env.JWT_SECRET || devSecrets?.jwtSecret || ''
+
+  let hub: Hub | undefined
+  let hubPort: number | undefined
+  const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret }
+  if (useHub && devSecrets) {
+    const [name = '', secret = ''] = devSecrets.ablyKey.split(':')
+    hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
+    hubPort = (await hub.listen()).port
+    resolved.ABLY_API_KEY = devSecrets.ablyKey
+    resolved.ABLY_REST_URL = `http://localhost:${hubPort}`
+  }
+
+  let node: NodeGateway
+  try {
+    node = nodeGatewayFromEnv(resolved, { log })
+  } catch (error) {
+    await hub?.close()
+    throw error
+  }
+  const stopSweeper = node.gateway.startSweeper(sweepIntervalMs)
+
+  const site = new Hono().use(securityHeaders()).get('/', (c) => c.html(placeholderPage(), 200, { 'Content-Security-Policy': "default-src 'self'" }))
+  const server = await listen(
+    (request) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request)),
+    apiPort,
+    host,
+  )
+  const url = `http://localhost:${(server.address() as AddressInfo).port}`
+
+  return {
+    ...node,
+    url,
+    hub,
+    hubPort,
+    sources: {
+      ably: hub ? 'local hub' : 'Ably',
+      store: node.gateway.config.store.kind === 'mongodb' ? 'MongoDB' : 'in-memory',
+      secrets: devSecrets && !env.JWT_SECRET ? 'generated' : 'environment',
+    },
+    mintAppToken: (userId, role) => mintAppToken(jwtSecret, { userId, ...(role !== undefined && { role }) }),
+    async close() {
+      stopSweeper()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        if ('closeAllConnections' in server) server.closeAllConnections()
+      })
+      await node.gateway.close()
+      await hub?.close()
+    },
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server))
+    server.once('error', reject)
+  })
+}
+
+function placeholderPage(): string {
+  return `<!doctype html><meta charset="utf-8"><title>ably-netlify-integration</title>
+<h1>ably-netlify-integration is running</h1>
+<p>API: <code>/api/ably/token</code>, <code>/api/ably/stats</code>, <code>/api/ably/publish</code>, <code>/api/ably/history</code>.</p>`
+}
