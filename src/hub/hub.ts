@@ -89,27 +89,9 @@ export function createHub({
   const randomId = (bytes: number) => randomBytes(bytes).toString('base64url')
   const authority = createAuthority({ keys, now })
   const store = createChannelStore({ now, historyLimit, retentionMs, idempotencyWindowMs, maxChannels })
-  const realtime = createRealtime({
-    authority,
-    store,
-    now,
-    log,
-    randomId,
-    maxMessageSize,
-    maxFrameSize,
-    connectionStateTtlMs,
-    maxIdleIntervalMs,
-  })
-  const rest = createRestHandler({
-    authority,
-    store,
-    realtime,
-    now,
-    log,
-    randomId,
-    maxMessageSize,
-    maxBodySize: MAX_REST_BODY,
-  })
+  const shared = { authority, store, now, log, randomId, maxMessageSize }
+  const realtime = createRealtime({ ...shared, maxFrameSize, connectionStateTtlMs, maxIdleIntervalMs })
+  const rest = createRestHandler({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
   const requestListener = getRequestListener(rest, { overrideGlobalObjects: false })
 
   let server: Server | undefined

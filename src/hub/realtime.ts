@@ -4,6 +4,7 @@
  * token renewal. See the protocol notes in shared/reference/ably-protocol.md.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import type { ChannelMetrics } from 'ably'
 import type { RawData, WebSocket } from 'ws'
 import { effectiveClientId, resolveIdentity, type Authority, type Credential, type Identity } from './auth.ts'
 import { operationsOn, permits, type Capability } from './capability.ts'
@@ -46,22 +47,13 @@ export interface RealtimeOptions {
   maxIdleIntervalMs: number
 }
 
-/** Channel occupancy as Ably's channel status reports it. */
-export interface Occupancy {
-  connections: number
-  presenceConnections: number
-  presenceMembers: number
-  presenceSubscribers: number
-  publishers: number
-  subscribers: number
-}
-
 export interface Realtime {
   /** Takes over an upgraded socket; the connection is authenticated over the protocol, never refused at upgrade. */
   accept(ws: WebSocket, url: URL, headers: IncomingHttpHeaders): void
   /** Stores messages and delivers them to attached subscribers. */
   publish(channel: string, messages: readonly InboundMessage[], connectionId?: string): PublishOutcome
-  occupancy(channel: string): Occupancy
+  /** Channel occupancy as Ably's channel status reports it. */
+  occupancy(channel: string): ChannelMetrics
   /** Drops every socket abruptly; connection state stays for resume. */
   dropAll(): void
   /** Idle heartbeats, token renewal prompts and expiry, expiry of detached connection state. */
@@ -209,12 +201,12 @@ export function createRealtime({
     }
   }
 
-  const broadcastPresence = (channel: string, events: readonly PresenceEvent[], action?: number) => {
+  const broadcastPresence = (channel: string, events: readonly PresenceEvent[]) => {
     if (events.length === 0) return
     sendToAll(recipients(channel, Mode.PRESENCE_SUBSCRIBE), (format) => ({
       action: Action.PRESENCE,
       channel,
-      presence: events.map((event) => presenceToWire(event, format, action)),
+      presence: events.map((event) => presenceToWire(event, format)),
     }))
   }
 
@@ -664,8 +656,8 @@ export function createRealtime({
     store.prune()
   }
 
-  const occupancy = (channel: string): Occupancy => {
-    const counts: Occupancy = {
+  const occupancy = (channel: string): ChannelMetrics => {
+    const counts: ChannelMetrics = {
       connections: 0,
       presenceConnections: 0,
       presenceMembers: store.members(channel).length,

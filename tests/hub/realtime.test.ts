@@ -119,8 +119,10 @@ describe.each(PROTOCOLS)('realtime over $protocol', ({ useBinaryProtocol }) => {
     alice.close()
     await eventually(() => events.length === 3)
     expect(events).toEqual(['enter:alice', 'update:alice', 'leave:alice'])
-    const status = await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('room').status()
-    expect(status.status.occupancy.metrics.presenceMembers).toBe(0)
+    const rest = fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('room')
+    expect((await rest.status()).status.occupancy.metrics.presenceMembers).toBe(0)
+    const history = await rest.presence.history({ direction: 'forwards' })
+    expect(history.items.map((message) => message.action)).toEqual(['enter', 'update', 'leave'])
   })
 
   it('reports connection details and sends a HEARTBEAT after maxIdleInterval of silence', async () => {

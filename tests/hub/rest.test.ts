@@ -48,6 +48,13 @@ describe.each(PROTOCOLS)('REST over $protocol', ({ useBinaryProtocol }) => {
     expect(page.items.map((message) => message.name)).toEqual(['before'])
   })
 
+  it('fetches one message by serial, and 40400 for an unknown one', async () => {
+    const channel = root().channels.get('by-serial')
+    const { serials } = await channel.publish('one', { n: 1 })
+    expect(await channel.getMessage(serials[0]!)).toMatchObject({ name: 'one', data: { n: 1 }, serial: serials[0] })
+    await expect(channel.getMessage('000000000000000-000000')).rejects.toMatchObject({ code: 40400 })
+  })
+
   it('deduplicates idempotent message ids', async () => {
     const channel = root().channels.get('idempotent')
     const first = await channel.publish({ id: 'order-7:0', name: 'created', data: 'a' })
