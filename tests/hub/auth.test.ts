@@ -77,6 +77,17 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     await expect(reader.channels.get('private').attach()).rejects.toMatchObject({ code: 40160 })
   })
 
+  it('connects with a hub-issued token that ably-js requests itself (useTokenAuth)', async () => {
+    const client = fixture.realtime({ key: keyString(ROOT_KEY), useTokenAuth: true, clientId: 'tokened' })
+    await client.connection.whenState('connected')
+    expect(client.auth.tokenDetails).toMatchObject({ clientId: 'tokened', keyName: ROOT_KEY.name })
+    const channel = client.channels.get('token-auth')
+    const received = collect(channel, 1)
+    await channel.attach()
+    await channel.publish('hello', 'x')
+    expect((await received)[0]!.clientId).toBe('tokened')
+  })
+
   it('renews a token when the hub asks, keeping the connection and its channels', async () => {
     const { client, calls } = tokenClient({ clientId: 'alice', capability: ALICE_CAPABILITY, ttlMs: 60_000 })
     const channel = client.channels.get('sms:alice:renew')

@@ -48,6 +48,14 @@ describe.each(PROTOCOLS)('REST over $protocol', ({ useBinaryProtocol }) => {
     expect(page.items.map((message) => message.name)).toEqual(['before'])
   })
 
+  it('stamps the clientId a Basic-auth client names, and refuses a contradicting one', async () => {
+    const server = fixture.rest({ key: keyString(ROOT_KEY), clientId: 'server-1' })
+    const channel = server.channels.get('stamped')
+    await channel.publish('a', 'x')
+    await expect(channel.publish({ name: 'b', clientId: 'someone-else' })).rejects.toMatchObject({ code: 40012 })
+    expect((await channel.history()).items.map((message) => [message.name, message.clientId])).toEqual([['a', 'server-1']])
+  })
+
   it('fetches one message by serial, and 40400 for an unknown one', async () => {
     const channel = root().channels.get('by-serial')
     const { serials } = await channel.publish('one', { n: 1 })
