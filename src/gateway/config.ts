@@ -1,0 +1,111 @@
+/** The publish gateway's own configuration (Node only): the message store, the rate limit, batches and retries. */
+import { ConfigError, type Env } from '../config/index.ts'
+
+export type StoreConfig =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'mongodb'; readonly uri: string; readonly dbName: string; readonly timeoutMs: number; readonly maxPoolSize: number }
+
+export interface RetryPolicy {
+  /** Publish attempts per delivery round (a request, or one sweep of the outbox). */
+  readonly maxAttempts: number
+  readonly baseDelayMs: number
+  readonly maxDelayMs: number
+}
+
+export interface GatewayConfig {
+  readonly store: StoreConfig
+  /** Every store call fails with 503 `store_unavailable` after this long. */
+  readonly storeTimeoutMs: number
+  /** Messages per user per window; `undefined` when switched off. */
+  readonly rateLimit: { readonly limit: number; readonly windowSec: number } | undefined
+  /** Messages in one `{ messages: [...] }` request. */
+  readonly maxBatch: number
+  /** The request body cap; a larger body gets 413 before it is read. */
+  readonly maxBodyBytes: number
+  /** One message's size as Ably counts it (name + data); a larger one gets 413. Also the cap on one Ably request. */
+  readonly maxMessageBytes: number
+  /** How long a publish request may spend delivering before it answers 202 `queued`. */
+  readonly deliveryBudgetMs: number
+  readonly retry: RetryPolicy
+  readonly outbox: {
+    /** How long a sweeper holds the messages it claimed. */
+    readonly leaseMs: number
+    readonly batchSize: number
+    /** How long one sweep may run (a Netlify scheduled function has 30 s). */
+    readonly runBudgetMs: number
+    /** A message still pending after this long is marked failed. */
+    readonly maxAgeSec: number
+    /** First and largest wait before a sweeper retries a message that failed a whole round. */
+    readonly baseDelayMs: number
+    readonly maxDelayMs: number
+  }
+  readonly history: { readonly defaultLimit: number; readonly maxLimit: number }
+}
+
+export interface GatewayConfigOptions {
+  /** Refuse the embedded store (a serverless instance forgets it): MongoDB, or an explicit `MESSAGE_STORE=memory`. */
+  requireDurableStore?: boolean
+}
+
+const MONGODB_URI = /^mongodb(\+srv)?:\/\/\S+$/
+
+/** Parses the gateway's variables, or throws one `ConfigError` naming every bad one and how to fix it. */
+export function parseGatewayConfig(env: Env, { requireDurableStore = false }: GatewayConfigOptions = {}): GatewayConfig {
+  const problems: string[] = []
+  const value = (name: string) => {
+    const raw = env[name]?.trim()
+    return raw === undefined || raw === '' ? undefined : raw
+  }
+  const integer = (name: string, fallback: number, min: number, max: number, unit: string) => {
+    const raw = value(name)
+    if (raw === undefined) return fallback
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a whole number of ${unit} between ${min} and ${max}; got "${raw.slice(0, 20)}".`)
+      return fallback
+    }
+    return Number(raw)
+  }
+
+  const uri = value('MONGODB_URI')
+  const kind = value('MESSAGE_STORE') ?? (uri === undefined ? undefined : 'mongodb')
+  let store: StoreConfig = { kind: 'memory' }
+  if (kind === 'mongodb') {
+    if (uri === undefined) problems.push('MESSAGE_STORE=mongodb needs MONGODB_URI, e.g. mongodb://localhost:27017 or your Atlas "mongodb+srv://…" string.')
+    else if (!MONGODB_URI.test(uri)) problems.push('MONGODB_URI must start with mongodb:// or mongodb+srv:// (copy the connection string from Atlas or use mongodb://localhost:27017).')
+    else {
+      const dbName = value('MONGODB_DB') ?? 'ably_gateway'
+      if (!/^[A-Za-z0-9_-]{1,63}$/.test(dbName)) problems.push('MONGODB_DB must be 1–63 letters, digits, "_" or "-".')
+      store = {
+        kind: 'mongodb',
+        uri,
+        dbName,
+        timeoutMs: integer('MONGODB_TIMEOUT_MS', 2000, 200, 10_000, 'milliseconds'),
+        maxPoolSize: integer('MONGODB_POOL_SIZE', 5, 1, 100, 'connections'),
+      }
+    }
+  } else if (kind === undefined && requireDurableStore) {
+    problems.push('MONGODB_URI is not set. Accepted messages must outlive this function instance: set MONGODB_URI (e.g. an Atlas "mongodb+srv://…" string), or MESSAGE_STORE=memory to accept losing them.')
+  } else if (kind !== undefined && kind !== 'memory') {
+    problems.push(`MESSAGE_STORE must be "mongodb" or "memory"; got "${kind.slice(0, 20)}".`)
+  }
+
+  const limit = integer('PUBLISH_RATE_LIMIT', 60, 0, 1_000_000, 'messages')
+  const windowSec = integer('PUBLISH_RATE_WINDOW_SEC', 60, 1, 86_400, 'seconds')
+  const maxBatch = integer('PUBLISH_MAX_BATCH', 50, 1, 100, 'messages')
+  const deliveryBudgetMs = integer('PUBLISH_DELIVERY_BUDGET_MS', 3000, 100, 6000, 'milliseconds')
+  const maxAgeSec = integer('OUTBOX_MAX_AGE_SEC', 86_400, 60, 30 * 86_400, 'seconds')
+
+  if (problems.length > 0) throw new ConfigError(problems)
+  return {
+    store,
+    storeTimeoutMs: store.kind === 'mongodb' ? store.timeoutMs + 500 : 2000,
+    rateLimit: limit === 0 ? undefined : { limit, windowSec },
+    maxBatch,
+    maxBodyBytes: 512 * 1024,
+    maxMessageBytes: 64 * 1024,
+    deliveryBudgetMs,
+    retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 },
+    outbox: { leaseMs: 30_000, batchSize: 100, runBudgetMs: 20_000, maxAgeSec, baseDelayMs: 30_000, maxDelayMs: 5 * 60_000 },
+    history: { defaultLimit: 50, maxLimit: 100 },
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Accepting messages, shared by the publish route and the server helpers: persist first (once per idempotency
+ * key), then deliver within the budget. A retry of a stored message publishes nothing new; a retry of one that
+ * nobody is delivering any more takes it over and delivers it now.
+ */
+import { AppError } from '../errors/index.ts'
+import type { MessageDoc, MessageStore } from '../store/index.ts'
+import type { Delivery, DeliveryOutcome } from './delivery.ts'
+import type { PreparedMessage } from './prepare.ts'
+
+/**
+ * `published`: Ably has it. `queued`: stored, and a sweeper will deliver it. `failed`: Ably refused it for good.
+ * `in_progress`: a repeat of a message another request or sweeper is delivering right now.
+ */
+export type AcceptedStatus = 'published' | 'queued' | 'failed' | 'in_progress'
+
+export interface Accepted {
+  messageId: string
+  channelName: string
+  eventName: string
+  /** When the message was first accepted (ISO 8601). */
+  timestamp: string
+  status: AcceptedStatus
+  /** True when the idempotency key was already known: nothing new was stored. */
+  replayed: boolean
+}
+
+export interface PublisherOptions {
+  store: MessageStore
+  delivery: Delivery
+  now: () => number
+  /** How long a request may spend delivering. */
+  budgetMs: number
+  /** How long a request holds the messages it stored or took over; past it a sweeper may claim them. */
+  leaseMs: number
+  newId?: () => string
+}
+
+export interface PublishContext {
+  /** Lease holder for this call, unique per request. */
+  owner: string
+  /** Recorded as `publisherId`. */
+  publisherId: string
+  /** An outer deadline (the request's), in ms since the epoch. */
+  deadlineAt?: number
+}
+
+export interface Publisher {
+  publish(messages: readonly PreparedMessage[], context: PublishContext): Promise<Accepted[]>
+}
+
+export function createPublisher({ store, delivery, now, budgetMs, leaseMs, newId = () => `msg-${crypto.randomUUID()}` }: PublisherOptions): Publisher {
+  return {
+    async publish(messages, { owner, publisherId, deadlineAt = Number.POSITIVE_INFINITY }) {
+      const start = now()
+      const leaseUntil = new Date(start + leaseMs)
+      const known = new Map((await store.findByKeys(messages.map((message) => message.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]))
+      checkFingerprints(messages, known)
+
+      const fresh = messages.filter((message) => !known.has(message.idempotencyKey)).map((message) => newDoc(message, { id: newId(), publisherId, owner, at: start, leaseUntil }))
+      const inserted = new Set<string>()
+      for (const outcome of await store.insert(fresh)) {
+        if (outcome.inserted) inserted.add(outcome.doc._id)
+        else known.set(outcome.doc.idempotencyKey, outcome.doc)
+      }
+      // Another request stored the same key between our lookup and our insert.
+      checkFingerprints(messages, known)
+
+      const orphans = [...known.values()].filter((doc) => doc.status === 'pending' && (doc.leaseUntil === null || doc.leaseUntil.getTime() <= start))
+      const adopted = orphans.length === 0 ? [] : await store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) })
+      const freshByKey = new Map(fresh.map((doc) => [doc.idempotencyKey, doc]))
+      const docs = messages.map((message) => {
+        const doc = known.get(message.idempotencyKey) ?? freshByKey.get(message.idempotencyKey)
+        if (!doc) throw new Error(`no stored message for key ${message.idempotencyKey}`)
+        return doc
+      })
+      const adoptedIds = new Set(adopted.map((doc) => doc._id))
+      const mine = docs.filter((doc) => inserted.has(doc._id) || adoptedIds.has(doc._id))
+      const outcomes = await delivery.deliver(mine, { owner, deadlineAt: Math.min(start + budgetMs, deadlineAt) })
+
+      return docs.map((doc) => ({
+        messageId: doc._id,
+        channelName: doc.channelName,
+        eventName: doc.eventName,
+        timestamp: doc.createdAt.toISOString(),
+        status: statusOf(doc, outcomes.get(doc._id)),
+        replayed: !inserted.has(doc._id),
+      }))
+    },
+  }
+}
+
+function checkFingerprints(messages: readonly PreparedMessage[], known: ReadonlyMap<string, MessageDoc>) {
+  messages.forEach((message, index) => {
+    const stored = known.get(message.idempotencyKey)
+    if (stored && stored.fingerprint !== message.fingerprint) {
+      throw new AppError('idempotency_mismatch', undefined, { details: messages.length > 1 ? { index } : undefined, reason: `key reused with another body for ${stored._id}` })
+    }
+  })
+}
+
+function statusOf(doc: MessageDoc, outcome: DeliveryOutcome | undefined): AcceptedStatus {
+  if (outcome !== undefined) return outcome === 'pending' ? 'queued' : outcome
+  return doc.status === 'pending' ? 'in_progress' : doc.status
+}
+
+function newDoc(message: PreparedMessage, { id, publisherId, owner, at, leaseUntil }: { id: string; publisherId: string; owner: string; at: number; leaseUntil: Date }): MessageDoc {
+  const createdAt = new Date(at)
+  return {
+    _id: id,
+    idempotencyKey: message.idempotencyKey,
+    fingerprint: message.fingerprint,
+    channelName: message.channelName,
+    ownerId: message.channel.userId,
+    publisherId,
+    eventName: message.eventName,
+    data: message.data,
+    size: message.size,
+    status: 'pending',
+    attempts: 0,
+    seq: seqOf(at, id),
+    createdAt,
+    updatedAt: createdAt,
+    nextAttemptAt: createdAt,
+    publishedAt: null,
+    // Held by this request while it delivers; a sweeper takes over only once the lease has run out (D11).
+    leaseOwner: owner,
+    leaseUntil,
+    lastError: null,
+  }
+}
+
+/** The history sort key: acceptance time (ms, zero-padded to 15 digits), then the id. */
+export function seqOf(atMs: number, id: string): string {
+  return `${String(atMs).padStart(15, '0')}:${id}`
+}

@@ -1,0 +1,47 @@
+/** The gateway's configuration: defaults, MongoDB, and refusals that name the variable without echoing secrets. */
+import { describe, expect, it } from 'vitest'
+import { ConfigError } from '../../src/config/index.ts'
+import { parseGatewayConfig } from '../../src/gateway/config.ts'
+
+describe('parseGatewayConfig', () => {
+  it('defaults to the embedded store, 60 messages per minute, batches of 50, a 3 s delivery budget', () => {
+    expect(parseGatewayConfig({})).toMatchObject({
+      store: { kind: 'memory' },
+      rateLimit: { limit: 60, windowSec: 60 },
+      maxBatch: 50,
+      maxMessageBytes: 65_536,
+      deliveryBudgetMs: 3000,
+      retry: { maxAttempts: 4 },
+      outbox: { maxAgeSec: 86_400 },
+    })
+  })
+
+  it('uses MongoDB when MONGODB_URI is set, with short timeouts and a small pool', () => {
+    const config = parseGatewayConfig({ MONGODB_URI: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true', MONGODB_DB: 'sms' })
+    expect(config.store).toEqual({ kind: 'mongodb', uri: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true', dbName: 'sms', timeoutMs: 2000, maxPoolSize: 5 })
+    expect(config.storeTimeoutMs).toBe(2500)
+  })
+
+  it('refuses the embedded store where it would lose messages, unless MESSAGE_STORE=memory says so', () => {
+    expect(() => parseGatewayConfig({}, { requireDurableStore: true })).toThrow(/MONGODB_URI is not set/)
+    expect(parseGatewayConfig({ MESSAGE_STORE: 'memory' }, { requireDurableStore: true }).store.kind).toBe('memory')
+  })
+
+  it('lists every bad variable at once, without echoing the connection string', () => {
+    let error: unknown
+    try {
+      parseGatewayConfig({ MONGODB_URI: 'postgres://admin:hunter2@db', PUBLISH_RATE_LIMIT: 'many', PUBLISH_MAX_BATCH: '500', MESSAGE_STORE: 'mongodb' })
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const problems = (error as ConfigError).problems
+    expect(problems).toHaveLength(3)
+    expect(problems.join('\n')).toMatch(/MONGODB_URI[\s\S]*PUBLISH_RATE_LIMIT[\s\S]*PUBLISH_MAX_BATCH/)
+    expect(problems.join('\n')).not.toContain('hunter2')
+  })
+
+  it.each([['MESSAGE_STORE', 'redis'], ['PUBLISH_DELIVERY_BUDGET_MS', '9000'], ['MONGODB_DB', 'a/b'], ['OUTBOX_MAX_AGE_SEC', '1']])('%s=%s is refused', (name, value) => {
+    expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', [name]: value })).toThrow(ConfigError)
+  })
+})

@@ -1,0 +1,73 @@
+/** GET /api/ably/history: the caller's own channels, from the store, newest first, paged with `before`. */
+import { describe, expect, it } from 'vitest'
+import { appToken, bearer, NOW } from '../support/fixtures.ts'
+import { gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
+
+async function history(app: ReturnType<typeof gatewayApp>['app'], query: string, token?: string) {
+  const res = await app.request(`/api/ably/history?${query}`, { headers: bearer(token ?? (await appToken())) })
+  return { res, status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+describe('GET /api/ably/history', () => {
+  it('returns the channel’s accepted messages newest first, Ably-shaped, queued ones included, paged by `next`', async () => {
+    let now = NOW
+    const { app, ably } = gatewayApp({ now: () => now })
+    const ids: string[] = []
+    for (let n = 0; n < 5; n += 1) {
+      now += 1000
+      if (n === 4) ably.state.down = true
+      const { body } = await publish(app, { channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: `m${n}` }) })
+      ids.push(String(body.messageId))
+    }
+    const page1 = await history(app, 'channelName=sms:alice:c1&limit=3')
+    expect(page1.status).toBe(200)
+    expect(page1.res.headers.get('cache-control')).toBe('no-store')
+    const messages = page1.body.messages as { id: string; name: string; data: { message: string }; timestamp: number; status: string }[]
+    expect(messages.map((message) => message.id)).toEqual([ids[4], ids[3], ids[2]])
+    expect(messages[0]).toEqual({ id: ids[4], name: 'message', data: smsMessage('alice', 'c1', { message: 'm4' }), timestamp: NOW + 5000, status: 'pending' })
+    expect(messages[1]?.status).toBe('published')
+    const page2 = await history(app, `channelName=sms:alice:c1&limit=3&before=${encodeURIComponent(String(page1.body.next))}`)
+    expect((page2.body.messages as { id: string }[]).map((message) => message.id)).toEqual([ids[1], ids[0]])
+    expect(page2.body.next).toBeNull()
+    const beforeTime = await history(app, `channelName=sms:alice:c1&before=${new Date(NOW + 2500).toISOString()}`)
+    expect((beforeTime.body.messages as { id: string }[]).map((message) => message.id)).toEqual([ids[1], ids[0]])
+  })
+
+  it('excludes messages Ably refused', async () => {
+    const { app, ably } = gatewayApp()
+    const { AblyRestError } = await import('../../src/ably-rest/index.ts')
+    ably.fail(new AblyRestError('no', 400, 40160))
+    await publish(app, ownMessages()[1])
+    expect((await history(app, 'channelName=contacts:alice')).body.messages).toEqual([])
+  })
+
+  it('another user’s channel → 403; an admin may read it', async () => {
+    const { app } = gatewayApp()
+    await publish(app, ownMessages('bob')[1], { token: await appToken({ userId: 'bob' }) })
+    expect((await history(app, 'channelName=contacts:bob')).status).toBe(403)
+    const admin = await history(app, 'channelName=contacts:bob', await appToken({ role: 'admin' }))
+    expect((admin.body.messages as unknown[]).length).toBe(1)
+  })
+
+  it.each([
+    ['', 'invalid_channel'],
+    ['channelName=sms:alice:*', 'invalid_channel'],
+    ['channelName=%5Bmeta%5Dlog', 'invalid_channel'],
+    ['channelName=contacts:alice&limit=0', 'invalid_request'],
+    ['channelName=contacts:alice&limit=101', 'invalid_request'],
+    ['channelName=contacts:alice&limit=ten', 'invalid_request'],
+    ['channelName=contacts:alice&before=yesterday', 'invalid_request'],
+    ['channelName=contacts:alice&before=%7B%22%24gt%22%3A%22%22%7D', 'invalid_request'],
+  ])('%s → 400 %s', async (query, code) => {
+    const { app } = gatewayApp()
+    const { status, body } = await history(app, query)
+    expect(status).toBe(400)
+    expect(body.code).toBe(code)
+  })
+
+  it('401 without a token; 405 for POST', async () => {
+    const { app } = gatewayApp()
+    expect((await app.request('/api/ably/history?channelName=contacts:alice')).status).toBe(401)
+    expect((await app.request('/api/ably/history?channelName=contacts:alice', { method: 'POST', headers: bearer(await appToken()) })).status).toBe(405)
+  })
+})

@@ -1,0 +1,132 @@
+/** Idempotency: a retry returns the original result and publishes nothing new; the same key with another body is 422. */
+import { describe, expect, it } from 'vitest'
+import { appToken } from '../support/fixtures.ts'
+import { ablyDown, gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
+
+const message = ownMessages()[0]
+const key = (value: string) => ({ 'Idempotency-Key': value })
+
+describe('Idempotency-Key', () => {
+  it('a retry returns the original result, marked as replayed, and publishes nothing new', async () => {
+    const { app, ably } = gatewayApp()
+    const first = await publish(app, message, { headers: key('k-1') })
+    const again = await publish(app, message, { headers: key('k-1') })
+    expect(first.status).toBe(200)
+    expect(again.status).toBe(200)
+    expect(again.body).toEqual(first.body)
+    expect(again.res.headers.get('idempotent-replayed')).toBe('true')
+    expect(first.res.headers.get('idempotent-replayed')).toBeNull()
+    expect(ably.requests).toBe(1)
+  })
+
+  it('accepts the structured-field form "…" of the header', async () => {
+    const { app, ably } = gatewayApp()
+    const first = await publish(app, message, { headers: key('"k-2"') })
+    const again = await publish(app, message, { headers: key('k-2') })
+    expect(again.body.messageId).toBe(first.body.messageId)
+    expect(ably.requests).toBe(1)
+  })
+
+  it('the same key with a different body → 422 idempotency_mismatch, nothing published', async () => {
+    const { app, ably } = gatewayApp()
+    await publish(app, message, { headers: key('k-3') })
+    const other = await publish(app, { ...message, data: smsMessage('alice', 'c1', { message: 'changed' }) }, { headers: key('k-3') })
+    expect(other.status).toBe(422)
+    expect(other.body.code).toBe('idempotency_mismatch')
+    expect(ably.requests).toBe(1)
+  })
+
+  it('field order does not make a different body', async () => {
+    const { app, ably } = gatewayApp()
+    await publish(app, message, { headers: key('k-4') })
+    const reordered = { data: Object.fromEntries(Object.entries(message.data).reverse()), eventName: message.eventName, channelName: message.channelName }
+    expect((await publish(app, reordered, { headers: key('k-4') })).status).toBe(200)
+    expect(ably.requests).toBe(1)
+  })
+
+  it('keys are per user: bob reusing alice’s key publishes his own message', async () => {
+    const { app, ably } = gatewayApp()
+    await publish(app, message, { headers: key('shared') })
+    const bob = await publish(app, ownMessages('bob')[0], { headers: key('shared'), token: await appToken({ userId: 'bob' }) })
+    expect(bob.status).toBe(200)
+    expect(ably.requests).toBe(2)
+  })
+
+  it.each(['', ' ', 'a b', 'é', 'x'.repeat(256)])('a malformed key %j → 400', async (value) => {
+    const { app } = gatewayApp()
+    expect((await publish(app, message, { headers: key(value) })).status).toBe(400)
+  })
+
+  it('a replayed batch answers the original results; a longer batch with the same key → 422', async () => {
+    const { app, ably } = gatewayApp()
+    const messages = ownMessages()
+    const first = await publish(app, { messages }, { headers: key('b-1') })
+    const again = await publish(app, { messages }, { headers: key('b-1') })
+    expect(again.body).toEqual(first.body)
+    const longer = await publish(app, { messages: [...messages, messages[1]] }, { headers: key('b-1') })
+    expect(longer.status).toBe(422)
+    expect(ably.requests).toBe(1)
+  })
+})
+
+describe('client message id', () => {
+  it('a repeated id publishes once; the same id with another body → 422', async () => {
+    const { app, ably } = gatewayApp()
+    const first = await publish(app, { ...message, id: 'client-1' })
+    const again = await publish(app, { ...message, id: 'client-1' })
+    expect(again.body.messageId).toBe(first.body.messageId)
+    expect((await publish(app, { ...message, id: 'client-1', eventName: 'message_status', data: { messageId: 'm1', status: 'sent', timestamp: '2024-01-15T10:30:00Z' } })).status).toBe(422)
+    expect(ably.requests).toBe(1)
+  })
+
+  it('ids in a batch are independent: a new batch reusing one id only adds the others', async () => {
+    const { app, ably } = gatewayApp()
+    const [a, b] = ownMessages()
+    await publish(app, { ...a, id: 'a' })
+    const { body } = await publish(app, { messages: [{ ...a, id: 'a' }, { ...b, id: 'b' }] })
+    expect((body.results as { status: string }[]).map((result) => result.status)).toEqual(['published', 'published'])
+    expect(ably.delivered).toHaveLength(2)
+  })
+})
+
+describe('concurrency', () => {
+  it('10 concurrent identical requests store one message and deliver it once', async () => {
+    const { app, ably, store } = gatewayApp()
+    const token = await appToken()
+    const responses = await Promise.all(Array.from({ length: 10 }, () => publish(app, message, { token, headers: key('same') })))
+    const statuses = responses.map((response) => response.status)
+    expect(statuses.every((status) => status === 200 || status === 409)).toBe(true)
+    expect(statuses).toContain(200)
+    const ids = new Set(responses.filter((response) => response.status === 200).map((response) => response.body.messageId))
+    expect(ids.size).toBe(1)
+    expect(await store.history({ channelName: message.channelName, limit: 100 })).toHaveLength(1)
+    expect(ably.delivered).toHaveLength(1)
+    // Whoever got a 409 retries and gets the original.
+    expect((await publish(app, message, { token, headers: key('same') })).body.messageId).toBe([...ids][0])
+  })
+
+  it('a request that gave up (202) is taken over by the client retry, which delivers the same id', async () => {
+    const { app, ably } = gatewayApp()
+    ably.fail(ablyDown(), ablyDown(), ablyDown(), ablyDown())
+    const first = await publish(app, message, { headers: key('slow') })
+    expect(first.status).toBe(202)
+    expect(first.body.status).toBe('queued')
+    const retry = await publish(app, message, { headers: key('slow') })
+    expect(retry.status).toBe(200)
+    expect(retry.body.messageId).toBe(first.body.messageId)
+    expect(ably.delivered).toHaveLength(1)
+  })
+
+  it('a retry of a message someone else is delivering right now → 409 with Retry-After, nothing published', async () => {
+    const { app, ably, store } = gatewayApp()
+    ably.fail(ablyDown(), ablyDown(), ablyDown(), ablyDown())
+    const first = await publish(app, message, { headers: key('held') })
+    const now = new Date(Date.UTC(2026, 0, 1))
+    await store.claim({ owner: 'sweeper', now, leaseUntil: new Date(now.getTime() + 30_000), limit: 1, ids: [String(first.body.messageId)] })
+    const retry = await publish(app, message, { headers: key('held') })
+    expect(retry.status).toBe(409)
+    expect(retry.body.code).toBe('idempotency_conflict')
+    expect(retry.res.headers.get('retry-after')).toBe('1')
+    expect(ably.delivered).toHaveLength(0)
+  })
+})

@@ -1,0 +1,75 @@
+/** Property: no generated pair of channel and user lets one user publish to another user's channel. */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { formatChannel, parseChannel, type ChannelKind } from '../../src/channels/index.ts'
+import { AppError } from '../../src/errors/index.ts'
+import { prepareMessages, type PublishItem } from '../../src/gateway/prepare.ts'
+import { appToken } from '../support/fixtures.ts'
+import { gatewayApp, publish, smsMessage } from './support.ts'
+
+const id = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)
+const kind = fc.constantFrom<ChannelKind>('sms', 'contacts', 'notifications')
+/** Strings that look like channel names: the grammar's own characters, wildcards, brackets, case, space and look-alikes. */
+const hostile = fc.string({ unit: fc.constantFrom(...'smsSMcontactsnotifications:*[]aA-_ .\n\u0430\u0131\u202e%/'.split('')), maxLength: 40 })
+
+/** A valid payload for `channel`, whichever user it belongs to, so only ownership can refuse it. */
+function validItem(channelName: string): PublishItem {
+  const channel = parseChannel(channelName)
+  if (channel?.kind === 'sms') return { channelName, eventName: 'message', data: smsMessage(channel.userId, channel.contactId) }
+  if (channel?.kind === 'contacts') return { channelName, eventName: 'update', data: { action: 'refresh' } }
+  return { channelName, eventName: 'update', data: { type: 'info', message: 'hi', timestamp: '2024-01-15T10:30:00Z' } }
+}
+
+async function accepted(userId: string, item: PublishItem): Promise<boolean> {
+  try {
+    await prepareMessages([item], false, { publisher: { kind: 'user', userId, admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    return true
+  } catch (error) {
+    if (error instanceof AppError) return false
+    throw error
+  }
+}
+
+describe('ownership holds for every generated channel and user', () => {
+  it('a message is accepted only on a channel whose userId is exactly the caller', async () => {
+    const channelName = fc.oneof(
+      fc.tuple(kind, id, id).map(([k, userId, contactId]) => formatChannel(k === 'sms' ? { kind: k, userId, contactId } : { kind: k, userId })),
+      hostile,
+      fc.tuple(kind, id, hostile).map(([k, userId, tail]) => `${k}:${userId}${tail}`),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(id, hostile), channelName, async (userId, name) => {
+        if (await accepted(userId, validItem(name))) expect(parseChannel(name)?.userId).toBe(userId)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('someone else’s channel is refused even with a payload naming the caller, and one’s own is accepted', async () => {
+    await fc.assert(
+      fc.asyncProperty(id, id, kind, id, async (alice, bob, k, contactId) => {
+        fc.pre(alice !== bob)
+        const foreign = formatChannel(k === 'sms' ? { kind: k, userId: bob, contactId } : { kind: k, userId: bob })
+        expect(await accepted(alice, validItem(foreign))).toBe(false)
+        expect(await accepted(alice, { ...validItem(foreign), channelName: foreign, data: k === 'sms' ? smsMessage(alice, contactId) : validItem(foreign).data })).toBe(false)
+        const own = formatChannel(k === 'sms' ? { kind: k, userId: alice, contactId } : { kind: k, userId: alice })
+        expect(await accepted(alice, validItem(own))).toBe(true)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('through the app: generated foreign channels always get 403 and nothing reaches Ably', async () => {
+    const { app, ably } = gatewayApp()
+    await fc.assert(
+      fc.asyncProperty(id, id, kind, id, async (alice, bob, k, contactId) => {
+        fc.pre(alice !== bob)
+        const foreign = formatChannel(k === 'sms' ? { kind: k, userId: bob, contactId } : { kind: k, userId: bob })
+        const { status } = await publish(app, validItem(foreign), { token: await appToken({ userId: alice }) })
+        expect(status).toBe(403)
+      }),
+      { numRuns: 150 },
+    )
+    expect(ably.requests).toBe(0)
+  })
+})
