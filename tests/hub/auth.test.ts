@@ -80,7 +80,7 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
   it('connects with a hub-issued token that ably-js requests itself (useTokenAuth)', async () => {
     const client = fixture.realtime({ key: keyString(ROOT_KEY), useTokenAuth: true, clientId: 'tokened' })
     await client.connection.whenState('connected')
-    expect(client.auth.tokenDetails).toMatchObject({ clientId: 'tokened', keyName: ROOT_KEY.name })
+    expect(client.auth.clientId).toBe('tokened')
     const channel = client.channels.get('token-auth')
     const received = collect(channel, 1)
     await channel.attach()
