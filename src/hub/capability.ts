@@ -113,6 +113,11 @@ export function permits(capability: Capability, name: string, operation: Operati
   return operationsOn(capability, name).has(operation)
 }
 
+/** Throws 40160 unless `capability` grants `operation` on channel `name`. */
+export function assertPermitted(capability: Capability, name: string, operation: Operation): void {
+  if (!permits(capability, name, operation)) throw new HubError(40160, `Capability does not permit ${operation} here`, 401)
+}
+
 function intersectOperations(a: string[], b: string[]): string[] {
   if (a.includes('*')) return [...b]
   if (b.includes('*')) return [...a]

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { ChannelMetrics } from 'ably'
 import type { RawData, WebSocket } from 'ws'
 import { effectiveClientId, resolveIdentity, type Authority, type Credential, type Identity } from './auth.ts'
-import { operationsOn, permits, type Capability } from './capability.ts'
+import { assertPermitted, operationsOn, type Capability } from './capability.ts'
 import type { ChannelStore, PublishOutcome } from './channels.ts'
 import { decode, encode, type Format } from './codec.ts'
 import { asHubError, HubError, toErrorInfo } from './errors.ts'
@@ -104,6 +104,7 @@ const PRESENCE_GRACE_MS = 15_000
 const AUTH_PROMPT_MARGIN_MS = 30_000
 const CONNECTION_KEY = /^[\w-]+![\w-]+$/
 const isTokenError = (code: number) => code >= 40140 && code < 40150
+const attachDenied = () => new HubError(40160, 'Channel denied access based on given capability', 401)
 
 function isFrame(value: unknown): value is Frame {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as Frame).action === 'number'
@@ -426,7 +427,7 @@ export function createRealtime({
       const flags = typeof frame.flags === 'number' ? frame.flags : 0
       const requested = (flags & SUPPORTED_MODES) | (params.modes ? modesFromParam(params.modes) : 0)
       modes = (requested || DEFAULT_MODES) & permittedModes(session.credential.capability, channel)
-      if (modes === 0) throw new HubError(40160, `Channel denied access based on given capability`, 401)
+      if (modes === 0) throw attachDenied()
       if (!session.attachments.has(channel) && session.attachments.size >= MAX_CHANNELS_PER_CONNECTION) {
         throw new HubError(90010, 'Maximum number of channels per connection exceeded', 400)
       }
@@ -512,9 +513,7 @@ export function createRealtime({
 
   const publishFrame = (session: Session, frame: Frame, msgSerial: number) => {
     const channel = assertChannelName(frame.channel)
-    if (!permits(session.credential.capability, channel, 'publish')) {
-      throw new HubError(40160, 'Action not permitted by capability', 401)
-    }
+    assertPermitted(session.credential.capability, channel, 'publish')
     if (!Array.isArray(frame.messages)) throw new HubError(40000, 'MESSAGE needs messages', 400)
     const messages = parseMessages(frame.messages)
     assertPublishSize(messages, maxMessageSize)
@@ -528,9 +527,7 @@ export function createRealtime({
 
   const presenceFrame = (session: Session, frame: Frame, msgSerial: number) => {
     const channel = assertChannelName(frame.channel)
-    if (!permits(session.credential.capability, channel, 'presence')) {
-      throw new HubError(40160, 'Action not permitted by capability', 401)
-    }
+    assertPermitted(session.credential.capability, channel, 'presence')
     const events = parsePresence(frame.presence)
     assertPublishSize(events, maxMessageSize)
     const timestamp = now()
@@ -565,7 +562,7 @@ export function createRealtime({
       if (kept) session.attachments.set(channel, kept)
       else {
         unsubscribe(session, channel)
-        channelError(link, channel, new HubError(40160, 'Channel denied access based on given capability', 401))
+        channelError(link, channel, attachDenied())
       }
     }
     send(link, { action: Action.CONNECTED, connectionId: session.id, connectionKey: session.key, connectionDetails: connectionDetails(session) })

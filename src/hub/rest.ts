@@ -4,7 +4,7 @@
  * with errors in Ably's exact shape.
  */
 import { effectiveClientId, resolveIdentity, type Authority, type Credential, type Identity } from './auth.ts'
-import { permits, type Operation } from './capability.ts'
+import { assertPermitted, type Operation } from './capability.ts'
 import type { ChannelStore, HistoryQuery, HistoryPage } from './channels.ts'
 import { CONTENT_TYPES, decode, encode, formatFromMediaType, type Format } from './codec.ts'
 import { asHubError, HubError, toErrorInfo } from './errors.ts'
@@ -15,7 +15,6 @@ import {
   parseMessages,
   presenceToWire,
   type InboundMessage,
-  type PresenceEvent,
 } from './messages.ts'
 import { PresenceAction } from './protocol.ts'
 import type { LogLine, Realtime } from './realtime.ts'
@@ -147,17 +146,13 @@ export function createRestHandler({
   const channelFor = async (context: Context, operation: Operation) => {
     const name = assertChannelName(context.segments[1])
     const { credential } = await context.caller()
-    if (!permits(credential.capability, name, operation)) {
-      throw new HubError(40160, 'Action not permitted by capability', 401)
-    }
+    assertPermitted(credential.capability, name, operation)
     return name
   }
 
   /** Validates, stamps and publishes messages on one channel as `identity`. */
   const publishTo = (channel: string, credential: Credential, identity: Identity, messages: InboundMessage[]) => {
-    if (!permits(credential.capability, channel, 'publish')) {
-      throw new HubError(40160, 'Action not permitted by capability', 401)
-    }
+    assertPermitted(credential.capability, channel, 'publish')
     const base = randomId(9)
     const prepared = messages.map((message, index) => ({
       ...message,
@@ -262,9 +257,7 @@ export function createRestHandler({
     if (channels.length > MAX_BATCH_CHANNELS) throw new HubError(90010, `At most ${MAX_BATCH_CHANNELS} channels per batch`, 400)
     return {
       body: await batch(channels, (channel) => {
-        if (!permits(credential.capability, channel, 'subscribe')) {
-          throw new HubError(40160, 'Action not permitted by capability', 401)
-        }
+        assertPermitted(credential.capability, channel, 'subscribe')
         return { channel, presence: members(channel, context.format, new URLSearchParams()) }
       }),
     }
