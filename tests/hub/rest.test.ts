@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { decode, encode } from '@msgpack/msgpack'
 import * as Ably from 'ably'
 import { describe, expect, it } from 'vitest'
-import { ALICE_CAPABILITY, keyString, mintJwt, PROTOCOLS, ROOT_KEY, SUBSCRIBE_KEY, useHub } from './helpers.ts'
+import { ALICE_CAPABILITY, eventually, keyString, mintJwt, PROTOCOLS, ROOT_KEY, SUBSCRIBE_KEY, useHub } from './helpers.ts'
 
 describe.each(PROTOCOLS)('REST over $protocol', ({ useBinaryProtocol }) => {
   const fixture = useHub({}, { useBinaryProtocol })
@@ -315,5 +315,32 @@ describe('REST wire details', () => {
     fixture.clock.offset += 2
     const expired = await fixture.fetch('/channels/a/messages', { headers: { authorization: `Bearer ${token}` } })
     expect(await expired.json()).toMatchObject({ error: { code: 40142, statusCode: 401 } })
+  })
+})
+
+describe('retention window', () => {
+  const fixture = useHub({ retentionMs: 60_000 })
+  const channel = () => fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('retention')
+
+  it('drops messages older than retentionMs from history', async () => {
+    await channel().publish('old', 'x')
+    fixture.clock.offset += 61_000
+    await channel().publish('fresh', 'y')
+    await eventually(async () => (await channel().history()).items.length === 1)
+    expect((await channel().history()).items.map((message) => message.name)).toEqual(['fresh'])
+  })
+})
+
+// A hub of its own: ids are pruned oldest first, so a clock that other tests moved back would keep them longer.
+describe('idempotency window', () => {
+  const fixture = useHub({ idempotencyWindowMs: 120_000 })
+  const channel = () => fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('idempotency')
+
+  it('forgets an idempotent id once its window has passed', async () => {
+    const first = await channel().publish({ id: 'retry-1:0', name: 'once' })
+    fixture.clock.offset += 60_000
+    expect((await channel().publish({ id: 'retry-1:0', name: 'once' })).serials).toEqual(first.serials)
+    fixture.clock.offset += 61_000
+    expect((await channel().publish({ id: 'retry-1:0', name: 'once' })).serials).not.toEqual(first.serials)
   })
 })
