@@ -94,6 +94,19 @@ export function parseConfig(env: Env): Config {
   }
 }
 
+/**
+ * Only the Ably part of the environment (`ABLY_API_KEY`, `ABLY_REST_URL`), for a Node server that publishes with the
+ * key but verifies no logins; throws one `ConfigError` like `parseConfig`.
+ */
+export function parseAblyEnv(env: Env): Config['ably'] {
+  const problems: string[] = []
+  const value = (name: string) => (env[name]?.trim() ? env[name]?.trim() : undefined)
+  const key = parseAblyKey(value('ABLY_API_KEY'), problems)
+  const restUrl = parseUrl('ABLY_REST_URL', value('ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems)
+  if (problems.length > 0 || !key || !restUrl) throw new ConfigError(problems)
+  return { key, restUrl }
+}
+
 function parseAblyKey(raw: string | undefined, problems: string[]): AblyKey | undefined {
   if (raw === undefined) {
     problems.push('ABLY_API_KEY is not set. Copy an API key ("appId.keyId:secret") from your Ably dashboard (API Keys tab).')
