@@ -4,8 +4,9 @@
  * rate limiter and outbox sweeper once, for the routes and for whoever runs the sweeper.
  */
 import type { AblyRest } from '../ably-rest/index.ts'
+import { AppError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
-import { withTimeout, type MessageStore } from '../store/index.ts'
+import { StoreUnavailableError, withTimeout, type MessageStore } from '../store/index.ts'
 import type { GatewayConfig } from './config.ts'
 import { createDelivery, type Delivery } from './delivery.ts'
 import { startSweeper, sweepOutbox, type SweepReport } from './outbox.ts'
@@ -77,5 +78,20 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),
     close: () => store.close(),
+  }
+}
+
+/** Seconds a client should wait before retrying when the store is unavailable. */
+export const STORE_RETRY_AFTER_SEC = 5
+
+/** Runs store work; an unavailable store becomes 503 `store_unavailable` with `Retry-After`. */
+export async function storeCall<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      throw new AppError('store_unavailable', undefined, { cause: error, reason: error.message, headers: { 'Retry-After': String(STORE_RETRY_AFTER_SEC) } })
+    }
+    throw error
   }
 }

@@ -9,8 +9,8 @@ import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-import { StoreUnavailableError, type MessageDoc } from '../store/index.ts'
-import type { Gateway } from './index.ts'
+import type { MessageDoc } from '../store/index.ts'
+import { storeCall, type Gateway } from './index.ts'
 import { IDEMPOTENCY_KEY, parseEnvelope, prepareMessages } from './prepare.ts'
 import type { Accepted } from './publisher.ts'
 
@@ -46,7 +46,6 @@ export interface HistoryResponse {
   next: string | null
 }
 
-const STORE_RETRY_AFTER_SEC = '5'
 const CURSOR = /^\d{15}(:[A-Za-z0-9_-]{1,64})?$/
 
 /** The gateway's routes. */
@@ -132,18 +131,6 @@ function idempotencyKeyHeader(header: string | undefined): string | undefined {
   const key = /^"(.*)"$/.exec(header)?.[1] ?? header
   if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('invalid_request', 'The Idempotency-Key header must be 1–255 printable ASCII characters without spaces.')
   return key
-}
-
-/** Runs store work; an unavailable store becomes 503 with `Retry-After`. Nothing was published if it failed before delivery. */
-async function storeCall<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work()
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) {
-      throw new AppError('store_unavailable', undefined, { cause: error, reason: error.message, headers: { 'Retry-After': STORE_RETRY_AFTER_SEC } })
-    }
-    throw error
-  }
 }
 
 function single(c: Context<AppEnv>, [result]: Accepted[]): Response {

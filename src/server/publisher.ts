@@ -1,0 +1,175 @@
+/**
+ * Server helpers: publish from any Node server that holds the Ably API key, through the gateway's own checks,
+ * idempotency, store and retries. A trusted server may publish to any user's channel; everything else is the same
+ * as `POST /api/ably/publish`: a refused message throws an `AppError` with a stable `code`.
+ */
+import { createFetchAblyRest, type AblyRest } from '../ably-rest/index.ts'
+import { formatChannel, type Channel } from '../channels/index.ts'
+import type {
+  ContactUpdateData,
+  MessageData,
+  MessageStatusData,
+  NotificationData,
+  PhoneNumberAssignmentData,
+  SmsReceivedData,
+} from '../channels/schemas.ts'
+import { parseAblyEnv, type Env } from '../config/index.ts'
+import { AppError } from '../errors/index.ts'
+import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts'
+import { createGateway, storeCall, type Gateway } from '../gateway/index.ts'
+import { openStore } from '../gateway/node.ts'
+import type { SweepReport } from '../gateway/outbox.ts'
+import { IDEMPOTENCY_KEY, prepareMessages, type PublishItem } from '../gateway/prepare.ts'
+import type { Accepted } from '../gateway/publisher.ts'
+import { jsonLineLogger, type Logger } from '../log/index.ts'
+import type { MessageStore } from '../store/index.ts'
+
+export interface PublishOptions {
+  /** Makes the call idempotent: a repeat returns the first result and publishes nothing new. */
+  idempotencyKey?: string
+}
+
+/** A message Ably took (`published`) or that is stored and will be delivered by the sweeper (`queued`). */
+export interface PublishResult {
+  success: true
+  status: 'published' | 'queued'
+  channelName: string
+  messageId: string
+  timestamp: string
+  /** True when the idempotency key was known: nothing new was stored or published. */
+  replayed: boolean
+}
+
+export interface BatchItem {
+  channelName: string
+  eventName: string
+  data: unknown
+  idempotencyKey?: string
+}
+
+/** One message of a batch: published or queued, or refused by Ably for good. */
+export type BatchResult = PublishResult | (Omit<PublishResult, 'success' | 'status'> & { success: false; status: 'failed'; code: 'publish_rejected' })
+
+export interface ServerPublisher {
+  /** Any event on any channel, checked against the event table and schemas. */
+  publish(channelName: string, eventName: string, data: unknown, options?: PublishOptions): Promise<PublishResult>
+  /** `message` on `sms:{userId}:{contactId}`. */
+  publishMessage(userId: string, contactId: string, data: MessageData, options?: PublishOptions): Promise<PublishResult>
+  /** `message_status` on `sms:{userId}:{contactId}`. */
+  publishMessageStatus(userId: string, contactId: string, data: MessageStatusData, options?: PublishOptions): Promise<PublishResult>
+  /** `update` on `contacts:{userId}`. */
+  broadcastContactUpdate(userId: string, data: ContactUpdateData, options?: PublishOptions): Promise<PublishResult>
+  /** `sms_received` on `notifications:{userId}`. */
+  publishIncomingSms(userId: string, data: SmsReceivedData, options?: PublishOptions): Promise<PublishResult>
+  /** `phone_number_assignment` on `notifications:{userId}`. */
+  publishPhoneNumberAssignment(userId: string, data: PhoneNumberAssignmentData, options?: PublishOptions): Promise<PublishResult>
+  /** `update` on `notifications:{userId}`. */
+  publishNotification(userId: string, data: NotificationData, options?: PublishOptions): Promise<PublishResult>
+  /** Up to `MAX_SERVER_BATCH` messages: all checked first, stored, then sent in Ably requests of at most 64 KiB. */
+  publishBatch(items: readonly BatchItem[]): Promise<BatchResult[]>
+  /** Republishes what is still pending (run it on a timer, or leave it to the scheduled function). */
+  sweep(): Promise<SweepReport>
+  startSweeper(intervalMs: number): () => void
+  close(): Promise<void>
+}
+
+export const MAX_SERVER_BATCH = 500
+
+export interface ServerPublisherOptions {
+  ably: AblyRest
+  store: MessageStore
+  config?: GatewayConfig
+  log?: Logger
+  now?: () => number
+  sleep?: (ms: number) => Promise<void>
+  random?: () => number
+}
+
+/** Builds the helpers over an Ably port and a store. */
+export function createServerPublisher({ ably, store, config = parseGatewayConfig({}), log = jsonLineLogger, now = Date.now, sleep, random }: ServerPublisherOptions): ServerPublisher {
+  const gateway = createGateway({ store, config, ably, log, now, ...(sleep && { sleep }), ...(random && { random }) })
+  return helpers(gateway, now)
+}
+
+/** The helpers from the environment: `ABLY_API_KEY`, `ABLY_REST_URL`, and the gateway's `MONGODB_URI` and friends. */
+export function serverPublisherFromEnv(env: Env, options: Partial<ServerPublisherOptions> = {}): ServerPublisher {
+  const ablyEnv = parseAblyEnv(env)
+  const config = parseGatewayConfig(env)
+  const log = options.log ?? jsonLineLogger
+  if (!options.store && config.store.kind === 'memory') {
+    log({ level: 'warn', msg: 'memory_store', detail: 'Server helpers keep queued messages in this process only. Set MONGODB_URI to keep them.' })
+  }
+  return createServerPublisher({
+    ably: createFetchAblyRest({ key: ablyEnv.key, restUrl: ablyEnv.restUrl }),
+    store: openStore(config.store),
+    config,
+    log,
+    ...options,
+  })
+}
+
+function helpers(gateway: Gateway, now: () => number): ServerPublisher {
+  async function accept(items: readonly BatchItem[]): Promise<Accepted[]> {
+    if (items.length === 0 || items.length > MAX_SERVER_BATCH) throw new AppError('invalid_request', `A batch holds 1 to ${MAX_SERVER_BATCH} messages.`)
+    const publishItems: PublishItem[] = items.map(({ channelName, eventName, data, idempotencyKey }) => ({
+      channelName,
+      eventName,
+      data,
+      ...(idempotencyKey !== undefined && { id: idempotencyKey }),
+    }))
+    if (items.some((item) => item.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(item.idempotencyKey))) {
+      throw new AppError('invalid_request', 'An idempotency key must be 1–255 printable ASCII characters without spaces.')
+    }
+    const prepared = await prepareMessages(publishItems, items.length > 1, {
+      publisher: { kind: 'server' },
+      requestKey: undefined,
+      maxMessageBytes: gateway.config.maxMessageBytes,
+      newKey: () => crypto.randomUUID(),
+    })
+    return storeCall(async () => {
+      await gateway.ready()
+      return gateway.publisher.publish(prepared, { owner: `server:${crypto.randomUUID()}`, publisherId: 'server', deadlineAt: now() + gateway.config.deliveryBudgetMs })
+    })
+  }
+
+  async function publish(channelName: string, eventName: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const [result] = await accept([{ channelName, eventName, data, ...options }])
+    if (!result) throw new AppError('internal_error', undefined, { reason: 'no result' })
+    if (result.status === 'failed') throw new AppError('publish_rejected', undefined, { details: { messageId: result.messageId } })
+    return toResult(result)
+  }
+
+  return {
+    publish,
+    publishMessage: async (userId, contactId, data, options) => publish(on({ kind: 'sms', userId, contactId }), 'message', data, options),
+    publishMessageStatus: async (userId, contactId, data, options) => publish(on({ kind: 'sms', userId, contactId }), 'message_status', data, options),
+    broadcastContactUpdate: async (userId, data, options) => publish(on({ kind: 'contacts', userId }), 'update', data, options),
+    publishIncomingSms: async (userId, data, options) => publish(on({ kind: 'notifications', userId }), 'sms_received', data, options),
+    publishPhoneNumberAssignment: async (userId, data, options) => publish(on({ kind: 'notifications', userId }), 'phone_number_assignment', data, options),
+    publishNotification: async (userId, data, options) => publish(on({ kind: 'notifications', userId }), 'update', data, options),
+    async publishBatch(items) {
+      return (await accept(items)).map((result) =>
+        result.status === 'failed'
+          ? { ...toResult(result), success: false, status: 'failed', code: 'publish_rejected' }
+          : toResult(result),
+      )
+    },
+    sweep: () => gateway.sweep(),
+    startSweeper: (intervalMs) => gateway.startSweeper(intervalMs),
+    close: () => gateway.close(),
+  }
+}
+
+/** A channel's name from its parts; an invalid id is refused like any bad input (`invalid_channel`). */
+function on(channel: Channel): string {
+  try {
+    return formatChannel(channel)
+  } catch {
+    throw new AppError('invalid_channel')
+  }
+}
+
+function toResult({ channelName: name, messageId, timestamp, status, replayed }: Accepted): PublishResult {
+  // A message another caller is delivering right now is stored and on its way: queued, for this caller.
+  return { success: true, status: status === 'published' ? 'published' : 'queued', channelName: name, messageId, timestamp, replayed }
+}
