@@ -21,6 +21,15 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     return { client, calls }
   }
 
+  /** Publishes on `channelName` and checks that the message comes back stamped with `clientId`. */
+  const expectStamped = async (client: Ably.Realtime, channelName: string, clientId: string) => {
+    const channel = client.channels.get(channelName)
+    const received = collect(channel, 1)
+    await channel.attach()
+    await channel.publish('hi', 'x')
+    expect((await received)[0]!.clientId).toBe(clientId)
+  }
+
   it('limits alice to her own channels, read-only, without dropping the connection', async () => {
     const { client } = tokenClient({ clientId: 'alice', capability: ALICE_CAPABILITY })
     const own = client.channels.get('sms:alice:c1')
@@ -63,11 +72,7 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
 
   it('accepts a wildcard token and lets the client choose its clientId', async () => {
     const { client } = tokenClient({ clientId: '*' }, { clientId: 'zoe' })
-    const channel = client.channels.get('wild')
-    const received = collect(channel, 1)
-    await channel.attach()
-    await channel.publish('hi', 'x')
-    expect((await received)[0]!.clientId).toBe('zoe')
+    await expectStamped(client, 'wild', 'zoe')
   })
 
   it('applies a key capability to tokens signed with that key', async () => {
@@ -81,11 +86,7 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     const client = fixture.realtime({ key: keyString(ROOT_KEY), useTokenAuth: true, clientId: 'tokened' })
     await client.connection.whenState('connected')
     expect(client.auth.clientId).toBe('tokened')
-    const channel = client.channels.get('token-auth')
-    const received = collect(channel, 1)
-    await channel.attach()
-    await channel.publish('hello', 'x')
-    expect((await received)[0]!.clientId).toBe('tokened')
+    await expectStamped(client, 'token-auth', 'tokened')
   })
 
   it('renews a token when the hub asks, keeping the connection and its channels', async () => {

@@ -10,15 +10,20 @@ describe.each(PROTOCOLS)('resume over $protocol', ({ useBinaryProtocol }) => {
   )
   const root = () => fixture.rest({ key: keyString(ROOT_KEY) })
   const names = (messages: Ably.InboundMessage[]) => messages.map((message) => message.name)
+  /** An attached subscriber collecting the next `count` messages, and its connection at that point. */
+  const subscribe = async (channelName: string, count: number) => {
+    const subscriber = fixture.realtime({ key: keyString(ROOT_KEY) })
+    const channel = subscriber.channels.get(channelName)
+    const received = collect(channel, count)
+    await channel.attach()
+    return { subscriber, received, connectionId: subscriber.connection.id }
+  }
 
   it('resumes after dropped sockets with the same connection and no lost or duplicated messages', async () => {
-    const subscriber = fixture.realtime({ key: keyString(ROOT_KEY) })
     const publisher = fixture.realtime({ key: keyString(ROOT_KEY) })
-    const channel = subscriber.channels.get('resume:drop')
-    const received = collect(channel, 6)
-    await channel.attach()
+    const { subscriber, received, connectionId } = await subscribe('resume:drop', 6)
     await publisher.connection.whenState('connected')
-    const ids = { subscriber: subscriber.connection.id, publisher: publisher.connection.id }
+    const publisherId = publisher.connection.id
     const outgoing = publisher.channels.get('resume:drop')
 
     await outgoing.publish('m1', 'x')
@@ -34,18 +39,14 @@ describe.each(PROTOCOLS)('resume over $protocol', ({ useBinaryProtocol }) => {
     await root().channels.get('resume:drop').publish('m6', 'x')
 
     expect(names(await received)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6'])
-    expect(subscriber.connection.id).toBe(ids.subscriber)
-    expect(publisher.connection.id).toBe(ids.publisher)
+    expect(subscriber.connection.id).toBe(connectionId)
+    expect(publisher.connection.id).toBe(publisherId)
     const history = await root().channels.get('resume:drop').history({ direction: 'forwards' })
     expect(names(history.items)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6'])
   })
 
   it('resumes across close() and listen() on the same port, keeping history', async () => {
-    const subscriber = fixture.realtime({ key: keyString(ROOT_KEY) })
-    const channel = subscriber.channels.get('resume:restart')
-    const received = collect(channel, 3)
-    await channel.attach()
-    const connectionId = subscriber.connection.id
+    const { subscriber, received, connectionId } = await subscribe('resume:restart', 3)
     const port = fixture.hub.port
     await root().channels.get('resume:restart').publish('before', 'x')
 
@@ -67,11 +68,7 @@ describe.each(PROTOCOLS)('resume over $protocol', ({ useBinaryProtocol }) => {
   })
 
   it('gives a new connection with an error once connection state expired, but channels still catch up', async () => {
-    const subscriber = fixture.realtime({ key: keyString(ROOT_KEY) })
-    const channel = subscriber.channels.get('resume:expired')
-    const received = collect(channel, 2)
-    await channel.attach()
-    const connectionId = subscriber.connection.id
+    const { subscriber, received, connectionId } = await subscribe('resume:expired', 2)
 
     const disconnected = subscriber.connection.once('disconnected')
     await fixture.hub.close()
