@@ -224,7 +224,7 @@ export function createRestHandler({
   }
 
   /** Runs `run` for each channel and reports per-channel success or error, as Ably's batch endpoints do. */
-  const batch = async <T extends object>(channels: unknown[], run: (channel: string) => T) => {
+  const batch = <T extends object>(channels: unknown[], run: (channel: string) => T) => {
     const results = channels.map((channel) => {
       try {
         return run(assertChannelName(channel))
@@ -246,7 +246,7 @@ export function createRestHandler({
       if (typeof spec !== 'object' || spec === null) throw new HubError(40000, 'Batch specs must be objects', 400)
       const { channels, messages } = spec as { channels?: unknown; messages?: unknown }
       const parsed = parsePublish(messages)
-      results.push(await batch(asList(channels), (channel) => publishTo(channel, credential, identity, parsed)))
+      results.push(batch(asList(channels), (channel) => publishTo(channel, credential, identity, parsed)))
     }
     return { status: 201, body: results }
   }
@@ -256,7 +256,7 @@ export function createRestHandler({
     const channels = (context.url.searchParams.get('channels') ?? '').split(',').filter(Boolean)
     if (channels.length > MAX_BATCH_CHANNELS) throw new HubError(90010, `At most ${MAX_BATCH_CHANNELS} channels per batch`, 400)
     return {
-      body: await batch(channels, (channel) => {
+      body: batch(channels, (channel) => {
         assertPermitted(credential.capability, channel, 'subscribe')
         return { channel, presence: members(channel, context.format, new URLSearchParams()) }
       }),
