@@ -432,6 +432,8 @@ export function createRealtime({
         throw new HubError(90010, 'Maximum number of channels per connection exceeded', 400)
       }
     } catch (error) {
+      // A refused re-attach (e.g. after a narrower token) also ends the delivery of the earlier attach.
+      unsubscribe(session, channel)
       channelError(link, channel, asHubError(error))
       return
     }
