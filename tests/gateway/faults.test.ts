@@ -5,7 +5,7 @@ import { createPublisher } from '../../src/gateway/publisher.ts'
 import { prepareMessages } from '../../src/gateway/prepare.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { appToken, NOW } from '../support/fixtures.ts'
-import { ably400, ably429, ably503, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly } from './support.ts'
+import { ably400, ably429, ably503, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly, type GatewayAppOptions } from './support.ts'
 
 const message = ownMessages()[0]
 
@@ -117,6 +117,15 @@ describe('Ably faults', () => {
   })
 })
 
+/** An app on a moving clock whose store misbehaves on `insert` in `mode`; `inner` is the store underneath. */
+function appWithFaultyInsert(mode: 'late' | 'landed', tune?: GatewayAppOptions['tune']) {
+  const time = clock()
+  const inner = createMemoryStore()
+  const faulty = faultyStore(inner, mode, 100)
+  faulty.state.failing.add('insert')
+  return { time, inner, faulty, ...gatewayApp({ store: faulty.store, now: time.now, ...(tune && { tune }) }) }
+}
+
 describe('store faults', () => {
   it('D08: MongoDB unreachable → 503 with Retry-After, and nothing is published', async () => {
     const faulty = faultyStore()
@@ -139,11 +148,7 @@ describe('store faults', () => {
   })
 
   it('D09: a slow store → 503 before the deadline; the insert lands later and the client retry delivers that one message', async () => {
-    const time = clock()
-    const inner = createMemoryStore()
-    const faulty = faultyStore(inner, 'late', 100)
-    faulty.state.failing.add('insert')
-    const { app, ably } = gatewayApp({ store: faulty.store, now: time.now, tune: (config) => ({ ...config, storeTimeoutMs: 30 }) })
+    const { app, ably, time, inner, faulty } = appWithFaultyInsert('late', (config) => ({ ...config, storeTimeoutMs: 30 }))
     const first = await publish(app, message, { headers: { 'Idempotency-Key': 'slow-insert' } })
     expect(first.status).toBe(503)
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -159,11 +164,7 @@ describe('store faults', () => {
   })
 
   it('D10: an insert whose acknowledgement is lost → 503; the retry finds the one document and never makes a second', async () => {
-    const time = clock()
-    const inner = createMemoryStore()
-    const faulty = faultyStore(inner, 'landed')
-    faulty.state.failing.add('insert')
-    const { app, ably } = gatewayApp({ store: faulty.store, now: time.now })
+    const { app, ably, time, inner, faulty } = appWithFaultyInsert('landed')
     expect((await publish(app, message, { headers: { 'Idempotency-Key': 'step-down' } })).status).toBe(503)
     faulty.state.failing.clear()
     time.advance(11_000)

@@ -6,6 +6,14 @@ import { gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
 
 const forbiddenBody = (requestId: string | null) => ({ error: FORBIDDEN_CHANNEL_MESSAGE, code: 'forbidden', requestId })
 
+/** Publishes `body` as alice on a fresh app: refused with `status` and `code`, and Ably never called. */
+async function expectRefused(body: unknown, status: number, code: string) {
+  const { app, ably } = gatewayApp()
+  const response = await publish(app, body)
+  expect([response.status, response.body.code]).toEqual([status, code])
+  expect(ably.requests).toBe(0)
+}
+
 describe('C01/C02: own channels publish, others are forbidden', () => {
   it.each(ownMessages('alice'))('C01 $channelName → 200 published, exactly one message at Ably with id = messageId', async (message) => {
     const { app, ably, store } = gatewayApp()
@@ -49,11 +57,7 @@ describe('hostile channel names (C03–C22) → 400 invalid_channel, nothing sto
     123, ['sms:alice:c1'], {}, null, true, undefined,
   ]
   it.each(names.map((name) => [JSON.stringify(name)?.slice(0, 60), name]))('%s', async (_label, channelName) => {
-    const { app, ably } = gatewayApp()
-    const { status, body } = await publish(app, { channelName, eventName: 'message', data: smsMessage() })
-    expect(status).toBe(400)
-    expect(body.code).toBe('invalid_channel')
-    expect(ably.requests).toBe(0)
+    await expectRefused({ channelName, eventName: 'message', data: smsMessage() }, 400, 'invalid_channel')
   })
 
   it('C24: prototype keys are refused and pollute nothing', async () => {
@@ -68,10 +72,7 @@ describe('hostile channel names (C03–C22) → 400 invalid_channel, nothing sto
 
 describe('C26: event names', () => {
   it.each(['', 'x'.repeat(65), 'msg\n', '__proto__', 'constructor', 'MESSAGE', 'update', 123, null])('%j on an sms channel → 400 invalid_event', async (eventName) => {
-    const { app } = gatewayApp()
-    const { status, body } = await publish(app, { channelName: 'sms:alice:c1', eventName, data: smsMessage() })
-    expect(status).toBe(400)
-    expect(body.code).toBe('invalid_event')
+    await expectRefused({ channelName: 'sms:alice:c1', eventName, data: smsMessage() }, 400, 'invalid_event')
   })
 
   it('sms_received belongs to notifications, not to a conversation', async () => {
@@ -93,11 +94,7 @@ describe('payload checks', () => {
     ['no data', undefined],
     ['data as a string', 'hello'],
   ])('message with %s → 400 invalid_payload', async (_name, data) => {
-    const { app, ably } = gatewayApp()
-    const { status, body } = await publish(app, { channelName: 'sms:alice:c1', eventName: 'message', data })
-    expect(status).toBe(400)
-    expect(body.code).toBe('invalid_payload')
-    expect(ably.requests).toBe(0)
+    await expectRefused({ channelName: 'sms:alice:c1', eventName: 'message', data }, 400, 'invalid_payload')
   })
 
   it('names the failing field, never its value', async () => {
@@ -124,12 +121,8 @@ describe('payload checks', () => {
 describe('64 KiB as Ably counts it → 413', () => {
   const withData = (bytes: number) => ({ channelName: 'notifications:alice', eventName: 'update', data: { type: 'x', message: 'y', timestamp: '2024-01-15T10:30:00Z', pad: 'é'.repeat(bytes / 2) } })
 
-  it('counts UTF-8 bytes of name + JSON data: 65 537 → 413, nothing stored', async () => {
-    const { app, ably } = gatewayApp()
-    const { status, body } = await publish(app, withData(66_000))
-    expect(status).toBe(413)
-    expect(body.code).toBe('payload_too_large')
-    expect(ably.requests).toBe(0)
+  it('counts UTF-8 bytes of name + JSON data: over 65 536 → 413, nothing published', async () => {
+    await expectRefused(withData(66_000), 413, 'payload_too_large')
   })
 
   it('a message under the limit but with a bad schema is a 400, not a 413', async () => {
