@@ -1,0 +1,253 @@
+/**
+ * The browser client: one ably-js connection (the modular build: WebSocket, fetch, JSON) authenticated through
+ * `/api/ably/token`, refreshed before expiry, stopped for good when the app session is refused, and a subscription
+ * API in which each message arrives once, with what a lost connection missed backfilled from the gateway.
+ */
+import type { ClientOptions, ConnectionStateChange, ErrorInfo } from 'ably'
+import { BaseRealtime, FetchRequest, WebSocketTransport } from 'ably/modular'
+import type { z } from 'zod'
+import { channelEvents, contactsChannel, conversationChannel, notificationsChannel, type ChannelKind } from '../channels/index.ts'
+import type { eventSchemas } from '../channels/schemas.ts'
+import { createFeed, type ChannelMessage, type ClientLogEvent, type Feed, type Timers } from './feed.ts'
+import { historySince } from './history.ts'
+import { createTokenAuth, type AppTokenGetter, type TokenAuth } from './token-auth.ts'
+
+type Schemas = typeof eventSchemas
+/** The messages of a channel kind: one `ChannelMessage` per event of the event table, with that event's data. */
+export type ChannelEvent<K extends ChannelKind> = { [N in keyof Schemas[K] & string]: ChannelMessage<N, z.infer<Schemas[K][N]>> }[keyof Schemas[K] & string]
+export type ConversationEvent = ChannelEvent<'sms'>
+export type ContactsEvent = ChannelEvent<'contacts'>
+export type NotificationEvent = ChannelEvent<'notifications'>
+
+/** ably-js connection states, plus `unauthorized`: failed because the app session was refused or is gone. */
+export type ServiceState = ConnectionStateChange['current'] | 'unauthorized'
+
+export interface ServiceStateChange {
+  current: ServiceState
+  previous: ServiceState
+  reason?: ErrorInfo
+  /** When ably-js will try again, in ms (disconnected and suspended). */
+  retryIn?: number
+}
+
+export type Unsubscribe = () => void
+
+/** ably-js options the service leaves to the caller: where to connect, timeouts, logging. */
+export type AblyConnectionOptions = Omit<
+  ClientOptions,
+  'authCallback' | 'authUrl' | 'authMethod' | 'authHeaders' | 'authParams' | 'key' | 'token' | 'tokenDetails' | 'useTokenAuth' | 'clientId' | 'plugins' | 'useBinaryProtocol' | 'autoConnect'
+>
+
+export interface AblyServiceOptions {
+  /** The token endpoint. */
+  tokenUrl?: string
+  /** The gateway's history endpoint; by default `tokenUrl` with `token` replaced by `history`. */
+  historyUrl?: string
+  /** The current app JWT, asked before each token request (so a refreshed session is used); wins over `connect(appToken)`. */
+  getAppToken?: AppTokenGetter
+  /** Passed to ably-js, e.g. `{ endpoint: 'localhost', port: 8889, tls: false }` for the local hub. */
+  ably?: AblyConnectionOptions
+  fetch?: typeof globalThis.fetch
+  /** Message ids remembered per channel for deduplication. */
+  recentIds?: number
+  /** The most a token is refreshed before it expires; never more than a fifth of its life. */
+  refreshMarginMs?: number
+  /** How far before a loss of continuity a backfill reaches. */
+  backfillOverlapMs?: number
+  now?: () => number
+  timers?: Timers
+  /** Told of backfills and failed attaches; never given a token. */
+  log?: (event: ClientLogEvent) => void
+}
+
+export interface AblyService {
+  /** Connects (or, after `failed`/`unauthorized`/`disconnect()`, connects anew); resolves with the state it settles in. */
+  connect(appToken?: string): Promise<ServiceState>
+  /** `message` and `message_status` on `sms:{userId}:{contactId}`. */
+  subscribeToConversation(contactId: string, userId: string, callback: (message: ConversationEvent) => void): Unsubscribe
+  /** `update` on `contacts:{userId}`. */
+  subscribeToContactUpdates(userId: string, callback: (message: ContactsEvent) => void): Unsubscribe
+  /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
+  subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
+  onConnectionStateChange(callback: (change: ServiceStateChange) => void): Unsubscribe
+  /** Closes the connection and drops every subscription. */
+  disconnect(): void
+  readonly state: ServiceState
+  /** The current ably-js client (for `ably/react`'s `AblyProvider`); undefined before `connect()`. */
+  readonly realtime: BaseRealtime | undefined
+  /** The credentials source the client uses. */
+  readonly auth: TokenAuth
+}
+
+const SETTLED = new Set<ServiceState>(['connected', 'failed', 'unauthorized', 'closed'])
+const ENDED = new Set<ServiceState>(['failed', 'unauthorized', 'closed', 'closing'])
+/** A refresh is never scheduled sooner than this, so a token with almost no life left cannot start a loop. */
+const MIN_REFRESH_DELAY_MS = 1000
+
+const defaultTimers: Timers = {
+  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
+/** Builds a service; nothing connects until `connect()`. */
+export function createAblyService({
+  tokenUrl = '/api/ably/token',
+  historyUrl = defaultHistoryUrl(tokenUrl),
+  getAppToken,
+  ably = {},
+  fetch = (input, init) => globalThis.fetch(input, init),
+  recentIds = 1000,
+  refreshMarginMs = 60_000,
+  backfillOverlapMs = 15_000,
+  now = Date.now,
+  timers = defaultTimers,
+  log = () => {},
+}: AblyServiceOptions = {}): AblyService {
+  let appToken: string | undefined
+  let realtime: BaseRealtime | undefined
+  let state: ServiceState = 'initialized'
+  let wasSuspended = false
+  let refreshTimer: unknown
+  let lastExpires = 0
+  let serverOffset = 0
+  const feeds = new Map<string, Feed>()
+  const stateListeners = new Set<(change: ServiceStateChange) => void>()
+  const currentAppToken = async () => (getAppToken ? getAppToken() : appToken)
+
+  const auth = createTokenAuth({
+    tokenUrl,
+    fetch,
+    getAppToken: currentAppToken,
+    onToken(token) {
+      serverOffset = token.issued - now()
+      scheduleRefresh(token.issued, token.expires)
+    },
+    onUnauthorized: () => timers.clearTimeout(refreshTimer),
+  })
+
+  function scheduleRefresh(issued: number, expires: number) {
+    // A token that lives no longer than the last one means the app session ends then: refreshing earlier gains
+    // nothing, and ably-js asks again on its own at expiry (and learns the session is over).
+    if (expires <= lastExpires) return
+    lastExpires = expires
+    const ttl = expires - issued
+    timers.clearTimeout(refreshTimer)
+    refreshTimer = timers.setTimeout(
+      () => {
+        if (realtime?.connection.state === 'connected') realtime.auth.authorize().catch(() => {})
+      },
+      Math.max(ttl - Math.min(refreshMarginMs, ttl / 5), MIN_REFRESH_DELAY_MS),
+    )
+  }
+
+  function emit(current: ServiceState, change: Partial<ServiceStateChange> = {}) {
+    if (current === state) return
+    const event: ServiceStateChange = { ...change, current, previous: state }
+    state = current
+    for (const listener of [...stateListeners]) listener(event)
+  }
+
+  function onConnection({ current, previous, reason, retryIn }: ConnectionStateChange) {
+    if (previous === 'connected' && current !== 'connected') for (const feed of feeds.values()) feed.markLost()
+    if (current === 'suspended') wasSuspended = true
+    if (current === 'connected' && wasSuspended) {
+      wasSuspended = false
+      for (const feed of feeds.values()) feed.requireBackfill()
+    }
+    if (current === 'failed' || current === 'closed') timers.clearTimeout(refreshTimer)
+    emit(current === 'failed' && auth.unauthorized ? 'unauthorized' : current, { ...(reason && { reason }), ...(retryIn !== undefined && { retryIn }) })
+  }
+
+  function nextSettled(): Promise<ServiceState> {
+    return new Promise((resolve) => {
+      const listener = ({ current }: ServiceStateChange) => {
+        if (!SETTLED.has(current)) return
+        stateListeners.delete(listener)
+        resolve(current)
+      }
+      stateListeners.add(listener)
+    })
+  }
+
+  function dropClient() {
+    timers.clearTimeout(refreshTimer)
+    for (const feed of feeds.values()) feed.unbind(false)
+    realtime?.close()
+    realtime = undefined
+  }
+
+  function subscribe<K extends ChannelKind>(kind: K, channelName: string, callback: (message: ChannelEvent<K>) => void): Unsubscribe {
+    let feed = feeds.get(channelName)
+    if (!feed) {
+      feed = createFeed({
+        channelName,
+        eventNames: channelEvents[kind],
+        recentIds,
+        loadSince: async (name, since) => historySince({ historyUrl, appToken: await currentAppToken(), fetch }, name, since),
+        serverOffset: () => serverOffset,
+        overlapMs: backfillOverlapMs,
+        now,
+        timers,
+        log,
+      })
+      feeds.set(channelName, feed)
+      if (realtime) feed.bind(realtime)
+    }
+    // The feed only passes on this kind's events, whose data the gateway validated against `eventSchemas` before
+    // publishing (browsers cannot publish at all), so the client trusts it rather than shipping the schemas.
+    const stop = feed.listen(callback as (message: ChannelMessage) => void)
+    const owner = feed
+    return () => {
+      stop()
+      if (owner.listenerCount > 0 || feeds.get(channelName) !== owner) return
+      owner.unbind(true)
+      feeds.delete(channelName)
+    }
+  }
+
+  return {
+    connect(token) {
+      if (token !== undefined) appToken = token
+      if (realtime && !ENDED.has(state)) return state === 'connected' ? Promise.resolve(state) : nextSettled()
+      dropClient()
+      auth.reset()
+      lastExpires = 0
+      wasSuspended = false
+      const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins: { WebSocketTransport, FetchRequest } })
+      realtime = client
+      // Events of a client replaced since are ignored.
+      client.connection.on((change) => {
+        if (client === realtime) onConnection(change)
+      })
+      for (const feed of feeds.values()) feed.bind(client)
+      const settled = nextSettled()
+      client.connect()
+      return settled
+    },
+    subscribeToConversation: (contactId, userId, callback) => subscribe('sms', conversationChannel(userId, contactId), callback),
+    subscribeToContactUpdates: (userId, callback) => subscribe('contacts', contactsChannel(userId), callback),
+    subscribeToNotifications: (userId, callback) => subscribe('notifications', notificationsChannel(userId), callback),
+    onConnectionStateChange(callback) {
+      const listener = (change: ServiceStateChange) => callback(change)
+      stateListeners.add(listener)
+      return () => void stateListeners.delete(listener)
+    },
+    disconnect() {
+      dropClient()
+      feeds.clear()
+      emit('closed')
+    },
+    get state() {
+      return state
+    },
+    get realtime() {
+      return realtime
+    },
+    auth,
+  }
+}
+
+function defaultHistoryUrl(tokenUrl: string): string {
+  if (!/\/token\/?$/.test(tokenUrl)) throw new TypeError('createAblyService: pass historyUrl when tokenUrl does not end in /token')
+  return tokenUrl.replace(/token(\/?)$/, 'history$1')
+}

@@ -1,0 +1,103 @@
+/**
+ * ably-js credentials from our token endpoint: an `authCallback` that trades the app JWT for an Ably JWT, with one
+ * request in flight at a time, and a refusal (401/403) turned into the one error ably-js does not retry.
+ */
+import type { TokenDetails, TokenParams } from 'ably'
+import { ErrorInfo } from 'ably/modular'
+import type { TokenResponse } from '../routes/token.ts'
+
+/** The host app's current login JWT; null or undefined when the user is logged out. May refresh the session. */
+export type AppTokenGetter = () => string | null | undefined | Promise<string | null | undefined>
+
+export type AuthCallback = (params: TokenParams, callback: (error: ErrorInfo | string | null, token: TokenDetails | null) => void) => void
+
+export interface TokenAuthOptions {
+  getAppToken: AppTokenGetter
+  /** The token endpoint. */
+  tokenUrl?: string
+  fetch?: typeof globalThis.fetch
+  /** Gives up on one token request after this long (ably-js itself waits 10 s). */
+  requestTimeoutMs?: number
+  /** Told of every token issued (for example to schedule its refresh). */
+  onToken?: (token: TokenDetails) => void
+  /** Told when the app session is refused (401/403) or absent. */
+  onUnauthorized?: () => void
+}
+
+export interface TokenAuth {
+  /** Pass as ably-js `authCallback`. */
+  authCallback: AuthCallback
+  /** A fresh token; joins the request already in flight, if any. */
+  requestToken(): Promise<TokenDetails>
+  /** True once the app session was refused, until `reset()`. */
+  readonly unauthorized: boolean
+  /** Forgets a refusal, for a new session. */
+  reset(): void
+}
+
+/** Ably's own code for a refusal from an auth callback; with status 403 ably-js fails the connection instead of retrying. */
+export const UNAUTHORIZED_CODE = 40300
+const AUTH_CALLBACK_ERROR_CODE = 40170
+
+/** Builds the credentials source. */
+export function createTokenAuth({
+  getAppToken,
+  tokenUrl = '/api/ably/token',
+  fetch = (input, init) => globalThis.fetch(input, init),
+  requestTimeoutMs = 10_000,
+  onToken = () => {},
+  onUnauthorized = () => {},
+}: TokenAuthOptions): TokenAuth {
+  let inflight: Promise<TokenDetails> | undefined
+  let unauthorized = false
+
+  const refuse = (why: string) => {
+    unauthorized = true
+    onUnauthorized()
+    return new ErrorInfo(`Unauthorized: ${why}`, UNAUTHORIZED_CODE, 403)
+  }
+
+  async function fetchToken(): Promise<TokenDetails> {
+    const appToken = await getAppToken()
+    if (!appToken) throw refuse('there is no app session')
+    let res: Response
+    try {
+      res = await fetch(tokenUrl, { method: 'POST', headers: { Authorization: `Bearer ${appToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) })
+    } catch (error) {
+      // The message names the failure only: a fetch error never carries the token, but keep it that way.
+      throw new ErrorInfo(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, AUTH_CALLBACK_ERROR_CODE, 500)
+    }
+    if (res.status === 401 || res.status === 403) throw refuse(`the token endpoint answered ${res.status}`)
+    if (!res.ok) throw new ErrorInfo(`The token endpoint answered ${res.status}`, AUTH_CALLBACK_ERROR_CODE, res.status)
+    const token = tokenDetails(await res.json().catch(() => undefined))
+    onToken(token)
+    return token
+  }
+
+  const requestToken = () => (inflight ??= fetchToken().finally(() => (inflight = undefined)))
+
+  return {
+    authCallback(_params, callback) {
+      requestToken().then(
+        (token) => callback(null, token),
+        (error: unknown) => callback(error instanceof ErrorInfo ? error : new ErrorInfo('Token request failed', AUTH_CALLBACK_ERROR_CODE, 500), null),
+      )
+    },
+    requestToken,
+    get unauthorized() {
+      return unauthorized
+    },
+    reset() {
+      unauthorized = false
+    },
+  }
+}
+
+/** The token response as ably-js `TokenDetails`, which tells it when the token expires. */
+function tokenDetails(body: unknown): TokenDetails {
+  const { token, issued, expires, clientId, capability } = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof TokenResponse, unknown>>
+  if (typeof token !== 'string' || !token || typeof issued !== 'number' || typeof expires !== 'number' || typeof clientId !== 'string') {
+    throw new ErrorInfo('The token endpoint answered with something that is not a token response', AUTH_CALLBACK_ERROR_CODE, 500)
+  }
+  return { token, issued, expires, clientId, capability: JSON.stringify(capability ?? {}) }
+}

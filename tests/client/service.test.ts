@@ -1,0 +1,215 @@
+import './node-websocket.ts'
+import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { createAblyService, type AblyService, type ChannelMessage, type ConversationEvent, type ServiceStateChange, type Timers } from '../../src/client/index.ts'
+import type { MessageData, MessageStatusData } from '../../src/channels/schemas.ts'
+import { countingFetch, sms, startClientStack, until, type ClientStack } from './support.ts'
+
+// The client from src/client, with the modular ably-js build it ships with, against the hub and the gateway.
+let stack: ClientStack
+const services: AblyService[] = []
+
+beforeAll(async () => {
+  stack = await startClientStack()
+})
+afterAll(() => stack?.close())
+afterEach(() => {
+  for (const service of services.splice(0)) service.disconnect()
+})
+
+function service(options: Parameters<typeof createAblyService>[0] = {}): AblyService & { tokenRequests(): number } {
+  const counter = countingFetch()
+  const created = createAblyService({ tokenUrl: `${stack.url}/api/ably/token`, ably: stack.ably, fetch: counter.fetch, ...options })
+  services.push(created)
+  return Object.assign(created, { tokenRequests: () => counter.count('/api/ably/token') })
+}
+
+const ids = (messages: ChannelMessage[]) => messages.map((message) => message.id)
+
+describe('the browser client', () => {
+  it('delivers what the gateway publishes, live and once, with the gateway message id', async () => {
+    const alice = service()
+    const received: ConversationEvent[] = []
+    alice.subscribeToConversation('c1', 'alice', (message) => received.push(message))
+    const token = await stack.mint('alice')
+    expect(await alice.connect(token)).toBe('connected')
+    await until(() => alice.realtime?.channels.get('sms:alice:c1').state === 'attached', 'the attach')
+
+    const first = await stack.publish(token, 'sms:alice:c1', 'message', sms('alice', 'c1', 'one'))
+    const second = await stack.publish(token, 'sms:alice:c1', 'message', sms('alice', 'c1', 'two'))
+    await until(() => received.length >= 2, 'two messages')
+
+    expect(ids(received)).toEqual([first.body.messageId, second.body.messageId])
+    expect(received[0]).toMatchObject({ name: 'message', channelName: 'sms:alice:c1', source: 'live', data: sms('alice', 'c1', 'one') })
+    expect(alice.tokenRequests()).toBe(1)
+  })
+
+  it('routes each event to the subscription of its channel only, typed by the event table', async () => {
+    const bob = service()
+    const got: Record<string, string[]> = { conversation: [], contacts: [], notifications: [] }
+    bob.subscribeToConversation('c2', 'bob', (message) => {
+      if (message.name === 'message_status') expectTypeOf(message.data).toEqualTypeOf<MessageStatusData>()
+      else expectTypeOf(message.data).toEqualTypeOf<MessageData>()
+      got.conversation?.push(message.name)
+    })
+    bob.subscribeToContactUpdates('bob', (message) => got.contacts?.push(message.name))
+    bob.subscribeToNotifications('bob', (message) => got.notifications?.push(message.name))
+    const token = await stack.mint('bob')
+    await bob.connect(token)
+    await until(() => ['sms:bob:c2', 'contacts:bob', 'notifications:bob'].every((name) => bob.realtime?.channels.get(name).state === 'attached'), 'three attaches')
+
+    const now = new Date().toISOString()
+    await stack.publish(token, 'sms:bob:c2', 'message_status', { messageId: 'm1', status: 'delivered', timestamp: now })
+    await stack.publish(token, 'contacts:bob', 'update', { action: 'refresh' })
+    await stack.publish(token, 'notifications:bob', 'update', { type: 'notice', message: 'hello', timestamp: now })
+    await until(() => Object.values(got).every((names) => names.length === 1), 'one event per channel')
+
+    expect(got).toEqual({ conversation: ['message_status'], contacts: ['update'], notifications: ['update'] })
+  })
+
+  it('gives every subscriber each message once; the last unsubscribe detaches the channel', async () => {
+    const carol = service()
+    const first: ChannelMessage[] = []
+    const second: ChannelMessage[] = []
+    const stopFirst = carol.subscribeToConversation('c1', 'carol', (message) => first.push(message))
+    const stopSecond = carol.subscribeToConversation('c1', 'carol', (message) => second.push(message))
+    const token = await stack.mint('carol')
+    await carol.connect(token)
+    const channel = carol.realtime!.channels.get('sms:carol:c1')
+    await until(() => channel.state === 'attached', 'the attach')
+
+    await stack.publish(token, 'sms:carol:c1', 'message', sms('carol', 'c1', 'to both'))
+    await until(() => first.length === 1 && second.length === 1, 'both subscribers')
+    stopFirst()
+    stopFirst()
+    const last = await stack.publish(token, 'sms:carol:c1', 'message', sms('carol', 'c1', 'to the second'))
+    await until(() => second.length === 2, 'the second subscriber')
+    expect(ids(first)).toHaveLength(1)
+    expect(second[1]?.id).toBe(last.body.messageId)
+    expect(channel.state).toBe('attached')
+
+    stopSecond()
+    await until(() => channel.state === 'detached', 'the detach')
+  })
+
+  it('keeps one token request in flight at a time', async () => {
+    const token = await stack.mint('dave')
+    const dave = service()
+    await dave.connect(token)
+    const before = dave.tokenRequests()
+    const tokens = await Promise.all([dave.auth.requestToken(), dave.auth.requestToken(), dave.auth.requestToken()])
+    expect(new Set(tokens.map((details) => details.token)).size).toBe(1)
+    expect(dave.tokenRequests() - before).toBe(1)
+  })
+
+  it('refreshes the token a margin before it expires, on the same connection', async () => {
+    const scheduled: { run: () => void; ms: number }[] = []
+    const timers: Timers = { setTimeout: (run, ms) => scheduled.push({ run, ms }), clearTimeout: () => {} }
+    const erin = service({ timers })
+    await erin.connect(await stack.mint('erin'))
+    const connectionId = erin.realtime?.connection.id
+
+    // ABLY_TOKEN_TTL defaults to an hour: refreshed min(60 s, ttl / 5) before it ends.
+    const refresh = scheduled.find((timer) => timer.ms === 3_600_000 - 60_000)
+    expect(refresh).toBeDefined()
+    refresh?.run()
+    await until(() => erin.tokenRequests() === 2, 'the refresh')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(erin.state).toBe('connected')
+    expect(erin.realtime?.connection.id).toBe(connectionId)
+  })
+
+  it('stops at unauthorized after one request when the token endpoint refuses the session, and starts again on a new one', async () => {
+    const frank = service()
+    const changes: ServiceStateChange[] = []
+    frank.onConnectionStateChange((change) => changes.push(change))
+    const expired = await stack.mint('frank', -60)
+
+    expect(await frank.connect(expired)).toBe('unauthorized')
+    expect(changes.at(-1)).toMatchObject({ current: 'unauthorized', previous: 'connecting', reason: { statusCode: 403 } })
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(frank.tokenRequests()).toBe(1)
+    expect(frank.state).toBe('unauthorized')
+
+    expect(await frank.connect(await stack.mint('frank'))).toBe('connected')
+    expect(frank.tokenRequests()).toBe(2)
+  })
+
+  it('asks for nothing when there is no app session', async () => {
+    const loggedOut = service({ getAppToken: () => null })
+    expect(await loggedOut.connect()).toBe('unauthorized')
+    expect(loggedOut.tokenRequests()).toBe(0)
+  })
+
+  it('asks getAppToken before each token request, so a refreshed session is used', async () => {
+    let session: string | undefined = await stack.mint('gina')
+    const gina = service({ getAppToken: () => session })
+    expect(await gina.connect()).toBe('connected')
+    session = undefined
+    await expect(gina.auth.requestToken()).rejects.toMatchObject({ statusCode: 403 })
+    expect(gina.tokenRequests()).toBe(1)
+  })
+})
+
+describe('recovery', () => {
+  it('backfills what a loss of continuity missed from the gateway: once each, oldest first', async () => {
+    // The hub keeps one message per channel, so a resume after three cannot be continuous.
+    const small = await startClientStack({ historyLimit: 1 })
+    try {
+      const token = await small.mint('hank')
+      const hank = createAblyService({ tokenUrl: `${small.url}/api/ably/token`, ably: { ...small.ably, disconnectedRetryTimeout: 1500 } })
+      services.push(hank)
+      const received: ChannelMessage[] = []
+      hank.subscribeToConversation('c1', 'hank', (message) => received.push(message))
+      await hank.connect(token)
+      await until(() => hank.realtime?.channels.get('sms:hank:c1').state === 'attached', 'the attach')
+      const first = await small.publish(token, 'sms:hank:c1', 'message', sms('hank', 'c1', 'before'))
+      await until(() => received.length === 1, 'the first message')
+
+      await small.hub.close()
+      const missed = []
+      for (const text of ['gap 1', 'gap 2', 'gap 3']) missed.push(await small.publish(token, 'sms:hank:c1', 'message', sms('hank', 'c1', text)))
+      expect(missed.map(({ status }) => status)).toEqual([202, 202, 202])
+      await small.hub.listen()
+      // Delivered to the hub before the client is back: the hub keeps only the last, so the resume loses continuity.
+      await small.gateway.sweep()
+
+      await until(() => received.length === 4, 'the backfill')
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(ids(received)).toEqual([first.body.messageId, ...missed.map(({ body }) => body.messageId)])
+      expect(received.slice(1).map((message) => message.source)).toContain('history')
+    } finally {
+      await small.close()
+    }
+  })
+
+  it('after the connection comes back from suspended, backfills messages still queued for Ably and drops their later live copy', async () => {
+    const quick = await startClientStack({ connectionStateTtlMs: 1000 })
+    try {
+      const token = await quick.mint('iris')
+      const states: string[] = []
+      const iris = createAblyService({ tokenUrl: `${quick.url}/api/ably/token`, ably: quick.ably })
+      services.push(iris)
+      iris.onConnectionStateChange(({ current }) => states.push(current))
+      const received: ChannelMessage[] = []
+      iris.subscribeToConversation('c1', 'iris', (message) => received.push(message))
+      await iris.connect(token)
+      await until(() => iris.realtime?.channels.get('sms:iris:c1').state === 'attached', 'the attach')
+
+      await quick.hub.close()
+      const queued = await quick.publish(token, 'sms:iris:c1', 'message', sms('iris', 'c1', 'queued'))
+      expect(queued.status).toBe(202)
+      await until(() => states.includes('suspended'), 'suspended')
+      await quick.hub.listen()
+
+      await until(() => received.length === 1, 'the backfill')
+      expect(received[0]).toMatchObject({ id: queued.body.messageId, source: 'history' })
+      // Now Ably gets it too; the client has seen the id.
+      await quick.gateway.sweep()
+      const after = await quick.publish(token, 'sms:iris:c1', 'message', sms('iris', 'c1', 'after'))
+      await until(() => received.length === 2, 'the next message')
+      expect(ids(received)).toEqual([queued.body.messageId, after.body.messageId])
+    } finally {
+      await quick.close()
+    }
+  })
+})
