@@ -7,6 +7,9 @@ import { ownMessages } from './support.ts'
 let hub: Hub
 let hubUrl: string
 
+// The entry files log JSON lines to stdout, as on Netlify; kept out of the test output.
+const stdout = vi.spyOn(console, 'log').mockImplementation(() => {})
+
 beforeAll(async () => {
   const { key } = testConfig().ably
   hub = createHub({ keys: [{ name: key.name, secret: key.secret }] })
@@ -52,7 +55,9 @@ describe('netlify/functions', () => {
   })
 
   it('ably-history serves GET /api/ably/history', async () => {
+    stdout.mockClear()
     const entry = await load('ably-history.mts', { MESSAGE_STORE: 'memory' })
+    expect(stdout.mock.calls.map(([line]) => JSON.parse(String(line)).msg)).toEqual(['memory_store'])
     expect(entry.config).toMatchObject({ path: '/api/ably/history', method: ['GET', 'OPTIONS'] })
     const res = await entry.default(new Request('https://site.example/api/ably/history?channelName=contacts:alice', { headers: await liveToken() }))
     expect(res.status).toBe(200)
