@@ -233,9 +233,10 @@ export function createAblyService({
       return () => void stateListeners.delete(listener)
     },
     disconnect() {
+      const connected = realtime !== undefined
       dropClient()
       feeds.clear()
-      emit('closed')
+      if (connected) emit('closed')
     },
     get state() {
       return state
