@@ -4,13 +4,12 @@
  * Ably, the local Ably-compatible hub. Missing secrets are generated once and kept in `.local/`.
  */
 import type { AddressInfo } from 'node:net'
-import { serve, type ServerType } from '@hono/node-server'
-import { Hono } from 'hono/tiny'
+import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
 import type { Env } from '../config/index.ts'
 import { nodeGatewayFromEnv, type NodeGateway } from '../gateway/node.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
-import { securityHeaders } from '../middleware/security-headers/index.ts'
+import { demoSite } from './demo/site.ts'
 import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from './dev-secrets.ts'
 import { mintAppToken } from './mint-app-token.ts'
 
@@ -76,9 +75,11 @@ export async function startLocalStack({
   }
   const stopSweeper = node.gateway.startSweeper(sweepIntervalMs)
 
-  const site = new Hono().use(securityHeaders()).get('/', (c) => c.html(placeholderPage(), 200, { 'Content-Security-Policy': "default-src 'self'" }))
+  // The dev login mints app JWTs for anyone who asks: only with a secret the stack made itself, or when asked to.
+  const devLogin = (devSecrets !== undefined && !env.JWT_SECRET) || env.DEV_LOGIN === 'true'
+  const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined })
   const server = await listen(
-    (request) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request)),
+    (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
     apiPort,
     host,
   )
@@ -107,15 +108,9 @@ export async function startLocalStack({
   }
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+function listen(fetch: (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port, hostname }, () => resolve(server))
     server.once('error', reject)
   })
-}
-
-function placeholderPage(): string {
-  return `<!doctype html><meta charset="utf-8"><title>ably-netlify-integration</title>
-<h1>ably-netlify-integration is running</h1>
-<p>API: <code>/api/ably/token</code>, <code>/api/ably/stats</code>, <code>/api/ably/publish</code>, <code>/api/ably/history</code>.</p>`
 }

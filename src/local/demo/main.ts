@@ -1,0 +1,246 @@
+/**
+ * The demo page's script: the browser client from src/client, as an app would use it. Sign in as a demo user,
+ * read and send messages through the gateway, and watch the connection recover when the hub stops and starts.
+ */
+import { createAblyService, fetchHistory, type ClientLogEvent, type ConversationEvent, type ServiceStateChange } from '../../client/index.ts'
+import type { DemoConfig } from './site.ts'
+
+const CONTACTS = [
+  { id: 'c1', name: 'Carol' },
+  { id: 'c2', name: 'Dan' },
+  { id: 'c3', name: 'Erin' },
+] as const
+const MAX_EVENTS = 200
+
+/** A message on screen. `deliveries` counts what the client delivered: 0 when it came with the page's first load. */
+interface Shown {
+  id: string
+  text: string
+  direction: string
+  sentAt: number
+  source: 'loaded' | 'live' | 'history'
+  deliveries: number
+}
+
+const element = <T extends HTMLElement>(id: string, type: new () => T): T => {
+  const found = document.getElementById(id)
+  if (!(found instanceof type)) throw new Error(`The page has no #${id}`)
+  return found
+}
+
+const ui = {
+  login: element('login', HTMLFormElement),
+  user: element('user', HTMLSelectElement),
+  ttl: element('ttl', HTMLSelectElement),
+  jwt: element('jwt', HTMLInputElement),
+  state: element('state', HTMLOutputElement),
+  stateDetail: element('state-detail', HTMLElement),
+  who: element('who', HTMLElement),
+  conversations: element('conversations', HTMLUListElement),
+  threadTitle: element('thread-title', HTMLElement),
+  messages: element('messages', HTMLOListElement),
+  send: element('send', HTMLFormElement),
+  direction: element('direction', HTMLSelectElement),
+  text: element('text', HTMLInputElement),
+  hubControls: element('hub-controls', HTMLElement),
+  hubStop: element('hub-stop', HTMLButtonElement),
+  hubStart: element('hub-start', HTMLButtonElement),
+  events: element('events', HTMLOListElement),
+}
+
+let session: { userId: string; token: string } | undefined
+let selected: string = CONTACTS[0].id
+const threads = new Map<string, Map<string, Shown>>()
+const unread = new Map<string, number>()
+
+const config = (await (await fetch('/demo/config.json')).json()) as DemoConfig
+const service = createAblyService({ getAppToken: () => session?.token, ably: config.ably, log: logClientEvent })
+service.onConnectionStateChange(showState)
+
+element('user-field', HTMLElement).hidden = !config.devLogin
+element('ttl-field', HTMLElement).hidden = !config.devLogin
+element('jwt-field', HTMLElement).hidden = config.devLogin
+ui.hubControls.hidden = !config.hubControl
+renderConversations()
+renderThread()
+
+ui.login.addEventListener('submit', (event) => {
+  event.preventDefault()
+  signIn().catch((error: unknown) => log(`Sign-in failed: ${errorText(error)}`))
+})
+ui.send.addEventListener('submit', (event) => {
+  event.preventDefault()
+  send().catch((error: unknown) => log(`Send failed: ${errorText(error)}`))
+})
+ui.hubStop.addEventListener('click', () => void hub('stop'))
+ui.hubStart.addEventListener('click', () => void hub('start'))
+
+async function signIn() {
+  const next = config.devLogin ? await devSession(ui.user.value, Number(ui.ttl.value)) : pastedSession(ui.jwt.value.trim())
+  service.disconnect()
+  session = next
+  threads.clear()
+  unread.clear()
+  ui.who.textContent = `Signed in as ${next.userId}`
+  log(`Signed in as ${next.userId}`)
+  for (const { id } of CONTACTS) service.subscribeToConversation(id, next.userId, (message) => receive(id, message))
+  service.subscribeToContactUpdates(next.userId, ({ data }) => log(`Contacts: ${data.action}`))
+  service.subscribeToNotifications(next.userId, ({ name }) => log(`Notification: ${name}`))
+  const connected = service.connect()
+  await Promise.all(CONTACTS.map(({ id }) => loadThread(next, id)))
+  renderConversations()
+  renderThread()
+  await connected
+}
+
+async function devSession(userId: string, ttlSec: number) {
+  const res = await post('/dev/session', { userId, ttlSec })
+  if (!res.ok) throw new Error(`the dev login answered ${res.status}`)
+  const { token } = (await res.json()) as { token: string }
+  return { userId, token }
+}
+
+/** A JWT pasted by hand; its `userId` claim names the channels to read (the server checks the signature). */
+function pastedSession(token: string) {
+  const payload = token.split('.')[1] ?? ''
+  const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { userId?: unknown }
+  if (typeof claims.userId !== 'string') throw new Error('the JWT has no userId claim')
+  return { userId: claims.userId, token }
+}
+
+/** The conversation's last messages, as the page finds them when it opens. */
+async function loadThread(owner: { userId: string; token: string }, contactId: string) {
+  const { messages } = await fetchHistory({ historyUrl: '/api/ably/history', appToken: owner.token }, { channelName: `sms:${owner.userId}:${contactId}`, limit: 50 })
+  const thread = threadOf(contactId)
+  for (const item of messages) {
+    if (item.name !== 'message' || thread.has(item.id)) continue
+    const data = item.data as { message?: unknown; direction?: unknown; timestamp?: unknown }
+    thread.set(item.id, { id: item.id, text: String(data.message), direction: String(data.direction), sentAt: Date.parse(String(data.timestamp)), source: 'loaded', deliveries: 0 })
+  }
+}
+
+function receive(contactId: string, message: ConversationEvent) {
+  if (message.name === 'message_status') {
+    log(`Message ${message.data.messageId}: ${message.data.status}`)
+    return
+  }
+  const thread = threadOf(contactId)
+  const shown = thread.get(message.id)
+  if (shown) {
+    shown.deliveries += 1
+    shown.source = message.source
+  } else {
+    const { data } = message
+    thread.set(message.id, { id: message.id, text: data.message, direction: data.direction, sentAt: Date.parse(data.timestamp), source: message.source, deliveries: 1 })
+  }
+  if (message.source === 'history') log(`Recovered a missed message in ${CONTACTS.find(({ id }) => id === contactId)?.name ?? contactId}`)
+  if (contactId !== selected) unread.set(contactId, (unread.get(contactId) ?? 0) + 1)
+  renderConversations()
+  if (contactId === selected) renderThread()
+}
+
+async function send() {
+  if (!session) throw new Error('sign in first')
+  const text = ui.text.value.trim()
+  if (!text) return
+  const { userId, token } = session
+  const res = await fetch('/api/ably/publish', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({
+      channelName: `sms:${userId}:${selected}`,
+      eventName: 'message',
+      data: { contactId: selected, userId, phoneNumberId: 'pn1', message: text, direction: ui.direction.value, timestamp: new Date().toISOString() },
+    }),
+  })
+  const body = (await res.json()) as { status?: string; code?: string }
+  if (!res.ok) throw new Error(body.code ?? `status ${res.status}`)
+  ui.text.value = ''
+  log(body.status === 'queued' ? 'Sent: the gateway stored it and will deliver it when Ably is back' : 'Sent and published')
+}
+
+async function hub(action: 'stop' | 'start') {
+  const res = await post(`/dev/hub/${action}`, {})
+  log(res.ok ? `Hub ${((await res.json()) as { hub: string }).hub}` : `The hub could not ${action} (${res.status})`)
+}
+
+function showState({ current, reason, retryIn }: ServiceStateChange) {
+  ui.state.value = current
+  ui.state.dataset.state = current
+  const detail =
+    current === 'unauthorized'
+      ? 'The app session has ended. Sign in again.'
+      : retryIn !== undefined
+        ? `retrying in ${Math.round(retryIn / 1000)} s`
+        : (reason?.message ?? '')
+  ui.stateDetail.textContent = detail
+  log(`Connection ${current}${detail ? `: ${detail}` : ''}`)
+}
+
+function logClientEvent(event: ClientLogEvent) {
+  if (event.event === 'backfill') log(`Backfill of ${event.channelName}: ${event.delivered} missed`)
+  else if (event.event === 'backfill_failed') log(`Backfill of ${event.channelName} failed (${event.status})`)
+  else log(`Could not attach ${event.channelName} (${event.code ?? 'no code'})`)
+}
+
+function renderConversations() {
+  ui.conversations.replaceChildren(
+    ...CONTACTS.map(({ id, name }) => {
+      const button = document.createElement('button')
+      button.type = 'button'
+      button.dataset.contact = id
+      button.setAttribute('aria-current', String(id === selected))
+      const badge = Object.assign(document.createElement('span'), { className: 'badge', textContent: unread.get(id) ? String(unread.get(id)) : '' })
+      button.append(name, badge)
+      button.addEventListener('click', () => {
+        selected = id
+        unread.delete(id)
+        renderConversations()
+        renderThread()
+      })
+      const item = document.createElement('li')
+      item.append(button)
+      return item
+    }),
+  )
+}
+
+function renderThread() {
+  const contact = CONTACTS.find(({ id }) => id === selected)
+  ui.threadTitle.textContent = contact ? `Conversation with ${contact.name}` : 'Conversation'
+  const shown = [...threadOf(selected).values()].sort((a, b) => a.sentAt - b.sentAt)
+  ui.messages.replaceChildren(
+    ...shown.map(({ id, text, direction, sentAt, source, deliveries }) => {
+      const item = document.createElement('li')
+      item.className = direction
+      Object.assign(item.dataset, { id, source, deliveries: String(deliveries) })
+      const body = Object.assign(document.createElement('p'), { textContent: text })
+      const meta = Object.assign(document.createElement('small'), { textContent: `${new Date(sentAt).toLocaleTimeString()} · ${source}` })
+      item.append(body, meta)
+      return item
+    }),
+  )
+  ui.messages.lastElementChild?.scrollIntoView({ block: 'nearest' })
+}
+
+function threadOf(contactId: string): Map<string, Shown> {
+  let thread = threads.get(contactId)
+  if (!thread) threads.set(contactId, (thread = new Map()))
+  return thread
+}
+
+function log(text: string) {
+  const time = Object.assign(document.createElement('time'), { textContent: new Date().toLocaleTimeString() })
+  const item = document.createElement('li')
+  item.append(time, text)
+  ui.events.prepend(item)
+  while (ui.events.childElementCount > MAX_EVENTS) ui.events.lastElementChild?.remove()
+}
+
+function post(path: string, body: unknown) {
+  return fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

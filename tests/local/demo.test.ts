@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { silentLogger } from '../../src/log/index.ts'
+import { startLocalStack, type LocalStack } from '../../src/local/stack.ts'
+
+// The demo's page and its dev-only routes, as `npm start` serves them (the page itself runs in tests/browser).
+let stack: LocalStack
+let dir: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'demo-'))
+  stack = await startLocalStack({ env: {}, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger })
+})
+afterAll(async () => {
+  await stack?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** A JSON POST over node:http, which (unlike fetch) lets a test send any Host header. */
+function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }))
+    })
+    req.on('error', reject)
+    req.end(JSON.stringify(body))
+  })
+}
+
+describe('the demo', () => {
+  it('serves the page with a CSP that lets it reach only itself and the hub, and its script bundled', async () => {
+    const page = await fetch(`${stack.url}/`)
+    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ws://localhost:${stack.hubPort} http://localhost:${stack.hubPort};`)
+    expect(await page.text()).toContain('<script type="module" src="/demo.js">')
+    const script = await fetch(`${stack.url}/demo.js`)
+    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8'])
+    expect(await (await fetch(`${stack.url}/demo/config.json`)).json()).toEqual({
+      ably: { endpoint: 'localhost', port: stack.hubPort, tls: false, disconnectedRetryTimeout: 3000, suspendedRetryTimeout: 5000 },
+      devLogin: true,
+      hubControl: true,
+    })
+  })
+
+  it('the dev login mints an app JWT the token endpoint accepts', async () => {
+    const { status, json } = await post(`${stack.url}/dev/session`, { userId: 'alice', ttlSec: 60 })
+    expect(status).toBe(200)
+    const ably = await fetch(`${stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${String(json.token)}` } })
+    expect(((await ably.json()) as { clientId: string; expiresIn: number })).toMatchObject({ clientId: 'alice', expiresIn: 60 })
+  })
+
+  it.each([
+    ['a bad user id', {}, { userId: 'a:b' }, [400, 'invalid_request']],
+    ['a session too long', {}, { userId: 'alice', ttlSec: 999_999 }, [400, 'invalid_request']],
+    ['another origin (CSRF)', { Origin: 'https://evil.example' }, { userId: 'alice' }, [403, 'forbidden']],
+    ['a host name that is not loopback (DNS rebinding)', { Host: 'evil.example' }, { userId: 'alice' }, [403, 'forbidden']],
+    ['a form post', { 'Content-Type': 'application/x-www-form-urlencoded' }, { userId: 'alice' }, [415, 'unsupported_media_type']],
+  ])('the dev login refuses %s', async (_case, headers, body, expected) => {
+    const { status, json } = await post(`${stack.url}/dev/session`, body, headers)
+    expect([status, json.code]).toEqual(expected)
+  })
+
+  it('stops and starts the hub, keeping its port', async () => {
+    expect((await post(`${stack.url}/dev/hub/stop`, {})).json).toEqual({ hub: 'stopped' })
+    expect(stack.hub?.port).toBeUndefined()
+    expect((await post(`${stack.url}/dev/hub/start`, {})).json).toEqual({ hub: 'running' })
+    expect(stack.hub?.port).toBe(stack.hubPort)
+  })
+
+  it('has no dev login when the JWT secret is the user’s own, unless DEV_LOGIN=true', async () => {
+    const env = { JWT_SECRET: 'set-by-the-user-0123456789-abcdefghijklmnopq' }
+    for (const [extra, status] of [[{}, 404], [{ DEV_LOGIN: 'true' }, 200]] as const) {
+      const other = await startLocalStack({ env: { ...env, ...extra }, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger })
+      try {
+        expect((await post(`${other.url}/dev/session`, { userId: 'alice' })).status).toBe(status)
+      } finally {
+        await other.close()
+      }
+    }
+  })
+})
