@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
+import type { MessageData } from '../../src/channels/schemas.ts'
+import { startLocalStack, type LocalStack } from '../../src/local/stack.ts'
+import { silentLogger } from '../../src/log/index.ts'
+import { createServerPublisher, type ServerPublisher } from '../../src/server/publisher.ts'
+
+// The demo that `npm start` serves, driven in Debian's Chromium against the whole stack on ephemeral loopback ports.
+const CHROMIUM = '/usr/bin/chromium'
+const ARTIFACTS = 'test-artifacts'
+const hasChromium = existsSync(CHROMIUM)
+if (!hasChromium && process.env.CI) throw new Error(`The browser suite must run in CI, but ${CHROMIUM} is missing: .ci/run installs Debian's chromium package.`)
+if (!hasChromium) console.warn(`Skipping the browser suite: ${CHROMIUM} is absent (apt-get install chromium). CI always runs it.`)
+
+let stack: LocalStack
+let server: ServerPublisher
+let browser: Browser
+let dir: string
+
+beforeAll(async () => {
+  if (!hasChromium) return
+  dir = await mkdtemp(join(tmpdir(), 'browser-'))
+  stack = await startLocalStack({ env: {}, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger, sweepIntervalMs: 300 })
+  // The server helpers over the stack's own store, as the app's backend would publish.
+  server = createServerPublisher({ ably: createFetchAblyRest({ key: stack.config.ably.key, restUrl: stack.config.ably.restUrl }), store: stack.gateway.store, log: silentLogger })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+  await stack?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+/** A fresh browser profile on the demo, signed in as `userId`; counts its token requests. */
+async function signedIn(userId: 'alice' | 'bob', session: 'hour' | 'short' = 'hour'): Promise<{ page: Page; tokenRequests(): number }> {
+  const page = await (await browser.newContext()).newPage()
+  let tokenRequests = 0
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/api/ably/token') tokenRequests += 1
+  })
+  page.on('pageerror', (error) => console.error(`page error (${userId}): ${error.message}`))
+  await page.goto(`${stack.url}/`)
+  await page.selectOption('#user', userId)
+  await page.selectOption('#ttl', session === 'hour' ? '3600' : '10')
+  await page.click('#sign-in')
+  await page.waitForSelector('#state[data-state=connected]')
+  return { page, tokenRequests: () => tokenRequests }
+}
+
+async function send(page: Page, text: string, status: 'published' | 'queued') {
+  await page.fill('#text', text)
+  await page.click('#send button[type=submit]')
+  await page.waitForSelector(`#events li:has-text("${status === 'queued' ? 'the gateway stored it' : 'Sent and published'}")`)
+}
+
+/** The messages on screen, as text with how many times the client delivered each (0: it came with the page load). */
+const shown = (page: Page) =>
+  page.$$eval('#messages li', (items) => items.map((item) => `${item.querySelector('p')?.textContent} ×${(item as HTMLElement).dataset.deliveries}`))
+
+const sms = (userId: string, contactId: string, message: string): MessageData => ({
+  contactId,
+  userId,
+  phoneNumberId: 'pn1',
+  message,
+  direction: 'inbound',
+  timestamp: new Date().toISOString(),
+})
+
+describe.skipIf(!hasChromium)('the demo in Chromium', () => {
+  it('two users in two pages each see only their own messages', async () => {
+    const [alice, bob] = await Promise.all([signedIn('alice'), signedIn('bob')])
+    await send(alice.page, 'from alice', 'published')
+    await send(bob.page, 'from bob', 'published')
+    await server.publishMessage('bob', 'c1', sms('bob', 'c1', 'for bob only'))
+
+    await bob.page.waitForSelector('#messages li:has-text("for bob only")')
+    expect(await shown(alice.page)).toEqual(['from alice ×1'])
+    expect(await shown(bob.page)).toEqual(['from bob ×1', 'for bob only ×1'])
+    await Promise.all([alice.page.context().close(), bob.page.context().close()])
+  })
+
+  it('a message sent by the server appears live, and counts as unread in another conversation', async () => {
+    const { page } = await signedIn('alice')
+    await server.publishMessage('alice', 'c1', sms('alice', 'c1', 'server says hi'))
+    await page.waitForSelector('#messages li[data-source=live]:has-text("server says hi")')
+    await server.publishMessage('alice', 'c2', sms('alice', 'c2', 'elsewhere'))
+    await page.waitForSelector('#conversations [data-contact=c2] .badge:text("1")')
+    await page.context().close()
+  })
+
+  it('after the hub restarts, messages sent meanwhile appear exactly once', async () => {
+    const { page } = await signedIn('bob')
+    await page.click('#hub-stop')
+    await page.waitForSelector('#state:not([data-state=connected])')
+    await send(page, 'sent while the hub was down', 'queued')
+    await server.publishMessage('bob', 'c1', sms('bob', 'c1', 'server, while down'))
+
+    await page.click('#hub-start')
+    await page.waitForSelector('#state[data-state=connected]')
+    await page.waitForSelector('#messages li:has-text("server, while down")')
+    await page.waitForSelector('#messages li:has-text("sent while the hub was down")')
+    // Long enough for the sweeper (300 ms) to have handed everything to the hub, and any copy to arrive.
+    await page.waitForTimeout(1500)
+
+    const after = await shown(page)
+    expect(after.filter((line) => line.includes('while'))).toEqual(['sent while the hub was down ×1', 'server, while down ×1'])
+    expect(after.every((line) => /×[01]$/.test(line))).toBe(true)
+    await mkdir(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: join(ARTIFACTS, 'demo.png'), fullPage: true })
+    await page.context().close()
+  })
+
+  it('an expired app session shows the unauthorized state, and no storm of token requests', async () => {
+    const { page, tokenRequests } = await signedIn('alice', 'short')
+    await page.waitForSelector('#state[data-state=unauthorized]', { timeout: 30_000 })
+    expect(await page.textContent('#state-detail')).toContain('Sign in again')
+    const atUnauthorized = tokenRequests()
+    await page.waitForTimeout(3000)
+    expect(tokenRequests()).toBe(atUnauthorized)
+    // A 10 s session: the first token, a refresh or two as it nears its end, and the refused one.
+    expect(atUnauthorized).toBeLessThanOrEqual(6)
+    await page.context().close()
+  }, 60_000)
+})
