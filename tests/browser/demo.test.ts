@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/log/index.ts'
 import { createServerPublisher, type ServerPublisher } from '../../src/server/publisher.ts'
 
 // The demo that `npm start` serves, driven in Debian's Chromium against the whole stack on ephemeral loopback ports.
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const ARTIFACTS = 'test-artifacts'
 const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium && process.env.CI) throw new Error(`The browser suite must run in CI, but ${CHROMIUM} is missing: .ci/run installs Debian's chromium package.`)
