@@ -55,7 +55,7 @@ export interface Feed {
   unbind(detach: boolean): void
   /** The connection was lost: what arrives later may not be continuous with what came before. */
   markLost(): void
-  /** The connection came back from `suspended`: backfill once the channel is attached. */
+  /** The connection came back after a loss: backfill once the channel is attached. */
   requireBackfill(): void
 }
 

@@ -106,7 +106,8 @@ export function createAblyService({
   let appToken: string | undefined
   let realtime: BaseRealtime | undefined
   let state: ServiceState = 'initialized'
-  let wasSuspended = false
+  /** The connection was lost and has not come back yet. */
+  let reconnecting = false
   let refreshTimer: unknown
   let lastExpires = 0
   let serverOffset = 0
@@ -148,10 +149,15 @@ export function createAblyService({
   }
 
   function onConnection({ current, previous, reason, retryIn }: ConnectionStateChange) {
-    if (previous === 'connected' && current !== 'connected') for (const feed of feeds.values()) feed.markLost()
-    if (current === 'suspended') wasSuspended = true
-    if (current === 'connected' && wasSuspended) {
-      wasSuspended = false
+    if (previous === 'connected' && current !== 'connected') {
+      reconnecting = true
+      for (const feed of feeds.values()) feed.markLost()
+    }
+    // Back after any loss, not only from `suspended`: a message the gateway accepted while Ably was out of reach
+    // waits in its outbox, postponed by the sweeper's backoff (30 s and more), and a resumed connection does not
+    // bring it. The store has it now.
+    if (current === 'connected' && reconnecting) {
+      reconnecting = false
       for (const feed of feeds.values()) feed.requireBackfill()
     }
     if (current === 'failed' || current === 'closed') timers.clearTimeout(refreshTimer)
@@ -212,7 +218,7 @@ export function createAblyService({
       dropClient()
       auth.reset()
       lastExpires = 0
-      wasSuspended = false
+      reconnecting = false
       const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins: { WebSocketTransport, FetchRequest } })
       realtime = client
       // Events of a client replaced since are ignored.

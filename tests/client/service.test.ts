@@ -182,6 +182,26 @@ describe('recovery', () => {
     }
   })
 
+  it('after any reconnection, a message still waiting in the outbox comes from the store at once', async () => {
+    const token = await stack.mint('jack')
+    const jack = service()
+    const received: ChannelMessage[] = []
+    jack.subscribeToConversation('c1', 'jack', (message) => received.push(message))
+    await jack.connect(token)
+    await until(() => jack.realtime?.channels.get('sms:jack:c1').state === 'attached', 'the attach')
+
+    await stack.hub.close()
+    const queued = await stack.publish(token, 'sms:jack:c1', 'message', sms('jack', 'c1', 'queued'))
+    expect(queued.status).toBe(202)
+    // A sweep against the stopped hub fails, and the outbox postpones the message by its backoff.
+    await stack.gateway.sweep()
+    await stack.hub.listen()
+
+    await until(() => received.length === 1, 'the backfill')
+    expect(received[0]).toMatchObject({ id: queued.body.messageId, source: 'history' })
+    expect(jack.realtime?.connection.state).toBe('connected')
+  })
+
   it('after the connection comes back from suspended, backfills messages still queued for Ably and drops their later live copy', async () => {
     const quick = await startClientStack({ connectionStateTtlMs: 1000 })
     try {
