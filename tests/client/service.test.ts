@@ -1,6 +1,14 @@
 import './node-websocket.ts'
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
-import { createAblyService, type AblyService, type ChannelMessage, type ConversationEvent, type ServiceStateChange, type Timers } from '../../src/client/index.ts'
+import {
+  createAblyService,
+  type AblyService,
+  type AblyServiceOptions,
+  type ChannelMessage,
+  type ConversationEvent,
+  type ServiceStateChange,
+  type Timers,
+} from '../../src/client/index.ts'
 import type { MessageData, MessageStatusData } from '../../src/channels/schemas.ts'
 import { countingFetch, sms, startClientStack, until, type ClientStack } from './support.ts'
 
@@ -16,23 +24,31 @@ afterEach(() => {
   for (const service of services.splice(0)) service.disconnect()
 })
 
-function service(options: Parameters<typeof createAblyService>[0] = {}): AblyService & { tokenRequests(): number } {
+/** A service against `on` (the shared stack by default), counting its token requests; disconnected after the test. */
+function service(options: AblyServiceOptions = {}, on: ClientStack = stack): AblyService & { tokenRequests(): number } {
   const counter = countingFetch()
-  const created = createAblyService({ tokenUrl: `${stack.url}/api/ably/token`, ably: stack.ably, fetch: counter.fetch, ...options })
+  const created = createAblyService({ tokenUrl: `${on.url}/api/ably/token`, ably: on.ably, fetch: counter.fetch, ...options })
   services.push(created)
   return Object.assign(created, { tokenRequests: () => counter.count('/api/ably/token') })
+}
+
+/** A service for `userId`, connected, with its conversation with c1 subscribed and attached. */
+async function inConversation(userId: string, { on = stack, options = {} }: { on?: ClientStack; options?: AblyServiceOptions } = {}) {
+  const client = service(options, on)
+  const received: ConversationEvent[] = []
+  const stop = client.subscribeToConversation('c1', userId, (message) => received.push(message))
+  const token = await on.mint(userId)
+  const state = await client.connect(token)
+  await until(() => client.realtime?.channels.get(`sms:${userId}:c1`).state === 'attached', 'the attach')
+  return { client, received, stop, token, state }
 }
 
 const ids = (messages: ChannelMessage[]) => messages.map((message) => message.id)
 
 describe('the browser client', () => {
   it('delivers what the gateway publishes, live and once, with the gateway message id', async () => {
-    const alice = service()
-    const received: ConversationEvent[] = []
-    alice.subscribeToConversation('c1', 'alice', (message) => received.push(message))
-    const token = await stack.mint('alice')
-    expect(await alice.connect(token)).toBe('connected')
-    await until(() => alice.realtime?.channels.get('sms:alice:c1').state === 'attached', 'the attach')
+    const { client: alice, received, token, state } = await inConversation('alice')
+    expect(state).toBe('connected')
 
     const first = await stack.publish(token, 'sms:alice:c1', 'message', sms('alice', 'c1', 'one'))
     const second = await stack.publish(token, 'sms:alice:c1', 'message', sms('alice', 'c1', 'two'))
@@ -67,15 +83,10 @@ describe('the browser client', () => {
   })
 
   it('gives every subscriber each message once; the last unsubscribe detaches the channel', async () => {
-    const carol = service()
-    const first: ChannelMessage[] = []
+    const { client: carol, received: first, stop: stopFirst, token } = await inConversation('carol')
     const second: ChannelMessage[] = []
-    const stopFirst = carol.subscribeToConversation('c1', 'carol', (message) => first.push(message))
     const stopSecond = carol.subscribeToConversation('c1', 'carol', (message) => second.push(message))
-    const token = await stack.mint('carol')
-    await carol.connect(token)
     const channel = carol.realtime!.channels.get('sms:carol:c1')
-    await until(() => channel.state === 'attached', 'the attach')
 
     await stack.publish(token, 'sms:carol:c1', 'message', sms('carol', 'c1', 'to both'))
     await until(() => first.length === 1 && second.length === 1, 'both subscribers')
@@ -155,13 +166,7 @@ describe('recovery', () => {
     // The hub keeps one message per channel, so a resume after three cannot be continuous.
     const small = await startClientStack({ historyLimit: 1 })
     try {
-      const token = await small.mint('hank')
-      const hank = createAblyService({ tokenUrl: `${small.url}/api/ably/token`, ably: { ...small.ably, disconnectedRetryTimeout: 1500 } })
-      services.push(hank)
-      const received: ChannelMessage[] = []
-      hank.subscribeToConversation('c1', 'hank', (message) => received.push(message))
-      await hank.connect(token)
-      await until(() => hank.realtime?.channels.get('sms:hank:c1').state === 'attached', 'the attach')
+      const { received, token } = await inConversation('hank', { on: small, options: { ably: { ...small.ably, disconnectedRetryTimeout: 1500 } } })
       const first = await small.publish(token, 'sms:hank:c1', 'message', sms('hank', 'c1', 'before'))
       await until(() => received.length === 1, 'the first message')
 
@@ -183,12 +188,7 @@ describe('recovery', () => {
   })
 
   it('after any reconnection, a message still waiting in the outbox comes from the store at once', async () => {
-    const token = await stack.mint('jack')
-    const jack = service()
-    const received: ChannelMessage[] = []
-    jack.subscribeToConversation('c1', 'jack', (message) => received.push(message))
-    await jack.connect(token)
-    await until(() => jack.realtime?.channels.get('sms:jack:c1').state === 'attached', 'the attach')
+    const { client: jack, received, token } = await inConversation('jack')
 
     await stack.hub.close()
     const queued = await stack.publish(token, 'sms:jack:c1', 'message', sms('jack', 'c1', 'queued'))
@@ -205,15 +205,9 @@ describe('recovery', () => {
   it('after the connection comes back from suspended, backfills messages still queued for Ably and drops their later live copy', async () => {
     const quick = await startClientStack({ connectionStateTtlMs: 1000 })
     try {
-      const token = await quick.mint('iris')
+      const { client: iris, received, token } = await inConversation('iris', { on: quick })
       const states: string[] = []
-      const iris = createAblyService({ tokenUrl: `${quick.url}/api/ably/token`, ably: quick.ably })
-      services.push(iris)
       iris.onConnectionStateChange(({ current }) => states.push(current))
-      const received: ChannelMessage[] = []
-      iris.subscribeToConversation('c1', 'iris', (message) => received.push(message))
-      await iris.connect(token)
-      await until(() => iris.realtime?.channels.get('sms:iris:c1').state === 'attached', 'the attach')
 
       await quick.hub.close()
       const queued = await quick.publish(token, 'sms:iris:c1', 'message', sms('iris', 'c1', 'queued'))
