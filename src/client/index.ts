@@ -21,7 +21,16 @@ export type {
   Unsubscribe,
 } from './service.ts'
 export type { ChannelMessage, ClientLogEvent, Timers } from './feed.ts'
-export { createTokenAuth, UNAUTHORIZED_CODE, type AppTokenGetter, type AuthCallback, type TokenAuth, type TokenAuthOptions } from './token-auth.ts'
+export {
+  createTokenAuth,
+  TOKEN_REQUEST_FAILED_CODE,
+  TokenRequestError,
+  UNAUTHORIZED_CODE,
+  type AppTokenGetter,
+  type AuthCallback,
+  type TokenAuth,
+  type TokenAuthOptions,
+} from './token-auth.ts'
 export { fetchHistory, HistoryError, type HistoryClient, type HistoryItem, type HistoryRequest, type HistoryResponse } from './history.ts'
 
 /** The default service: token endpoint `/api/ably/token` on the page's origin, app JWT given to `connect()`. */

@@ -1,9 +1,9 @@
 /**
  * ably-js credentials from our token endpoint: an `authCallback` that trades the app JWT for an Ably JWT, with one
- * request in flight at a time, and a refusal (401/403) turned into the one error ably-js does not retry.
+ * request in flight at a time, and a refusal (401/403) turned into the one error ably-js does not retry. It needs
+ * no ably-js code, so it serves the modular build and the default one (`new Ably.Realtime({ authCallback })`) alike.
  */
-import type { TokenDetails, TokenParams } from 'ably'
-import { ErrorInfo } from 'ably/modular'
+import type { ErrorInfo, TokenDetails, TokenParams } from 'ably'
 import type { TokenResponse } from '../routes/token.ts'
 
 /** The host app's current login JWT; null or undefined when the user is logged out. May refresh the session. */
@@ -37,7 +37,22 @@ export interface TokenAuth {
 
 /** Ably's own code for a refusal from an auth callback; with status 403 ably-js fails the connection instead of retrying. */
 export const UNAUTHORIZED_CODE = 40300
-const AUTH_CALLBACK_ERROR_CODE = 40170
+/** Ably's code for an auth callback that failed; ably-js retries it. */
+export const TOKEN_REQUEST_FAILED_CODE = 40170
+
+/** Why a token request failed, shaped as ably-js's `ErrorInfo` (it reads `code` and `statusCode`); never holds a token. */
+export class TokenRequestError extends Error {
+  override readonly name = 'TokenRequestError'
+  // ably-js's ErrorInfo types `cause` as another ErrorInfo; this error has none.
+  override readonly cause = undefined
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly statusCode: number,
+  ) {
+    super(message)
+  }
+}
 
 /** Builds the credentials source. */
 export function createTokenAuth({
@@ -54,7 +69,7 @@ export function createTokenAuth({
   const refuse = (why: string) => {
     unauthorized = true
     onUnauthorized()
-    return new ErrorInfo(`Unauthorized: ${why}`, UNAUTHORIZED_CODE, 403)
+    return new TokenRequestError(`Unauthorized: ${why}`, UNAUTHORIZED_CODE, 403)
   }
 
   async function fetchToken(): Promise<TokenDetails> {
@@ -65,10 +80,10 @@ export function createTokenAuth({
       res = await fetch(tokenUrl, { method: 'POST', headers: { Authorization: `Bearer ${appToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) })
     } catch (error) {
       // The message names the failure only: a fetch error never carries the token, but keep it that way.
-      throw new ErrorInfo(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, AUTH_CALLBACK_ERROR_CODE, 500)
+      throw new TokenRequestError(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, TOKEN_REQUEST_FAILED_CODE, 500)
     }
     if (res.status === 401 || res.status === 403) throw refuse(`the token endpoint answered ${res.status}`)
-    if (!res.ok) throw new ErrorInfo(`The token endpoint answered ${res.status}`, AUTH_CALLBACK_ERROR_CODE, res.status)
+    if (!res.ok) throw new TokenRequestError(`The token endpoint answered ${res.status}`, TOKEN_REQUEST_FAILED_CODE, res.status)
     const token = tokenDetails(await res.json().catch(() => undefined))
     onToken(token)
     return token
@@ -80,7 +95,7 @@ export function createTokenAuth({
     authCallback(_params, callback) {
       requestToken().then(
         (token) => callback(null, token),
-        (error: unknown) => callback(error instanceof ErrorInfo ? error : new ErrorInfo('Token request failed', AUTH_CALLBACK_ERROR_CODE, 500), null),
+        (error: unknown) => callback(error instanceof TokenRequestError ? error : new TokenRequestError('Token request failed', TOKEN_REQUEST_FAILED_CODE, 500), null),
       )
     },
     requestToken,
@@ -97,7 +112,7 @@ export function createTokenAuth({
 function tokenDetails(body: unknown): TokenDetails {
   const { token, issued, expires, clientId, capability } = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof TokenResponse, unknown>>
   if (typeof token !== 'string' || !token || typeof issued !== 'number' || typeof expires !== 'number' || typeof clientId !== 'string') {
-    throw new ErrorInfo('The token endpoint answered with something that is not a token response', AUTH_CALLBACK_ERROR_CODE, 500)
+    throw new TokenRequestError('The token endpoint answered with something that is not a token response', TOKEN_REQUEST_FAILED_CODE, 500)
   }
   return { token, issued, expires, clientId, capability: JSON.stringify(capability ?? {}) }
 }

@@ -1,7 +1,7 @@
-import { ErrorInfo } from 'ably/modular'
+import type { ErrorInfo } from 'ably'
 import { describe, expect, it } from 'vitest'
 import { createRecentIds } from '../../src/client/recent-ids.ts'
-import { createTokenAuth, UNAUTHORIZED_CODE } from '../../src/client/token-auth.ts'
+import { createTokenAuth, TOKEN_REQUEST_FAILED_CODE, TokenRequestError, UNAUTHORIZED_CODE } from '../../src/client/token-auth.ts'
 
 // The token source alone, over a scripted fetch: what ably-js is told for each answer of the token endpoint.
 const tokenBody = { token: 'ably.jwt.value', issued: 1_000, expires: 3_601_000, clientId: 'alice', capability: { 'contacts:alice': ['subscribe'] } }
@@ -50,10 +50,10 @@ describe('the token source', () => {
     let told = 0
     const auth = createTokenAuth({ getAppToken: () => 'app.jwt', fetch, onUnauthorized: () => (told += 1) })
     const error = await new Promise<ErrorInfo | string | null>((resolve) => auth.authCallback({}, resolve))
-    if (!(error instanceof ErrorInfo)) throw new Error(`expected an ErrorInfo, got ${String(error)}`)
+    if (!(error instanceof TokenRequestError)) throw new Error(`expected a TokenRequestError, got ${String(error)}`)
     // Status 403 is what makes ably-js fail the connection instead of retrying it.
     expect(error.statusCode === 403).toBe(refused)
-    expect(error.code).toBe(refused ? UNAUTHORIZED_CODE : 40170)
+    expect(error.code).toBe(refused ? UNAUTHORIZED_CODE : TOKEN_REQUEST_FAILED_CODE)
     expect(error.message).not.toContain('app.jwt')
     expect([auth.unauthorized, told]).toEqual([refused, refused ? 1 : 0])
     auth.reset()
