@@ -51,13 +51,19 @@ export async function fetchHistory(
 
 /**
  * The channel's messages accepted at or after `since` (ms, server time), oldest first: pages back from the newest
- * until one is older than `since`, at most `maxPages` pages.
+ * until one is older than `since`, at most `maxPages` pages. The first page is small: usually little was missed.
  */
-export async function historySince(client: HistoryClient, channelName: string, since: number, { pageSize = 100, maxPages = 10 } = {}): Promise<HistoryItem[]> {
+export async function historySince(
+  client: HistoryClient,
+  channelName: string,
+  since: number,
+  { firstPageSize = 20, pageSize = 100, maxPages = 10 } = {},
+): Promise<HistoryItem[]> {
   const found: HistoryItem[] = []
   let before: string | undefined
   for (let page = 0; page < maxPages; page += 1) {
-    const { messages, next } = await fetchHistory(client, { channelName, limit: pageSize, ...(before !== undefined && { before }) })
+    const limit = page === 0 ? firstPageSize : pageSize
+    const { messages, next } = await fetchHistory(client, { channelName, limit, ...(before !== undefined && { before }) })
     for (const item of messages) if (item.timestamp >= since) found.push(item)
     if (next === null || messages.some((item) => item.timestamp < since)) break
     before = next
