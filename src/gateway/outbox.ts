@@ -2,6 +2,10 @@
  * The outbox sweeper: republishes what is still pending (Ably was down, or a request died between storing and
  * publishing). Each round leases a batch, so two sweepers never claim the same message; a message still pending
  * after `maxAgeSec` is marked failed and logged.
+ *
+ * Messages that failed a whole round wait out a backoff (up to minutes) so a sweeper does not hammer a failing Ably.
+ * When nothing is due, a sweep probes with the one postponed message that is due first: if Ably takes it, Ably is
+ * back, and the same sweep delivers every postponed message at once instead of leaving each to its backoff.
  */
 import { describeError, type Logger } from '../log/index.ts'
 import type { MessageStore } from '../store/index.ts'
@@ -20,6 +24,9 @@ export interface SweepOptions {
   /** Names this sweeper's leases; a fresh one per round by default. */
   newOwner?: () => string
 }
+
+/** Later than any `nextAttemptAt`. */
+const END_OF_TIME = new Date(8.64e15)
 
 export interface SweepReport {
   rounds: number
@@ -45,10 +52,17 @@ export async function sweepOutbox({
   const report: SweepReport = { rounds: 0, claimed: 0, published: 0, pending: 0, failed: 0, expired: 0 }
   const start = now()
   const stopAt = start + runBudgetMs
+  // Undefined: only what is due. After a probe got through: everything pending.
+  let dueBy: Date | undefined
+  let probing = false
   while (now() < stopAt) {
     const owner = newOwner()
     const at = now()
-    const claimed = await store.claim({ owner, now: new Date(at), leaseUntil: new Date(at + leaseMs), limit: batchSize })
+    let claimed = await store.claim({ owner, now: new Date(at), leaseUntil: new Date(at + leaseMs), limit: batchSize, ...(dueBy && { dueBy }) })
+    if (claimed.length === 0 && !dueBy && !probing) {
+      probing = true
+      claimed = await store.claim({ owner, now: new Date(at), leaseUntil: new Date(at + leaseMs), limit: 1, dueBy: END_OF_TIME })
+    }
     if (claimed.length === 0) break
     report.rounds += 1
     report.claimed += claimed.length
@@ -71,6 +85,12 @@ export async function sweepOutbox({
     }
     // Ably is still refusing everything: leave the rest to the next run instead of hammering it.
     if (live.length > 0 && !progressed) break
+    if (probing && !dueBy) {
+      // The probe was only an expired message: nothing learned about Ably, so the rest keep their backoff.
+      if (!progressed) break
+      log({ level: 'info', msg: 'outbox_ably_recovered', detail: 'a postponed message got through; delivering every postponed message now' })
+      dueBy = END_OF_TIME
+    }
   }
   if (report.claimed > 0) log({ level: report.pending > 0 ? 'warn' : 'info', msg: 'outbox_sweep', ...report, durationMs: now() - start })
   return report

@@ -47,6 +47,8 @@ export interface ClaimRequest {
   limit: number
   /** Claim only these messages (a retried request taking over its own message); otherwise any due message. */
   ids?: readonly string[]
+  /** Count messages due by this time as due (default `now`): a sweeper that sees Ably back claims postponed ones. */
+  dueBy?: Date
 }
 
 /** The outcome of one delivery attempt round for one message, recorded by the lease holder. */

@@ -43,12 +43,12 @@ export function createMessageStore(db: Database): MessageStore {
       })
     },
 
-    async claim({ owner, now, leaseUntil, limit, ids }) {
+    async claim({ owner, now, leaseUntil, limit, ids, dueBy = now }) {
       // Each document's update re-checks the filter atomically, so of two claimers only one takes any message.
       const claimable: Filter = {
         status: 'pending',
         $or: [{ leaseUntil: null }, { leaseUntil: { $lte: now } }],
-        ...(ids ? { _id: { $in: [...ids] } } : { nextAttemptAt: { $lte: now } }),
+        ...(ids ? { _id: { $in: [...ids] } } : { nextAttemptAt: { $lte: dueBy } }),
       }
       const candidates = await messages.find(claimable, { sort: { nextAttemptAt: 1 }, limit })
       if (candidates.length === 0) return []
