@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import type { MessageData } from '../../src/channels/schemas.ts'
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts'
 import { silentLogger } from '../../src/log/index.ts'
 import { createServerPublisher, type ServerPublisher } from '../../src/server/publisher.ts'
+import { useLocalStack } from '../support/local-stack.ts'
 
 // The demo that `npm start` serves, driven in Debian's Chromium against the whole stack on ephemeral loopback ports.
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
@@ -17,15 +16,13 @@ const hasChromium = existsSync(CHROMIUM)
 if (!hasChromium && process.env.CI) throw new Error(`The browser suite must run in CI, but ${CHROMIUM} is missing: .ci/run installs Debian's chromium package.`)
 if (!hasChromium) console.warn(`Skipping the browser suite: ${CHROMIUM} is absent (apt-get install chromium). CI always runs it.`)
 
-let stack: LocalStack
+const local = useLocalStack({ sweepIntervalMs: 300 }, { enabled: hasChromium })
 let server: ServerPublisher
 let browser: Browser
-let dir: string
 
 beforeAll(async () => {
   if (!hasChromium) return
-  dir = await mkdtemp(join(tmpdir(), 'browser-'))
-  stack = await startLocalStack({ env: {}, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger, sweepIntervalMs: 300 })
+  const { stack } = local
   // The server helpers over the stack's own store, as the app's backend would publish.
   server = createServerPublisher({ ably: createFetchAblyRest({ key: stack.config.ably.key, restUrl: stack.config.ably.restUrl }), store: stack.gateway.store, log: silentLogger })
   browser = await chromium.launch({
@@ -36,8 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await server?.close()
-  await stack?.close()
-  if (dir) await rm(dir, { recursive: true, force: true })
 })
 
 /** A fresh browser profile on the demo, signed in as `userId`; counts its token requests. */
@@ -48,7 +43,7 @@ async function signedIn(userId: 'alice' | 'bob', session: 'hour' | 'short' = 'ho
     if (new URL(request.url()).pathname === '/api/ably/token') tokenRequests += 1
   })
   page.on('pageerror', (error) => console.error(`page error (${userId}): ${error.message}`))
-  await page.goto(`${stack.url}/`)
+  await page.goto(`${local.stack.url}/`)
   await page.selectOption('#user', userId)
   await page.selectOption('#ttl', session === 'hour' ? '3600' : '10')
   await page.click('#sign-in')

@@ -1,23 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../src/log/index.ts'
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts'
+import { describe, expect, it } from 'vitest'
+import { useLocalStack } from '../support/local-stack.ts'
 
 // The demo's page and its dev-only routes, as `npm start` serves them (the page itself runs in tests/browser).
-let stack: LocalStack
-let dir: string
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'demo-'))
-  stack = await startLocalStack({ env: {}, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger })
-})
-afterAll(async () => {
-  await stack?.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const local = useLocalStack()
 
 /** A JSON POST over node:http, which (unlike fetch) lets a test send any Host header. */
 function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -35,22 +21,22 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
 
 describe('the demo', () => {
   it('serves the page with a CSP that lets it reach only itself and the hub, and its script bundled', async () => {
-    const page = await fetch(`${stack.url}/`)
-    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ws://localhost:${stack.hubPort} http://localhost:${stack.hubPort};`)
+    const page = await fetch(`${local.stack.url}/`)
+    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ws://localhost:${local.stack.hubPort} http://localhost:${local.stack.hubPort};`)
     expect(await page.text()).toContain('<script type="module" src="/demo.js">')
-    const script = await fetch(`${stack.url}/demo.js`)
+    const script = await fetch(`${local.stack.url}/demo.js`)
     expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8'])
-    expect(await (await fetch(`${stack.url}/demo/config.json`)).json()).toEqual({
-      ably: { endpoint: 'localhost', port: stack.hubPort, tls: false, disconnectedRetryTimeout: 3000, suspendedRetryTimeout: 5000 },
+    expect(await (await fetch(`${local.stack.url}/demo/config.json`)).json()).toEqual({
+      ably: { endpoint: 'localhost', port: local.stack.hubPort, tls: false, disconnectedRetryTimeout: 3000, suspendedRetryTimeout: 5000 },
       devLogin: true,
       hubControl: true,
     })
   })
 
   it('the dev login mints an app JWT the token endpoint accepts', async () => {
-    const { status, json } = await post(`${stack.url}/dev/session`, { userId: 'alice', ttlSec: 60 })
+    const { status, json } = await post(`${local.stack.url}/dev/session`, { userId: 'alice', ttlSec: 60 })
     expect(status).toBe(200)
-    const ably = await fetch(`${stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${String(json.token)}` } })
+    const ably = await fetch(`${local.stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${String(json.token)}` } })
     expect(((await ably.json()) as { clientId: string; expiresIn: number })).toMatchObject({ clientId: 'alice', expiresIn: 60 })
   })
 
@@ -61,21 +47,21 @@ describe('the demo', () => {
     ['a host name that is not loopback (DNS rebinding)', { Host: 'evil.example' }, { userId: 'alice' }, [403, 'forbidden']],
     ['a form post', { 'Content-Type': 'application/x-www-form-urlencoded' }, { userId: 'alice' }, [415, 'unsupported_media_type']],
   ])('the dev login refuses %s', async (_case, headers, body, expected) => {
-    const { status, json } = await post(`${stack.url}/dev/session`, body, headers)
+    const { status, json } = await post(`${local.stack.url}/dev/session`, body, headers)
     expect([status, json.code]).toEqual(expected)
   })
 
   it('stops and starts the hub, keeping its port', async () => {
-    expect((await post(`${stack.url}/dev/hub/stop`, {})).json).toEqual({ hub: 'stopped' })
-    expect(stack.hub?.port).toBeUndefined()
-    expect((await post(`${stack.url}/dev/hub/start`, {})).json).toEqual({ hub: 'running' })
-    expect(stack.hub?.port).toBe(stack.hubPort)
+    expect((await post(`${local.stack.url}/dev/hub/stop`, {})).json).toEqual({ hub: 'stopped' })
+    expect(local.stack.hub?.port).toBeUndefined()
+    expect((await post(`${local.stack.url}/dev/hub/start`, {})).json).toEqual({ hub: 'running' })
+    expect(local.stack.hub?.port).toBe(local.stack.hubPort)
   })
 
   it('has no dev login when the JWT secret is the user’s own, unless DEV_LOGIN=true', async () => {
     const env = { JWT_SECRET: 'set-by-the-user-0123456789-abcdefghijklmnopq' }
     for (const [extra, status] of [[{}, 404], [{ DEV_LOGIN: 'true' }, 200]] as const) {
-      const other = await startLocalStack({ env: { ...env, ...extra }, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger })
+      const other = await local.startAnother({ env: { ...env, ...extra } })
       try {
         expect((await post(`${other.url}/dev/session`, { userId: 'alice' })).status).toBe(status)
       } finally {

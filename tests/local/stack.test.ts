@@ -1,39 +1,25 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../src/log/index.ts'
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts'
+import { describe, expect, it } from 'vitest'
+import { useLocalStack } from '../support/local-stack.ts'
 
 // `npm start` as one process: API, gateway and hub on ephemeral loopback ports, dev secrets in a temp dir.
-let stack: LocalStack
-let dir: string
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stack-'))
-  stack = await startLocalStack({ env: {}, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger })
-})
-afterAll(async () => {
-  await stack?.close()
-  await rm(dir, { recursive: true, force: true })
-})
+const local = useLocalStack()
 
 describe('the local stack', () => {
   it('generates dev secrets and runs the hub when nothing is configured', () => {
-    expect(stack.sources).toEqual({ ably: 'local hub', store: 'in-memory', secrets: 'generated' })
-    expect(stack.hubPort).toBeGreaterThan(0)
+    expect(local.stack.sources).toEqual({ ably: 'local hub', store: 'in-memory', secrets: 'generated' })
+    expect(local.stack.hubPort).toBeGreaterThan(0)
   })
 
   it('a plain Node script with the public ably package connects with our token and receives what a server publishes', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['examples/subscribe.mjs'], {
       env: {
         ...process.env,
-        API_URL: stack.url,
-        APP_TOKEN: await stack.mintAppToken('alice'),
-        ABLY_API_KEY: `${stack.config.ably.key.name}:${stack.config.ably.key.secret}`,
-        ABLY_HUB_PORT: String(stack.hubPort),
+        API_URL: local.stack.url,
+        APP_TOKEN: await local.stack.mintAppToken('alice'),
+        ABLY_API_KEY: `${local.stack.config.ably.key.name}:${local.stack.config.ably.key.secret}`,
+        ABLY_HUB_PORT: String(local.stack.hubPort),
       },
       timeout: 20_000,
     })
@@ -41,30 +27,30 @@ describe('the local stack', () => {
   })
 
   it('stats are healthy while the hub runs and unhealthy once it stops', async () => {
-    const stats = () => fetch(`${stack.url}/api/ably/stats`).then(async (res) => [res.status, ((await res.json()) as { status: string }).status])
+    const stats = () => fetch(`${local.stack.url}/api/ably/stats`).then(async (res) => [res.status, ((await res.json()) as { status: string }).status])
     expect(await stats()).toEqual([200, 'healthy'])
-    await stack.hub!.close()
+    await local.stack.hub!.close()
     try {
       expect(await stats()).toEqual([503, 'unhealthy'])
     } finally {
-      await stack.hub!.listen()
+      await local.stack.hub!.listen()
     }
     expect(await stats()).toEqual([200, 'healthy'])
   })
 
   it('serves the demo page with its own CSP and the API under /api', async () => {
-    const page = await fetch(`${stack.url}/`)
+    const page = await fetch(`${local.stack.url}/`)
     expect(page.status).toBe(200)
     expect(page.headers.get('content-type')).toContain('text/html')
     expect(page.headers.get('x-content-type-options')).toBe('nosniff')
-    const api = await fetch(`${stack.url}/api/ably/nope`)
+    const api = await fetch(`${local.stack.url}/api/ably/nope`)
     expect(api.status).toBe(404)
     expect(((await api.json()) as { code: string }).code).toBe('not_found')
   })
 
   it('reuses the generated secrets on the next start, so tokens survive a restart', async () => {
-    const token = await stack.mintAppToken('bob')
-    const again = await startLocalStack({ env: {}, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger })
+    const token = await local.stack.mintAppToken('bob')
+    const again = await local.startAnother()
     try {
       const res = await fetch(`${again.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
       expect(res.status).toBe(200)
@@ -75,11 +61,9 @@ describe('the local stack', () => {
 
   it('uses values that are set, and real Ably when ABLY_API_KEY is set', async () => {
     const jwtSecret = 'set-by-the-user-0123456789-abcdefghijklmnopq'
-    const real = await startLocalStack({
+    const real = await local.startAnother({
       env: { JWT_SECRET: jwtSecret, ABLY_API_KEY: 'app.key:0123456789abcdefghijklmn', ABLY_REST_URL: 'http://127.0.0.1:9' },
-      port: 0,
-      secretsFile: join(dir, 'unused.json'),
-      log: silentLogger,
+      secretsFile: local.path('unused.json'),
     })
     try {
       expect(real.hub).toBeUndefined()
