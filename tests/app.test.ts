@@ -11,7 +11,7 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
   'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
 }
 
 /** Test-only routes that misbehave on purpose, mounted the way the gateway is. */
@@ -147,6 +147,8 @@ describe('CORS', () => {
     expect(res.headers.get('vary')).toContain('Origin')
     expect(res.headers.get('access-control-allow-credentials')).toBeNull()
     expect(res.headers.get('access-control-expose-headers')).toContain('X-Request-Id')
+    const other = await app().app.request('/api/ably/token', { method: 'POST', headers: { Origin: 'https://evil.example' } })
+    expect(other.headers.get('access-control-expose-headers')).toBeNull()
   })
 
   it.each(['https://evil.example', 'null', 'https://app.example.com.evil.example', 'http://app.example.com'])('an unlisted origin %s gets no CORS grant', async (origin) => {

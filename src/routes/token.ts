@@ -48,7 +48,6 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
       timestamp: new Date(nowMs).toISOString(),
     }
     c.header('Cache-Control', 'no-store')
-    c.header('Pragma', 'no-cache')
     return c.json(body)
   }
 

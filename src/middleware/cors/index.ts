@@ -25,8 +25,10 @@ export function corsAllowList(origins: readonly string[]): MiddlewareHandler {
   return async function cors(c, next) {
     if (c.req.method === 'OPTIONS') return preflight(c, next)
     const origin = c.req.header('origin')
-    if (origin !== undefined && allowed.has(origin)) c.header('Access-Control-Allow-Origin', origin)
-    c.header('Access-Control-Expose-Headers', exposed)
+    if (origin !== undefined && allowed.has(origin)) {
+      c.header('Access-Control-Allow-Origin', origin)
+      c.header('Access-Control-Expose-Headers', exposed)
+    }
     c.header('Vary', 'Origin', { append: true })
     await next()
   }
