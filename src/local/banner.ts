@@ -1,8 +1,13 @@
-/** What `npm start` prints: where everything is, a sample app JWT, and `curl` lines to copy. */
+/**
+ * What `npm start` prints: where everything is, a sample app JWT, and `curl` lines to copy. The sample token is
+ * printed only when its secret was generated for development: one signed with the user's own JWT_SECRET would be
+ * a real credential sitting in a terminal or a log.
+ */
 import type { LocalStack } from './stack.ts'
 
 export async function banner(stack: LocalStack): Promise<string> {
-  const token = await stack.mintAppToken('alice')
+  const generated = stack.sources.secrets === 'generated'
+  const token = generated ? await stack.mintAppToken('alice') : undefined
   const api = `${stack.url}/api/ably`
   const message = JSON.stringify({
     channelName: 'sms:alice:c1',
@@ -20,10 +25,9 @@ export async function banner(stack: LocalStack): Promise<string> {
     `  Store    ${stack.sources.store}${stack.sources.store === 'in-memory' ? ' (set MONGODB_URI to use MongoDB)' : ''}`,
     `  Secrets  ${stack.sources.secrets === 'generated' ? 'generated for development, kept in .local/dev-secrets.json' : 'from the environment'}`,
     '',
-    'A sample app JWT for user "alice" (valid 1 h; mint more with `npm run dev:token -- --user bob`):',
-    '',
-    `  export TOKEN=${token}`,
-    '',
+    ...(token
+      ? ['A sample app JWT for user "alice" (valid 1 h; mint more with `npm run dev:token -- --user bob`):', '', `  export TOKEN=${token}`, '']
+      : ['JWT_SECRET is your own, so no token is printed. Mint one for local use:', '', '  export TOKEN=$(npm run -s dev:token -- --user alice)', '']),
     'Try:',
     `  curl -s -X POST ${api}/token -H "Authorization: Bearer $TOKEN"`,
     `  curl -s ${api}/stats`,

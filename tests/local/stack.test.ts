@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { banner } from '../../src/local/banner.ts'
 import { useLocalStack } from '../support/local-stack.ts'
 
 // `npm start` as one process: API, gateway and hub on ephemeral loopback ports, dev secrets in a temp dir.
@@ -10,6 +11,15 @@ describe('the local stack', () => {
   it('generates dev secrets and runs the hub when nothing is configured', () => {
     expect(local.stack.sources).toEqual({ ably: 'local hub', store: 'in-memory', secrets: 'generated' })
     expect(local.stack.hubPort).toBeGreaterThan(0)
+  })
+
+  it('prints the URLs, a working sample token and curl lines', async () => {
+    const text = await banner(local.stack)
+    const token = /export TOKEN=(\S+)/.exec(text)?.[1] ?? ''
+    expect(text).toContain(`${local.stack.url}/api/ably/token`)
+    expect(text).toContain(`port: ${local.stack.hubPort}, tls: false`)
+    const res = await fetch(`${local.stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
+    expect(res.status).toBe(200)
   })
 
   it('a plain Node script with the public ably package connects with our token and receives what a server publishes', async () => {
@@ -69,6 +79,10 @@ describe('the local stack', () => {
       expect(real.hub).toBeUndefined()
       expect(real.sources).toEqual({ ably: 'Ably', store: 'in-memory', secrets: 'environment' })
       expect(real.config.jwt.secret).toBe(jwtSecret)
+      // A token signed with the user's own secret would be a real credential in a terminal or log: none is printed.
+      const text = await banner(real)
+      expect(text).not.toMatch(/eyJ[\w-]+\./)
+      expect(text).toContain('npm run -s dev:token -- --user alice')
     } finally {
       await real.close()
     }
