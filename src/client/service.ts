@@ -180,6 +180,7 @@ export function createAblyService({
     for (const feed of feeds.values()) feed.unbind(false)
     realtime?.close()
     realtime = undefined
+    auth.reset()
   }
 
   function subscribe<K extends ChannelKind>(kind: K, channelName: string, callback: (message: ChannelEvent<K>) => void): Unsubscribe {
@@ -216,7 +217,6 @@ export function createAblyService({
       if (token !== undefined) appToken = token
       if (realtime && !ENDED.has(state)) return state === 'connected' ? Promise.resolve(state) : nextSettled()
       dropClient()
-      auth.reset()
       lastExpires = 0
       reconnecting = false
       const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins: { WebSocketTransport, FetchRequest } })

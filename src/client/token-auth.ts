@@ -31,7 +31,7 @@ export interface TokenAuth {
   requestToken(): Promise<TokenDetails>
   /** True once the app session was refused, until `reset()`. */
   readonly unauthorized: boolean
-  /** Forgets a refusal, for a new session. */
+  /** Starts a new session: forgets a refusal, and a request still in flight neither refuses nor delivers its token. */
   reset(): void
 }
 
@@ -65,12 +65,10 @@ export function createTokenAuth({
 }: TokenAuthOptions): TokenAuth {
   let inflight: Promise<TokenDetails> | undefined
   let unauthorized = false
+  /** Bumped by `reset()`: a request started under an older session settles without effect. */
+  let generation = 0
 
-  const refuse = (why: string) => {
-    unauthorized = true
-    onUnauthorized()
-    return new TokenRequestError(`Unauthorized: ${why}`, UNAUTHORIZED_CODE, 403)
-  }
+  const refuse = (why: string) => new TokenRequestError(`Unauthorized: ${why}`, UNAUTHORIZED_CODE, 403)
 
   async function fetchToken(): Promise<TokenDetails> {
     const appToken = await getAppToken()
@@ -84,12 +82,37 @@ export function createTokenAuth({
     }
     if (res.status === 401 || res.status === 403) throw refuse(`the token endpoint answered ${res.status}`)
     if (!res.ok) throw new TokenRequestError(`The token endpoint answered ${res.status}`, TOKEN_REQUEST_FAILED_CODE, res.status)
-    const token = tokenDetails(await res.json().catch(() => undefined))
-    onToken(token)
-    return token
+    return tokenDetails(await res.json().catch(() => undefined))
   }
 
-  const requestToken = () => (inflight ??= fetchToken().finally(() => (inflight = undefined)))
+  function requestToken(): Promise<TokenDetails> {
+    if (inflight) return inflight
+    const started = generation
+    // Another session's answer: its token names the wrong user and its refusal is not this session's, so the
+    // caller gets an error ably-js retries, and the retry asks for the current session.
+    const superseded = () => new TokenRequestError('Token request superseded by a new session', TOKEN_REQUEST_FAILED_CODE, 500)
+    const request = fetchToken().then(
+      (token) => {
+        if (started !== generation) throw superseded()
+        onToken(token)
+        return token
+      },
+      (error: unknown) => {
+        if (started !== generation) throw superseded()
+        if (error instanceof TokenRequestError && error.code === UNAUTHORIZED_CODE) {
+          unauthorized = true
+          onUnauthorized()
+        }
+        throw error
+      },
+    )
+    inflight = request
+    const settled = () => {
+      if (inflight === request) inflight = undefined
+    }
+    request.then(settled, settled)
+    return request
+  }
 
   return {
     authCallback(_params, callback) {
@@ -103,6 +126,8 @@ export function createTokenAuth({
       return unauthorized
     },
     reset() {
+      generation += 1
+      inflight = undefined
       unauthorized = false
     },
   }

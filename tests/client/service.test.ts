@@ -145,6 +145,31 @@ describe('the browser client', () => {
     expect(frank.tokenRequests()).toBe(2)
   })
 
+  it('a new session after disconnect() does not join the old session\'s token request', async () => {
+    let session: string | undefined = await stack.mint('alice')
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let held = true
+    const switched = service({
+      getAppToken: () => session,
+      fetch: async (input, init) => {
+        if (held && String(input).endsWith('/api/ably/token')) {
+          held = false
+          await gate
+        }
+        return globalThis.fetch(input, init)
+      },
+    })
+    const first = switched.connect()
+    await until(() => !held, 'the first token request')
+    switched.disconnect()
+    session = await stack.mint('bob')
+    const second = switched.connect()
+    release()
+    expect([await first, await second]).toEqual(['closed', 'connected'])
+    expect(switched.realtime?.auth.clientId).toBe('bob')
+  })
+
   it('asks for nothing when there is no app session', async () => {
     const loggedOut = service({ getAppToken: () => null })
     expect(await loggedOut.connect()).toBe('unauthorized')

@@ -40,6 +40,28 @@ describe('the token source', () => {
   })
 
   it.each([
+    ['a token', () => Response.json(tokenBody)],
+    ['a refusal', () => new Response(null, { status: 401 })],
+  ])('%s answering a request from before reset() is dropped, and the next request is a new one', async (_case, answer) => {
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let held = true
+    const { fetch, calls } = scripted(() => (held ? ((held = false), gate.then(answer)) : Response.json(tokenBody)))
+    const told: string[] = []
+    const auth = createTokenAuth({ getAppToken: () => 'app.jwt', fetch, onToken: () => told.push('token'), onUnauthorized: () => told.push('unauthorized') })
+    const old = auth.requestToken()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    auth.reset()
+    const fresh = auth.requestToken()
+    release()
+    // A retriable error: ably-js asks again, under the new session.
+    await expect(old).rejects.toMatchObject({ code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
+    await fresh
+    expect(calls).toHaveLength(2)
+    expect([auth.unauthorized, told]).toEqual([false, ['token']])
+  })
+
+  it.each([
     ['401 from the endpoint', () => new Response(null, { status: 401 }), true],
     ['403 from the endpoint', () => new Response(null, { status: 403 }), true],
     ['503 from the endpoint', () => new Response(null, { status: 503 }), false],
