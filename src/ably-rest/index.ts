@@ -79,7 +79,8 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
   const authorization = `Basic ${btoa(`${key.name}:${key.secret}`)}`
   const channelPath = (channel: string) => `/channels/${encodeURIComponent(channel)}`
 
-  async function request(method: 'GET' | 'POST', path: string, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+  /** The response and its text; throws a retryable `AblyRestError` when no response arrived. */
+  async function send(method: 'GET' | 'POST', path: string, body: unknown, options: RequestOptions = {}): Promise<{ response: Response; text: string }> {
     const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]
     let response: Response
     try {
@@ -97,13 +98,13 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
     } catch (error) {
       throw new AblyRestError(`Ably ${method} ${path.split('?')[0]} failed: no response`, 0, undefined, undefined, { cause: error })
     }
-    const text = await response.text().catch(() => '')
+    return { response, text: await response.text().catch(() => '') }
+  }
+
+  async function request(method: 'GET' | 'POST', path: string, body: unknown, options?: RequestOptions): Promise<unknown> {
+    const { response, text } = await send(method, path, body, options)
     if (!response.ok) throw toRestError(method, path, response, text)
-    try {
-      return text === '' ? undefined : JSON.parse(text)
-    } catch (error) {
-      throw new AblyRestError(`Ably ${method} ${path} returned invalid JSON`, 502, undefined, undefined, { cause: error })
-    }
+    return parseJson(method, path, text)
   }
 
   return {
@@ -127,14 +128,38 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
       await request('POST', `${channelPath(channel)}/messages`, messages.map(toWire), options)
     },
     async batchPublish(specs, options) {
-      const body = await request(
-        'POST',
-        '/messages',
-        specs.map((spec) => ({ channels: spec.channels, messages: spec.messages.map(toWire) })),
-        options,
-      )
-      return parseBatchResults(body)
+      const body = specs.map((spec) => ({ channels: spec.channels, messages: spec.messages.map(toWire) }))
+      const { response, text } = await send('POST', '/messages', body, options)
+      if (response.ok) return parseBatchResults(parseJson('POST', '/messages', text))
+      // A partial failure is 400 with code 40020 and the per-item results beside the error; each item keeps its own
+      // outcome, so the accepted ones are not failed with the rest (https://ably.com/docs/api/rest-api#batch-publish).
+      const error = toRestError('POST', '/messages', response, text)
+      const partial = error.statusCode === 400 && error.ablyCode === BATCH_PARTIAL_FAILURE ? batchResponseOf(text) : undefined
+      if (partial === undefined) throw error
+      return parseBatchResults(partial)
     },
+  }
+}
+
+/** Ably's code for "Batched response includes errors". */
+const BATCH_PARTIAL_FAILURE = 40020
+
+function parseJson(method: string, path: string, text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text)
+  } catch (error) {
+    throw new AblyRestError(`Ably ${method} ${path} returned invalid JSON`, 502, undefined, undefined, { cause: error })
+  }
+}
+
+/** The per-item results of a 40020 answer: `batchResponse` beside the error (or, as some docs show it, inside). */
+function batchResponseOf(text: string): unknown[] | undefined {
+  try {
+    const body = JSON.parse(text) as { batchResponse?: unknown; error?: { batchResponse?: unknown } }
+    const list = body.batchResponse ?? body.error?.batchResponse
+    return Array.isArray(list) ? list : undefined
+  } catch {
+    return undefined
   }
 }
 
@@ -163,19 +188,29 @@ function toRestError(method: string, path: string, response: Response, text: str
   )
 }
 
+type WireBatchResult = { channel?: unknown; messageId?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }
+
+/**
+ * One result per channel, in request order, from a list of `BatchResult`s (`{ results: [...] }` per spec) or of
+ * bare per-channel results (the older shape). Each failed item's status decides whether it may be retried.
+ */
 function parseBatchResults(body: unknown): BatchChannelResult[] {
   const specs = Array.isArray(body) ? body : [body]
-  return specs.flatMap((spec) => {
-    const results = (spec as { results?: unknown } | undefined)?.results
+  return specs.flatMap((spec: { results?: unknown; channel?: unknown } | undefined) => {
+    const results = spec?.results ?? (spec?.channel === undefined ? undefined : [spec])
     if (!Array.isArray(results)) throw new AblyRestError('Ably batch publish returned an unexpected body', 502, undefined)
-    return results.map((result: { channel?: unknown; messageId?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }) => {
+    return results.map((result: WireBatchResult) => {
       const channel = String(result.channel)
       if (!result.error) return { channel, messageId: String(result.messageId) }
       const { code, statusCode, message } = result.error
-      return {
-        channel,
-        error: new AblyRestError(String(message), typeof statusCode === 'number' ? statusCode : 500, typeof code === 'number' ? code : undefined),
-      }
+      const ablyCode = typeof code === 'number' ? code : undefined
+      return { channel, error: new AblyRestError(String(message), itemStatus(statusCode, ablyCode), ablyCode) }
     })
   })
+}
+
+/** An item's HTTP status: its own, else the one Ably's code starts with (42910 is a 429), else 500. */
+function itemStatus(statusCode: unknown, ablyCode: number | undefined): number {
+  if (typeof statusCode === 'number') return statusCode
+  return ablyCode !== undefined && ablyCode >= 40000 && ablyCode < 60000 ? Math.floor(ablyCode / 100) : 500
 }

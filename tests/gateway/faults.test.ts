@@ -1,5 +1,6 @@
 /** Faults on the publish path (D01–D15 of ../shared/reference/security-cases.md), injected through the Ably and store ports. */
 import { describe, expect, it } from 'vitest'
+import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import { createDelivery } from '../../src/gateway/delivery.ts'
 import { createPublisher } from '../../src/gateway/publisher.ts'
 import { prepareMessages } from '../../src/gateway/prepare.ts'
@@ -265,6 +266,56 @@ function docFor(index: number) {
     leaseOwner: 'o', leaseUntil: new Date(NOW + 10_000), lastError: null,
   }
 }
+
+describe('Ably partial batch failure (400, code 40020, per-item results)', () => {
+  /** Ably's answer when some items of a batch failed: the error, and each item's own result in request order. */
+  function partialFailure(codeIn: 'body' | 'header', specs: { channels: string[]; messages: { id: string }[] }[]) {
+    const results = specs.map((spec, index) => {
+      const channel = spec.channels[0]
+      if (index === 1) return { channel, error: { code: 42910, statusCode: 429, message: 'Rate limit exceeded' } }
+      if (index === 2) return { channel, error: { code: 40010, statusCode: 400, message: 'Invalid channel name' } }
+      return { channel, messageId: `${spec.messages[0]?.id}` }
+    })
+    const batchResponse = [{ successCount: 1, failureCount: 2, results }]
+    const error = { message: 'Batched response includes errors', statusCode: 400, ...(codeIn === 'body' && { code: 40020 }) }
+    return new Response(JSON.stringify({ error, batchResponse }), {
+      status: 400,
+      headers: { 'content-type': 'application/json', ...(codeIn === 'header' && { 'x-ably-errorcode': '40020' }) },
+    })
+  }
+
+  it.each(['body', 'header'] as const)('with the code in the %s: the accepted item is published, the 429 retried and published, only the 400 failed', async (codeIn) => {
+    const requests: string[] = []
+    const fetch = async (url: RequestInfo | URL, init?: RequestInit) => {
+      requests.push(new URL(String(url)).pathname)
+      if (requests.length === 1) return partialFailure(codeIn, JSON.parse(String(init?.body)))
+      return new Response('', { status: 201 })
+    }
+    const port = createFetchAblyRest({ key: { appId: 'app', name: 'app.key', secret: 'secret' }, restUrl: 'http://ably.test', fetch })
+    const { app, store } = gatewayApp({ port })
+    const { status, body } = await publish(app, { messages: ownMessages() })
+    expect(status).toBe(200)
+    const results = body.results as { messageId: string; status: string; code?: string }[]
+    expect(results.map((result) => [result.status, result.code])).toEqual([['published', undefined], ['published', undefined], ['failed', 'publish_rejected']])
+    expect(body.success).toBe(false)
+    // One batch, then the rate-limited message alone.
+    expect(requests).toEqual(['/messages', `/channels/${encodeURIComponent(ownMessages()[1].channelName)}/messages`])
+    const docs = new Map((await store.findByIds(results.map((result) => result.messageId))).map((doc) => [doc._id, doc]))
+    expect(results.map((result) => docs.get(result.messageId))).toMatchObject([
+      { status: 'published', attempts: 1 },
+      { status: 'published', attempts: 2 },
+      { status: 'failed', attempts: 1, lastError: expect.stringContaining('40010') },
+    ])
+  })
+
+  it('a 400 without code 40020 still fails the whole batch, as before', async () => {
+    const fetch = async () => new Response(JSON.stringify({ error: { code: 40000, statusCode: 400, message: 'Bad request' } }), { status: 400 })
+    const port = createFetchAblyRest({ key: { appId: 'app', name: 'app.key', secret: 'secret' }, restUrl: 'http://ably.test', fetch })
+    const { app } = gatewayApp({ port })
+    const { body } = await publish(app, { messages: ownMessages().slice(0, 2) })
+    expect((body.results as { status: string }[]).map((result) => result.status)).toEqual(['failed', 'failed'])
+  })
+})
 
 describe('ably errors keep their meaning', () => {
   it('a network error and a 429 are retried, a 4xx is not', () => {

@@ -124,6 +124,8 @@ export const gatewayEnv: Env = { PUBLISH_RATE_LIMIT: '100000' }
 
 export interface GatewayAppOptions {
   ably?: ScriptedAbly
+  /** Another Ably port in place of the scripted one (e.g. the real `fetch` port over a fake `fetch`). */
+  port?: AblyRest
   store?: MessageStore
   env?: Env
   now?: () => number
@@ -132,15 +134,15 @@ export interface GatewayAppOptions {
 }
 
 /** The whole app with the gateway mounted, a fixed clock, recorded (not slept) backoff, and readable logs. */
-export function gatewayApp({ ably = scriptedAbly(), now = () => NOW, store = createMemoryStore({ now }), env = {}, tune = (config) => config }: GatewayAppOptions = {}) {
+export function gatewayApp({ ably = scriptedAbly(), port = ably.port, now = () => NOW, store = createMemoryStore({ now }), env = {}, tune = (config) => config }: GatewayAppOptions = {}) {
   const logs: LogEntry[] = []
   const sleeps: number[] = []
   const log = (entry: LogEntry) => logs.push(entry)
   const fullEnv = { ...gatewayEnv, ...env }
   const config = testConfig(fullEnv)
   const sleep = async (ms: number) => void sleeps.push(ms)
-  const gateway = createGateway({ store, config: tune(parseGatewayConfig(fullEnv)), ably: ably.port, log, now, sleep, random: () => 0.5 })
-  const app = createApp(config, { ably: ably.port, log, now, routes: [gatewayRoutes(gateway)] })
+  const gateway = createGateway({ store, config: tune(parseGatewayConfig(fullEnv)), ably: port, log, now, sleep, random: () => 0.5 })
+  const app = createApp(config, { ably: port, log, now, routes: [gatewayRoutes(gateway)] })
   return { app, gateway, store, ably, logs, sleeps }
 }
 

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto'
 import { decode, encode } from '@msgpack/msgpack'
 import * as Ably from 'ably'
 import { describe, expect, it } from 'vitest'
+import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import { ALICE_CAPABILITY, eventually, keyString, mintJwt, PROTOCOLS, ROOT_KEY, SUBSCRIBE_KEY, useHub } from './helpers.ts'
 
 describe.each(PROTOCOLS)('REST over $protocol', ({ useBinaryProtocol }) => {
@@ -342,5 +343,36 @@ describe('idempotency window', () => {
     expect((await channel().publish({ id: 'retry-1:0', name: 'once' })).serials).toEqual(first.serials)
     fixture.clock.offset += 61_000
     expect((await channel().publish({ id: 'retry-1:0', name: 'once' })).serials).not.toEqual(first.serials)
+  })
+})
+
+// The gateway's own Ably port (not ably-js) against the hub: a partial failure keeps each item's outcome.
+describe('batch publish with partial failure, through the gateway port', () => {
+  const fixture = useHub()
+  const port = () => createFetchAblyRest({ key: { appId: 'app', ...ROOT_KEY }, restUrl: `http://127.0.0.1:${fixture.port}` })
+  const specs = [
+    { channels: ['batch:port-ok'], messages: [{ id: 'port-1', name: 'one', data: { n: 1 } }] },
+    { channels: [':invalid'], messages: [{ id: 'port-2', name: 'two', data: { n: 2 } }] },
+  ]
+
+  it('answers 2xx with one BatchResult per spec, the failed item carrying its own error (as Ably does for X-Ably-Version ≥ 2)', async () => {
+    const response = await fixture.fetch('/messages', {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa(keyString(ROOT_KEY))}`, 'content-type': 'application/json', 'x-ably-version': '6' },
+      body: JSON.stringify(specs),
+    })
+    expect(response.status).toBe(201)
+    expect(await response.json()).toMatchObject([
+      { successCount: 1, failureCount: 0, results: [{ channel: 'batch:port-ok', messageId: expect.any(String) }] },
+      { successCount: 0, failureCount: 1, results: [{ channel: ':invalid', error: { code: 40010, statusCode: 400 } }] },
+    ])
+  })
+
+  it('the port reports the accepted item as taken and the refused one as a final (non-retryable) error', async () => {
+    const [ok, refused] = await port().batchPublish(specs)
+    expect(ok).toEqual({ channel: 'batch:port-ok', messageId: expect.any(String) })
+    expect(refused).toMatchObject({ channel: ':invalid', error: { statusCode: 400, ablyCode: 40010, retryable: false } })
+    const history = await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('batch:port-ok').history()
+    expect(history.items.map((message) => [message.id, message.data])).toEqual([['port-1', { n: 1 }]])
   })
 })
