@@ -227,6 +227,9 @@ export function createAblyService({
       })
       for (const feed of feeds.values()) feed.bind(client)
       const settled = nextSettled()
+      // ably-js reports `connecting` a tick later; saying so now makes a second connect() wait for this client
+      // instead of building another, and lets a disconnect() before then settle this one as `closed`.
+      emit('connecting')
       client.connect()
       return settled
     },

@@ -170,6 +170,23 @@ describe('the browser client', () => {
     expect(switched.realtime?.auth.clientId).toBe('bob')
   })
 
+  it('connect() twice in a row builds one client, also right after disconnect(), and disconnect() settles it', async () => {
+    const zed = service()
+    await zed.connect(await stack.mint('zed'))
+    zed.disconnect()
+    const first = zed.connect()
+    const client = zed.realtime
+    const second = zed.connect()
+    expect(zed.realtime).toBe(client)
+    expect([await first, await second]).toEqual(['connected', 'connected'])
+    expect(zed.tokenRequests()).toBe(2)
+
+    zed.disconnect()
+    const abandoned = zed.connect()
+    zed.disconnect()
+    expect(await Promise.race([abandoned, new Promise((resolve) => setTimeout(resolve, 2000, 'still pending'))])).toBe('closed')
+  })
+
   it('asks for nothing when there is no app session', async () => {
     const loggedOut = service({ getAppToken: () => null })
     expect(await loggedOut.connect()).toBe('unauthorized')
