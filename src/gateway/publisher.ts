@@ -4,6 +4,7 @@
  * nobody is delivering any more takes it over and delivers it now.
  */
 import { AppError } from '../errors/index.ts'
+import { describeError, type Logger } from '../log/index.ts'
 import type { MessageDoc, MessageStore } from '../store/index.ts'
 import type { Delivery, DeliveryOutcome } from './delivery.ts'
 import type { PreparedMessage } from './prepare.ts'
@@ -33,6 +34,7 @@ export interface PublisherOptions {
   budgetMs: number
   /** How long a request holds the messages it stored or took over; past it a sweeper may claim them. */
   leaseMs: number
+  log?: Logger
   newId?: () => string
 }
 
@@ -49,13 +51,14 @@ export interface Publisher {
   publish(messages: readonly PreparedMessage[], context: PublishContext): Promise<Accepted[]>
 }
 
-export function createPublisher({ store, delivery, now, budgetMs, leaseMs, newId = () => `msg-${crypto.randomUUID()}` }: PublisherOptions): Publisher {
+export function createPublisher({ store, delivery, now, budgetMs, leaseMs, log = () => {}, newId = () => `msg-${crypto.randomUUID()}` }: PublisherOptions): Publisher {
   return {
     async publish(messages, { owner, publisherId, deadlineAt = Number.POSITIVE_INFINITY }) {
       const start = now()
       const leaseUntil = new Date(start + leaseMs)
       const known = new Map((await store.findByKeys(messages.map((message) => message.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]))
-      checkFingerprints(messages, known)
+      const reused = keyReuse(messages, known)
+      if (reused) throw reused
 
       const fresh = messages.filter((message) => !known.has(message.idempotencyKey)).map((message) => newDoc(message, { id: newId(), publisherId, owner, at: start, leaseUntil }))
       const inserted = new Set<string>()
@@ -63,11 +66,27 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, newId
         if (outcome.inserted) inserted.add(outcome.doc._id)
         else known.set(outcome.doc.idempotencyKey, outcome.doc)
       }
-      // Another request stored the same key between our lookup and our insert.
-      checkFingerprints(messages, known)
+      // Another request stored the same key between our lookup and our insert. What this request inserted is
+      // leased to it and pending: fail it before refusing, or a sweeper would publish what the caller was refused.
+      const reusedLate = keyReuse(messages, known)
+      if (reusedLate) {
+        const at = new Date(now())
+        const error = `refused with its request: ${reusedLate.reason ?? 'idempotency key reused with another body'}`
+        await store.settle([...inserted].map((id) => ({ id, attempts: 0, now: at, status: 'failed' as const, error })), owner)
+        throw reusedLate
+      }
 
       const orphans = [...known.values()].filter((doc) => doc.status === 'pending' && (doc.leaseUntil === null || doc.leaseUntil.getTime() <= start))
-      const adopted = orphans.length === 0 ? [] : await store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) })
+      let adopted: MessageDoc[] = []
+      if (orphans.length > 0) {
+        try {
+          adopted = await store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) })
+        } catch (error) {
+          // Not an error for the caller: what we inserted is still delivered below, and the orphans stay pending for
+          // a sweeper (reported as in progress). A 503 here would invite a retry without the key, a second copy.
+          log({ level: 'warn', msg: 'adopt_failed', owner, count: orphans.length, error: describeError(error) })
+        }
+      }
       const freshByKey = new Map(fresh.map((doc) => [doc.idempotencyKey, doc]))
       const docs = messages.map((message) => {
         const doc = known.get(message.idempotencyKey) ?? freshByKey.get(message.idempotencyKey)
@@ -90,13 +109,15 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, newId
   }
 }
 
-function checkFingerprints(messages: readonly PreparedMessage[], known: ReadonlyMap<string, MessageDoc>) {
-  messages.forEach((message, index) => {
+/** The 422 for the first message whose key is stored with another body, if any. */
+function keyReuse(messages: readonly PreparedMessage[], known: ReadonlyMap<string, MessageDoc>): AppError | undefined {
+  for (const [index, message] of messages.entries()) {
     const stored = known.get(message.idempotencyKey)
     if (stored && stored.fingerprint !== message.fingerprint) {
-      throw new AppError('idempotency_mismatch', undefined, { details: messages.length > 1 ? { index } : undefined, reason: `key reused with another body for ${stored._id}` })
+      return new AppError('idempotency_mismatch', undefined, { details: messages.length > 1 ? { index } : undefined, reason: `key reused with another body for ${stored._id}` })
     }
-  })
+  }
+  return undefined
 }
 
 function statusOf(doc: MessageDoc, outcome: DeliveryOutcome | undefined): AcceptedStatus {

@@ -1,7 +1,9 @@
 /** Idempotency: a retry returns the original result and publishes nothing new; the same key with another body is 422. */
 import { describe, expect, it } from 'vitest'
-import { appToken } from '../support/fixtures.ts'
-import { ablyDown, gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
+import type { MessageStore } from '../../src/store/index.ts'
+import { createMemoryStore } from '../../src/store/memory.ts'
+import { appToken, NOW } from '../support/fixtures.ts'
+import { ablyDown, faultyStore, gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
 
 const message = ownMessages()[0]
 const key = (value: string) => ({ 'Idempotency-Key': value })
@@ -115,6 +117,55 @@ describe('concurrency', () => {
     expect(retry.status).toBe(200)
     expect(retry.body.messageId).toBe(first.body.messageId)
     expect(ably.delivered).toHaveLength(1)
+  })
+
+  it('a request refused (422) because a concurrent one stored its key first fails what it inserted, so no sweeper publishes it', async () => {
+    const clock = { now: NOW }
+    const inner = createMemoryStore({ now: () => clock.now })
+    // Both requests look their keys up before either inserts (two instances, or two requests in flight at once).
+    const arrived: (() => void)[] = []
+    const store: MessageStore = {
+      ...inner,
+      findByKeys: async (keys) => {
+        const found = await inner.findByKeys(keys)
+        await new Promise<void>((resolve) => {
+          arrived.push(resolve)
+          if (arrived.length === 2) for (const release of arrived.splice(0)) release()
+        })
+        return found
+      },
+    }
+    const { app, ably, gateway } = gatewayApp({ store, now: () => clock.now })
+    const [sms, contacts, notification] = ownMessages()
+    const [a, b] = await Promise.all([
+      publish(app, { messages: [{ ...sms, id: 'x' }, { ...contacts, id: 'y' }] }),
+      publish(app, { messages: [{ ...notification, id: 'y' }, { ...contacts, id: 'z' }] }),
+    ])
+    expect([a.status, b.status, b.body.code]).toEqual([200, 422, 'idempotency_mismatch'])
+    expect(ably.delivered.map((entry) => entry.channel)).toEqual([sms.channelName, contacts.channelName])
+    clock.now += 60_000
+    expect((await gateway.sweep()).published).toBe(0)
+    expect(ably.delivered).toHaveLength(2)
+    const [refused] = await inner.findByKeys(['u:alice:id:z'])
+    expect(refused).toMatchObject({ status: 'failed', leaseOwner: null, lastError: expect.stringContaining('refused') })
+    expect(await inner.history({ channelName: contacts.channelName, limit: 10 })).toHaveLength(1)
+  })
+
+  it('a retry whose takeover of a stored message fails still delivers the new ones and reports the stored one queued, not 503', async () => {
+    const faulty = faultyStore()
+    const { app, ably, logs } = gatewayApp({ store: faulty.store })
+    const [a, b] = ownMessages()
+    ably.fail(ablyDown(), ablyDown(), ablyDown(), ablyDown())
+    const first = await publish(app, { ...a, id: 'a' })
+    expect(first.status).toBe(202)
+    faulty.state.failing.add('claim')
+    const retry = await publish(app, { messages: [{ ...a, id: 'a' }, { ...b, id: 'b' }] })
+    expect(retry.status).toBe(202)
+    const results = retry.body.results as { messageId: string; status: string }[]
+    expect(results.map((result) => result.status)).toEqual(['queued', 'published'])
+    expect(results[0]?.messageId).toBe(first.body.messageId)
+    expect(ably.delivered.map((entry) => entry.message.id)).toEqual([results[1]?.messageId])
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'adopt_failed' }))
   })
 
   it('a retry of a message someone else is delivering right now → 409 with Retry-After, nothing published', async () => {
