@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
 import { createAuthority, type HubKey } from './auth.ts'
@@ -58,6 +59,23 @@ function positive(name: string, value: number, allowZero = false): number {
   return value
 }
 
+/** The request-target of an upgrade as a URL, or undefined when it does not parse (`GET http://[/`). */
+function requestTarget(target = '/'): URL | undefined {
+  try {
+    return new URL(target, 'http://hub')
+  } catch {
+    return undefined
+  }
+}
+
+/** Answers an upgrade with an HTTP error and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: string): void {
+  // Node hands an upgraded socket over without an 'error' listener: a reset while this answer is
+  // written would otherwise be an uncaught exception that ends the process.
+  socket.on('error', () => socket.destroy())
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy())
+}
+
 /** Creates a hub; nothing listens until `listen()`. */
 export function createHub({
   keys,
@@ -105,12 +123,18 @@ export function createHub({
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize, perMessageDeflate: false })
     const http = createServer(requestListener)
     http.on('upgrade', (request, socket, head) => {
-      const url = new URL(request.url ?? '/', 'http://hub')
-      if (url.pathname !== '/') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
+      const url = requestTarget(request.url)
+      if (url?.pathname !== '/') {
+        refuseUpgrade(socket, url ? '404 Not Found' : '400 Bad Request')
         return
       }
-      wss.handleUpgrade(request, socket, head, (ws) => realtime.accept(ws, url, request.headers))
+      try {
+        wss.handleUpgrade(request, socket, head, (ws) => realtime.accept(ws, url, request.headers))
+      } catch (error) {
+        // Nothing a client sends should get here; if it does, it costs that socket, never the process.
+        log({ event: 'hub.internal_error', message: String(error) })
+        socket.destroy()
+      }
     })
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject)

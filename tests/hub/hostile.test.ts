@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { encode } from '@msgpack/msgpack'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -47,6 +48,58 @@ describe('hostile input', () => {
     expect(error.channel).toBeUndefined()
     await socket.closed
     await check()
+  })
+
+  const upgradeRequest = (target: string) =>
+    `GET ${target} HTTP/1.1\r\nHost: hub\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+
+  /** Writes `request` on a plain TCP socket and resolves with the status line once the hub closes it. */
+  const statusLine = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(fixture.port, '127.0.0.1', () => socket.write(request))
+      let answer = ''
+      socket.setEncoding('latin1')
+      socket.on('data', (chunk: string) => (answer += chunk))
+      socket.on('close', () => resolve(answer.split('\r\n')[0]!))
+      socket.on('error', reject)
+      socket.setTimeout(2000, () => socket.destroy(new Error('the hub neither answered nor closed the socket')))
+    })
+
+  it.each([
+    ['http://[/', 'HTTP/1.1 400 Bad Request'],
+    ['//[', 'HTTP/1.1 400 Bad Request'],
+    ['http://hub:99999/', 'HTTP/1.1 400 Bad Request'],
+    ['/elsewhere', 'HTTP/1.1 404 Not Found'],
+  ])('refuses a WebSocket upgrade to %j with %j and keeps serving', async (target, expected) => {
+    const check = await bystander()
+    expect(await statusLine(upgradeRequest(target))).toBe(expected)
+    await check()
+  })
+
+  it('survives clients that reset the connection while their upgrade is refused', async () => {
+    const check = await bystander()
+    // Under vitest an uncaught exception is reported instead of ending the process, as it would in `npm start`.
+    const uncaught: unknown[] = []
+    const record = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', record)
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(fixture.port, '127.0.0.1', () => {
+            socket.write(upgradeRequest(attempt % 2 ? '/elsewhere' : 'http://[/'))
+            socket.resetAndDestroy()
+            resolve()
+          })
+          socket.on('error', () => resolve())
+        })
+      }
+      expect(await statusLine('GET /time HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 200 OK')
+      await check()
+    } finally {
+      process.off('uncaughtException', record)
+    }
+    expect(uncaught).toEqual([])
   })
 
   it('closes a socket that sends a frame above maxFrameSize', async () => {
