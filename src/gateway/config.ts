@@ -49,6 +49,16 @@ export interface GatewayConfigOptions {
 
 const MONGODB_URI = /^mongodb(\+srv)?:\/\/\S+$/
 
+/** How much later than `MONGODB_TIMEOUT_MS` a store call is cut off. */
+const STORE_CALL_SLACK_MS = 500
+
+/**
+ * A publish may make three store calls (first-use init, rate limit, key lookup) before it decides whether there is
+ * time left to store anything; each may take the timeout plus the slack, and all must end within the 8 s deadline.
+ */
+const MAX_MONGODB_TIMEOUT_MS = 2000
+const STORE_CALLS_WHY = ` (a publish makes up to three store calls of up to ${STORE_CALL_SLACK_MS} ms more than this before storing anything, and must answer within its 8 s deadline)`
+
 /** Parses the gateway's variables, or throws one `ConfigError` naming every bad one and how to fix it. */
 export function parseGatewayConfig(env: Env, { requireDurableStore = false }: GatewayConfigOptions = {}): GatewayConfig {
   const problems: string[] = []
@@ -56,11 +66,11 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
     const raw = env[name]?.trim()
     return raw === undefined || raw === '' ? undefined : raw
   }
-  const integer = (name: string, fallback: number, min: number, max: number, unit: string) => {
+  const integer = (name: string, fallback: number, min: number, max: number, unit: string, why = '') => {
     const raw = value(name)
     if (raw === undefined) return fallback
     if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a whole number of ${unit} between ${min} and ${max}; got "${raw.slice(0, 20)}".`)
+      problems.push(`${name} must be a whole number of ${unit} between ${min} and ${max}${why}; got "${raw.slice(0, 20)}".`)
       return fallback
     }
     return Number(raw)
@@ -79,7 +89,7 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
         kind: 'mongodb',
         uri,
         dbName,
-        timeoutMs: integer('MONGODB_TIMEOUT_MS', 2000, 200, 10_000, 'milliseconds'),
+        timeoutMs: integer('MONGODB_TIMEOUT_MS', 2000, 200, MAX_MONGODB_TIMEOUT_MS, 'milliseconds', STORE_CALLS_WHY),
         maxPoolSize: integer('MONGODB_POOL_SIZE', 5, 1, 100, 'connections'),
       }
     }
@@ -98,7 +108,7 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
   if (problems.length > 0) throw new ConfigError(problems)
   return {
     store,
-    storeTimeoutMs: store.kind === 'mongodb' ? store.timeoutMs + 500 : 2000,
+    storeTimeoutMs: store.kind === 'mongodb' ? store.timeoutMs + STORE_CALL_SLACK_MS : 2000,
     rateLimit: limit === 0 ? undefined : { limit, windowSec },
     maxBatch,
     maxBodyBytes: 512 * 1024,

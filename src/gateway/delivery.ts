@@ -7,7 +7,7 @@
  */
 import { AblyRestError, type AblyMessage, type AblyRest } from '../ably-rest/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
-import type { MessageDoc, MessageStore, Settlement } from '../store/index.ts'
+import { within, type MessageDoc, type MessageStore, type Settlement } from '../store/index.ts'
 import type { RetryPolicy } from './config.ts'
 
 export type DeliveryOutcome = 'published' | 'pending' | 'failed'
@@ -32,6 +32,8 @@ export interface DeliverRequest {
   owner: string
   /** Give up retrying (and leave the rest pending) at this time, in ms since the epoch. */
   deadlineAt: number
+  /** Stop waiting for the store to record the outcomes at this time (default: no limit but the store's own). */
+  settleBy?: number
 }
 
 export interface Delivery {
@@ -115,7 +117,7 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
       // Chunks go one after another, so messages of one channel reach Ably in the order they were accepted.
       for (const chunk of chunkBySize(docs, maxRequestBytes)) await deliverChunk(chunk, request, settlements, outcomes)
       try {
-        await store.settle(settlements, request.owner)
+        await within(store.settle(settlements, request.owner), (request.settleBy ?? Number.POSITIVE_INFINITY) - now(), 'settle before the deadline')
       } catch (error) {
         // Published but not recorded: the message stays pending and a sweeper republishes the same id (D12).
         log({ level: 'warn', msg: 'settle_failed', owner: request.owner, count: settlements.length, error: describeError(error) })

@@ -72,7 +72,7 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     config,
     store,
     delivery,
-    publisher: createPublisher({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, log }),
+    publisher: createPublisher({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log }),
     rateLimit: config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit }),
     ready,
     sweep,

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
-import type { MessageDoc, MessageStore } from '../store/index.ts'
+import { StoreUnavailableError, within, type MessageDoc, type MessageStore } from '../store/index.ts'
 import type { Delivery, DeliveryOutcome } from './delivery.ts'
 import type { PreparedMessage } from './prepare.ts'
 
@@ -34,6 +34,8 @@ export interface PublisherOptions {
   budgetMs: number
   /** How long a request holds the messages it stored or took over; past it a sweeper may claim them. */
   leaseMs: number
+  /** How long one store call may take before it fails (the store timeout): time kept for it before the deadline. */
+  storeCallMs?: number
   log?: Logger
   newId?: () => string
 }
@@ -51,7 +53,10 @@ export interface Publisher {
   publish(messages: readonly PreparedMessage[], context: PublishContext): Promise<Accepted[]>
 }
 
-export function createPublisher({ store, delivery, now, budgetMs, leaseMs, log = () => {}, newId = () => `msg-${crypto.randomUUID()}` }: PublisherOptions): Publisher {
+/** Kept free before the deadline beyond a store call, for answering. */
+const DEADLINE_MARGIN_MS = 100
+
+export function createPublisher({ store, delivery, now, budgetMs, leaseMs, storeCallMs = 0, log = () => {}, newId = () => `msg-${crypto.randomUUID()}` }: PublisherOptions): Publisher {
   return {
     async publish(messages, { owner, publisherId, deadlineAt = Number.POSITIVE_INFINITY }) {
       const start = now()
@@ -61,6 +66,11 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, log =
       if (reused) throw reused
 
       const fresh = messages.filter((message) => !known.has(message.idempotencyKey)).map((message) => newDoc(message, { id: newId(), publisherId, owner, at: start, leaseUntil }))
+      // Store nothing that the answer might not wait for: once a message is stored, the request must be able to say so.
+      if (fresh.length > 0 && deadlineAt - now() < storeCallMs + DEADLINE_MARGIN_MS) {
+        throw new StoreUnavailableError(`too little time left to store ${fresh.length} messages before the deadline`)
+      }
+      const untilDeadline = () => deadlineAt - now()
       const inserted = new Set<string>()
       for (const outcome of await store.insert(fresh)) {
         if (outcome.inserted) inserted.add(outcome.doc._id)
@@ -72,7 +82,7 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, log =
       if (reusedLate) {
         const at = new Date(now())
         const error = `refused with its request: ${reusedLate.reason ?? 'idempotency key reused with another body'}`
-        await store.settle([...inserted].map((id) => ({ id, attempts: 0, now: at, status: 'failed' as const, error })), owner)
+        await within(store.settle([...inserted].map((id) => ({ id, attempts: 0, now: at, status: 'failed' as const, error })), owner), untilDeadline(), 'settle before the deadline')
         throw reusedLate
       }
 
@@ -80,7 +90,7 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, log =
       let adopted: MessageDoc[] = []
       if (orphans.length > 0) {
         try {
-          adopted = await store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) })
+          adopted = await within(store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) }), untilDeadline(), 'claim before the deadline')
         } catch (error) {
           // Not an error for the caller: what we inserted is still delivered below, and the orphans stay pending for
           // a sweeper (reported as in progress). A 503 here would invite a retry without the key, a second copy.
@@ -95,7 +105,8 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, log =
       })
       const adoptedIds = new Set(adopted.map((doc) => doc._id))
       const mine = docs.filter((doc) => inserted.has(doc._id) || adoptedIds.has(doc._id))
-      const outcomes = await delivery.deliver(mine, { owner, deadlineAt: Math.min(start + budgetMs, deadlineAt) })
+      // Delivery stops a store call before the deadline, so recording its outcomes still fits before the answer.
+      const outcomes = await delivery.deliver(mine, { owner, deadlineAt: Math.min(start + budgetMs, deadlineAt - storeCallMs), settleBy: deadlineAt })
 
       return docs.map((doc) => ({
         messageId: doc._id,

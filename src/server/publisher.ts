@@ -128,7 +128,8 @@ function helpers(gateway: Gateway, now: () => number): ServerPublisher {
     })
     return storeCall(async () => {
       await gateway.ready()
-      return gateway.publisher.publish(prepared, { owner: `server:${crypto.randomUUID()}`, publisherId: 'server', deadlineAt: now() + gateway.config.deliveryBudgetMs })
+      // No request deadline here: the delivery budget bounds the call, and no store call is cut short for a deadline.
+      return gateway.publisher.publish(prepared, { owner: `server:${crypto.randomUUID()}`, publisherId: 'server' })
     })
   }
 

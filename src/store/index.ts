@@ -91,22 +91,27 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** `work`'s result, or `StoreUnavailableError` once `ms` have passed (the work itself may still land later). */
+export async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  if (ms === Number.POSITIVE_INFINITY) return work
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(`${what} took longer than ${Math.max(0, Math.round(ms))} ms`)), Math.max(0, ms))
+  })
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Wraps a store so that every call fails with `StoreUnavailableError` once it has run `timeoutMs`. */
 export function withTimeout(store: MessageStore, timeoutMs: number): MessageStore {
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`withTimeout: timeoutMs must be positive, got ${timeoutMs}`)
   const guard =
     <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StoreUnavailableError(`store ${name} took longer than ${timeoutMs} ms`)), timeoutMs)
-      })
-      try {
-        return await Promise.race([call(...args), expired])
-      } finally {
-        clearTimeout(timer)
-      }
-    }
+    async (...args: A): Promise<R> =>
+      within(call(...args), timeoutMs, `store ${name}`)
   return {
     init: guard('init', () => store.init()),
     findByKeys: guard('findByKeys', (keys: readonly string[]) => store.findByKeys(keys)),

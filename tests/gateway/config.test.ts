@@ -41,6 +41,11 @@ describe('parseGatewayConfig', () => {
     expect(problems.join('\n')).not.toContain('hunter2')
   })
 
+  it('bounds MONGODB_TIMEOUT_MS so the store calls of one publish fit in its 8 s deadline, and says so', () => {
+    expect(parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '2000' }).storeTimeoutMs).toBe(2500)
+    expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '5000' })).toThrow(/MONGODB_TIMEOUT_MS[^\n]*between 200 and 2000[^\n]*8 s deadline/)
+  })
+
   it.each([['MESSAGE_STORE', 'redis'], ['PUBLISH_DELIVERY_BUDGET_MS', '9000'], ['MONGODB_DB', 'a/b'], ['OUTBOX_MAX_AGE_SEC', '1']])('%s=%s is refused', (name, value) => {
     expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', [name]: value })).toThrow(ConfigError)
   })

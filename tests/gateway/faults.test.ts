@@ -6,9 +6,15 @@ import { createPublisher } from '../../src/gateway/publisher.ts'
 import { prepareMessages } from '../../src/gateway/prepare.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { appToken, NOW } from '../support/fixtures.ts'
-import { ably400, ably429, ably503, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly, type GatewayAppOptions } from './support.ts'
+import { ably400, ably429, ably503, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly, slowStore, type GatewayAppOptions } from './support.ts'
 
 const message = ownMessages()[0]
+
+/** An app token valid on the real clock, for tests that run on it. */
+async function liveToken() {
+  const nowSec = Math.floor(Date.now() / 1000)
+  return appToken({ iat: nowSec, exp: nowSec + 600 })
+}
 
 /** A clock the test moves. */
 function clock(start = NOW) {
@@ -178,6 +184,37 @@ describe('store faults', () => {
     expect(ably.delivered).toHaveLength(1)
   })
 
+  it('D09: a slow store that leaves too little time to store → 503 before the deadline, nothing stored or published (was 504 after publishing)', async () => {
+    const inner = createMemoryStore()
+    const store = slowStore(inner, { hit: 800, findByKeys: 800, insert: 800, settle: 800 })
+    const { app, ably } = gatewayApp({ store, now: Date.now, deadlineMs: 3000, tune: (config) => ({ ...config, storeTimeoutMs: 900 }) })
+    const started = Date.now()
+    const { status, body } = await publish(app, message, { token: await liveToken() })
+    expect([status, body.code]).toEqual([503, 'store_unavailable'])
+    expect(Date.now() - started).toBeLessThan(3000)
+    await new Promise((resolve) => setTimeout(resolve, 900))
+    expect(await inner.history({ channelName: message.channelName, limit: 10 })).toHaveLength(0)
+    expect(ably.requests).toBe(0)
+  })
+
+  it('D09: delivery stops a store call before the deadline, so a slow settle still fits: 202 queued, not 504', async () => {
+    const inner = createMemoryStore()
+    const { app, ably, gateway } = gatewayApp({
+      store: slowStore(inner, { settle: 1100 }),
+      ably: scriptedAbly(['hang']),
+      now: Date.now,
+      deadlineMs: 2500,
+      tune: (config) => ({ ...config, storeTimeoutMs: 1200 }),
+    })
+    const started = Date.now()
+    const { status, body } = await publish(app, message, { token: await liveToken() })
+    expect([status, body.status]).toEqual([202, 'queued'])
+    expect(Date.now() - started).toBeLessThan(2500)
+    expect((await inner.findByIds([String(body.messageId)]))[0]).toMatchObject({ status: 'pending', leaseOwner: null })
+    await gateway.sweep()
+    expect(ably.delivered.map((entry) => entry.message.id)).toEqual([body.messageId])
+  })
+
   it('D10: an insert whose acknowledgement is lost → 503; the retry finds the one document and never makes a second', async () => {
     const { app, ably, time, inner, faulty } = appWithFaultyInsert('landed')
     expect((await publish(app, message, { headers: { 'Idempotency-Key': 'step-down' } })).status).toBe(503)
@@ -246,6 +283,17 @@ describe('store faults', () => {
 })
 
 describe('delivery requests', () => {
+  it('stops waiting for a settle that outlasts settleBy: the outcomes come back, the failure is logged', async () => {
+    const ably = scriptedAbly()
+    const logs: unknown[] = []
+    const store = { ...createMemoryStore(), settle: () => new Promise<never>(() => {}) }
+    const delivery = createDelivery({ ably: ably.port, store, log: (entry) => logs.push(entry), now: Date.now, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, maxRequestBytes: 65_536, postponeMs: () => 0 })
+    const outcome = delivery.deliver([docFor(0)], { owner: 'o', deadlineAt: Date.now() + 1000, settleBy: Date.now() + 50 })
+    const settled = await Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000))])
+    expect(settled).toEqual(new Map([['d0', 'published']]))
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'settle_failed' }))
+  })
+
   it('sends one Ably request per run of messages adding up to at most 64 KiB, one batch spec per message', async () => {
     const ably = scriptedAbly()
     const store = createMemoryStore()

@@ -119,6 +119,15 @@ export function faultyStore(store: MessageStore = createMemoryStore(), mode: 'th
   return { store: wrapped, state }
 }
 
+/** A store whose calls each take the given time (below its timeout): slow, but working. */
+export function slowStore(store: MessageStore, latencyMs: Partial<Record<keyof MessageStore, number>>): MessageStore {
+  const delayed = Object.entries(store).map(([name, method]: [string, (...args: unknown[]) => Promise<unknown>]) => {
+    const ms = latencyMs[name as keyof MessageStore] ?? 0
+    return [name, ms === 0 ? method : async (...args: unknown[]) => (await new Promise((resolve) => setTimeout(resolve, ms)), method(...args))]
+  })
+  return Object.fromEntries(delayed) as unknown as MessageStore
+}
+
 /** Test environment for the gateway: generous rate limit unless a test sets one. */
 export const gatewayEnv: Env = { PUBLISH_RATE_LIMIT: '100000' }
 
@@ -131,15 +140,17 @@ export interface GatewayAppOptions {
   now?: () => number
   /** Adjusts the parsed gateway config (e.g. a short store timeout). */
   tune?: (config: GatewayConfig) => GatewayConfig
+  /** The request deadline, instead of the app's 8 s (publish aims to answer 1 s before it). */
+  deadlineMs?: number
 }
 
 /** The whole app with the gateway mounted, a fixed clock, recorded (not slept) backoff, and readable logs. */
-export function gatewayApp({ ably = scriptedAbly(), port = ably.port, now = () => NOW, store = createMemoryStore({ now }), env = {}, tune = (config) => config }: GatewayAppOptions = {}) {
+export function gatewayApp({ ably = scriptedAbly(), port = ably.port, now = () => NOW, store = createMemoryStore({ now }), env = {}, tune = (config) => config, deadlineMs }: GatewayAppOptions = {}) {
   const logs: LogEntry[] = []
   const sleeps: number[] = []
   const log = (entry: LogEntry) => logs.push(entry)
   const fullEnv = { ...gatewayEnv, ...env }
-  const config = testConfig(fullEnv)
+  const config = { ...testConfig(fullEnv), ...(deadlineMs !== undefined && { deadlineMs }) }
   const sleep = async (ms: number) => void sleeps.push(ms)
   const gateway = createGateway({ store, config: tune(parseGatewayConfig(fullEnv)), ably: port, log, now, sleep, random: () => 0.5 })
   const app = createApp(config, { ably: port, log, now, routes: [gatewayRoutes(gateway)] })
