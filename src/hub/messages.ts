@@ -114,10 +114,24 @@ function parsePayload(record: Record<string, unknown>): Pick<InboundMessage, 'da
   throw new HubError(40013, 'Invalid message data or encoding', 400)
 }
 
+/**
+ * Most messages, or presence events, in one publish. Ably refuses more with 40034 without publishing its
+ * number; this is far above what ably-js sends and keeps the cost of one publish (stored messages, the
+ * serials in its ACK) bounded, since the size check counts an empty message as 0 bytes, as Ably does.
+ */
+export const MAX_MESSAGES_PER_PUBLISH = 1000
+
+function assertMessageCount(count: number): void {
+  if (count > MAX_MESSAGES_PER_PUBLISH) {
+    throw new HubError(40034, `Too many messages in one publish (${count} > ${MAX_MESSAGES_PER_PUBLISH})`, 400)
+  }
+}
+
 /** Validates one message or a list of messages (REST accepts either; realtime frames carry a list). */
 export function parseMessages(input: unknown): InboundMessage[] {
   const list = Array.isArray(input) ? input : [input]
   if (list.length === 0) throw new HubError(40000, 'No messages to publish', 400)
+  assertMessageCount(list.length)
   return list.map((item) => {
     if (!isRecord(item)) throw new HubError(40000, 'Each message must be an object', 400)
     // `size` (ably-js's cached byte count), `action`, `serial` and `timestamp` are the hub's to set.
@@ -136,6 +150,7 @@ const PRESENCE_ACTIONS = new Set([1, 2, 3, 4])
 /** Validates the presence events of a PRESENCE frame. */
 export function parsePresence(input: unknown): InboundPresence[] {
   if (!Array.isArray(input) || input.length === 0) throw new HubError(40000, 'PRESENCE needs presence events', 400)
+  assertMessageCount(input.length)
   return input.map((item) => {
     if (!isRecord(item)) throw new HubError(40000, 'Each presence event must be an object', 400)
     const action = item.action

@@ -125,6 +125,31 @@ describe('hostile input', () => {
     expect(await socket.next((frame) => frame.action === 1)).toMatchObject({ msgSerial: 1 })
   })
 
+  it('NACKs a MESSAGE or PRESENCE frame of more than 1000 items with 40034 and takes 1000', async () => {
+    const socket = await connected('msgpack')
+    const many = (count: number, item: object) => Array.from({ length: count }, () => item)
+    socket.send({ action: 15, channel: 'many', msgSerial: 0, messages: many(1001, {}) })
+    socket.send({ action: 14, channel: 'many', msgSerial: 1, presence: many(1001, { action: 2, clientId: 'c' }) })
+    socket.send({ action: 15, channel: 'many', msgSerial: 2, messages: many(1000, {}) })
+    const replies = [await socket.next(), await socket.next(), await socket.next()]
+    expect(replies.map((frame) => [frame.action, frame.msgSerial, (frame.error as { code?: number } | undefined)?.code])).toEqual([
+      [2, 0, 40034],
+      [2, 1, 40034],
+      [1, 2, undefined],
+    ])
+    expect((replies[2]!.res as { serials: string[] }[])[0]!.serials).toHaveLength(1000)
+  })
+
+  it('refuses a REST publish of more than 1000 messages with 40034', async () => {
+    const response = await fixture.fetch('/channels/many/messages', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body: JSON.stringify(Array.from({ length: 1001 }, () => ({}))),
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toMatchObject({ error: { code: 40034 } })
+  })
+
   it('NACKs presence without a clientId with 91000 and keeps ACKs in msgSerial order', async () => {
     const socket = await connected()
     socket.send({ action: 14, channel: 'p', msgSerial: 0, presence: [{ action: 2 }] })
