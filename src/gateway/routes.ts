@@ -76,7 +76,8 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
           await gateway.ready()
           if (gateway.rateLimit) for (const [name, value] of Object.entries(await gateway.rateLimit(user.userId, prepared.length))) c.header(name, value)
           return gateway.publisher.publish(prepared, {
-            owner: `req:${c.get('requestId')}`,
+            // Random, not the request id: a client may send its own X-Request-Id, and two requests must never share a lease.
+            owner: `req:${crypto.randomUUID()}`,
             publisherId: user.userId,
             deadlineAt: startedAt + services.config.deadlineMs - 1000,
           })

@@ -8,6 +8,28 @@ import { ablyDown, faultyStore, gatewayApp, ownMessages, publish, smsMessage } f
 const message = ownMessages()[0]
 const key = (value: string) => ({ 'Idempotency-Key': value })
 
+/**
+ * A store whose key lookups (while `state.on`) wait for each other in pairs: two requests in flight at once both
+ * look up before either goes on to insert or claim, as two function instances may.
+ */
+function lookupsInPairs(inner: MessageStore) {
+  const state = { on: true }
+  const waiting: (() => void)[] = []
+  const store: MessageStore = {
+    ...inner,
+    findByKeys: async (keys) => {
+      const found = await inner.findByKeys(keys)
+      if (!state.on) return found
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve)
+        if (waiting.length === 2) for (const release of waiting.splice(0)) release()
+      })
+      return found
+    },
+  }
+  return { store, state }
+}
+
 describe('Idempotency-Key', () => {
   it('a retry returns the original result, marked as replayed, and publishes nothing new', async () => {
     const { app, ably } = gatewayApp()
@@ -122,20 +144,7 @@ describe('concurrency', () => {
   it('a request refused (422) because a concurrent one stored its key first fails what it inserted, so no sweeper publishes it', async () => {
     const clock = { now: NOW }
     const inner = createMemoryStore({ now: () => clock.now })
-    // Both requests look their keys up before either inserts (two instances, or two requests in flight at once).
-    const arrived: (() => void)[] = []
-    const store: MessageStore = {
-      ...inner,
-      findByKeys: async (keys) => {
-        const found = await inner.findByKeys(keys)
-        await new Promise<void>((resolve) => {
-          arrived.push(resolve)
-          if (arrived.length === 2) for (const release of arrived.splice(0)) release()
-        })
-        return found
-      },
-    }
-    const { app, ably, gateway } = gatewayApp({ store, now: () => clock.now })
+    const { app, ably, gateway } = gatewayApp({ store: lookupsInPairs(inner).store, now: () => clock.now })
     const [sms, contacts, notification] = ownMessages()
     const [a, b] = await Promise.all([
       publish(app, { messages: [{ ...sms, id: 'x' }, { ...contacts, id: 'y' }] }),
@@ -166,6 +175,20 @@ describe('concurrency', () => {
     expect(results[0]?.messageId).toBe(first.body.messageId)
     expect(ably.delivered.map((entry) => entry.message.id)).toEqual([results[1]?.messageId])
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'adopt_failed' }))
+  })
+
+  it('two retries sent with the same X-Request-Id hold separate leases: only one takes the stored message over', async () => {
+    const paired = lookupsInPairs(createMemoryStore({ now: () => NOW }))
+    const { app, ably } = gatewayApp({ store: paired.store })
+    ably.fail(ablyDown(), ablyDown(), ablyDown(), ablyDown())
+    paired.state.on = false
+    expect((await publish(app, message, { headers: key('shared-request-id') })).status).toBe(202)
+    paired.state.on = true
+    const headers = { ...key('shared-request-id'), 'X-Request-Id': 'client-chosen-id' }
+    const retries = await Promise.all([publish(app, message, { headers }), publish(app, message, { headers })])
+    expect(retries.map((retry) => retry.status).sort()).toEqual([200, 409])
+    expect(ably.delivered).toHaveLength(1)
+    expect(ably.droppedRepeats).toBe(0)
   })
 
   it('a retry of a message someone else is delivering right now → 409 with Retry-After, nothing published', async () => {
