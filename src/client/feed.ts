@@ -51,8 +51,10 @@ export interface Feed {
   listen(listener: (message: ChannelMessage) => void): () => void
   /** Subscribes on a client's channel; from the second client on, its first attach counts as a loss of continuity. */
   bind(realtime: Pick<RealtimeClient, 'channels'>): void
-  /** Stops listening to the bound channel, detaching it when `detach` is set. */
+  /** Stops listening to the bound channel, detaching it when `detach` is set; a backfill still loading is dropped. */
   unbind(detach: boolean): void
+  /** Unbinds and drops every listener: nothing is delivered after. */
+  close(): void
   /** The connection was lost: what arrives later may not be continuous with what came before. */
   markLost(): void
   /** The connection came back after a loss: backfill once the channel is attached. */
@@ -76,6 +78,8 @@ export function createFeed({ channelName, eventNames, recentIds: limit, loadSinc
   let running = false
   let again = false
   let retry: unknown
+  /** Bumped by `unbind`: a backfill started before settles without effect. */
+  let epoch = 0
 
   function deliver(message: ChannelMessage): boolean {
     if (message.id && !seen.add(message.id)) return false
@@ -132,8 +136,10 @@ export function createFeed({ channelName, eventNames, recentIds: limit, loadSinc
     timers.clearTimeout(retry)
     const from = lostAt ?? now()
     const lossesAtStart = losses
+    const started = epoch
     loadSince(channelName, from + serverOffset() - overlapMs)
       .then((items) => {
+        if (started !== epoch) return
         let delivered = 0
         for (const { id, name, data, timestamp } of items) {
           if (names.includes(name) && deliver({ id, name, data, timestamp, channelName, source: 'history' })) delivered += 1
@@ -142,6 +148,7 @@ export function createFeed({ channelName, eventNames, recentIds: limit, loadSinc
         log({ event: 'backfill', channelName, delivered })
       })
       .catch((error: unknown) => {
+        if (started !== epoch) return
         const status = error instanceof HistoryError ? error.status : 0
         // Without a session the history cannot be read; the connection reports that on its own.
         const retryable = status !== 401 && status !== 403 && attempt < BACKFILL_RETRIES
@@ -150,12 +157,27 @@ export function createFeed({ channelName, eventNames, recentIds: limit, loadSinc
         if (retryable && channel) retry = timers.setTimeout(() => backfill(attempt + 1), retryInMs)
       })
       .finally(() => {
+        if (started !== epoch) return
         running = false
         if (again) {
           again = false
           backfill(0)
         }
       })
+  }
+
+  function unbind(detach: boolean) {
+    epoch += 1
+    running = false
+    again = false
+    timers.clearTimeout(retry)
+    if (!channel) return
+    channel.off('attached', onAttached)
+    channel.off('update', onUpdate)
+    channel.off(onLeft)
+    channel.unsubscribe(names, onMessage)
+    if (detach) channel.detach().catch(() => {})
+    channel = undefined
   }
 
   return {
@@ -175,15 +197,10 @@ export function createFeed({ channelName, eventNames, recentIds: limit, loadSinc
       if (established) markLost()
       channel.subscribe(names, onMessage).catch((error: { code?: number }) => log({ event: 'attach_failed', channelName, code: error.code }))
     },
-    unbind(detach) {
-      timers.clearTimeout(retry)
-      if (!channel) return
-      channel.off('attached', onAttached)
-      channel.off('update', onUpdate)
-      channel.off(onLeft)
-      channel.unsubscribe(names, onMessage)
-      if (detach) channel.detach().catch(() => {})
-      channel = undefined
+    unbind,
+    close() {
+      unbind(false)
+      listeners.clear()
     },
     markLost,
     requireBackfill() {

@@ -243,8 +243,9 @@ export function createAblyService({
     },
     disconnect() {
       const connected = realtime !== undefined
-      dropClient()
+      for (const feed of feeds.values()) feed.close()
       feeds.clear()
+      dropClient()
       if (connected) emit('closed')
     },
     get state() {

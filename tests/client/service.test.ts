@@ -244,6 +244,43 @@ describe('recovery', () => {
     expect(jack.realtime?.connection.state).toBe('connected')
   })
 
+  it('a backfill still loading at disconnect() delivers nothing afterwards, and starts no other', async () => {
+    let hold = false
+    let release = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let historyRequests = 0
+    const { client: kate, received, token } = await inConversation('kate', {
+      options: {
+        fetch: async (input, init) => {
+          if (String(input).includes('/api/ably/history')) {
+            historyRequests += 1
+            if (hold) await gate
+          }
+          return globalThis.fetch(input, init)
+        },
+      },
+    })
+
+    await stack.hub.close()
+    expect((await stack.publish(token, 'sms:kate:c1', 'message', sms('kate', 'c1', 'queued'))).status).toBe(202)
+    await stack.gateway.sweep()
+    hold = true
+    await stack.hub.listen()
+    await until(() => historyRequests === 1, 'the backfill')
+    // Lost and back again while that backfill loads: the feed owes another one once it settles.
+    const states: string[] = []
+    kate.onConnectionStateChange(({ current }) => states.push(current))
+    stack.hub.dropConnections()
+    await until(() => states.includes('disconnected') && kate.state === 'connected', 'the reconnection')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+
+    kate.disconnect()
+    release()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(received).toEqual([])
+    expect(historyRequests).toBe(1)
+  })
+
   it('after the connection comes back from suspended, backfills messages still queued for Ably and drops their later live copy', async () => {
     const quick = await startClientStack({ connectionStateTtlMs: 1000 })
     try {
