@@ -89,9 +89,13 @@ function page<T extends { serial: string; timestamp: number }>(items: readonly T
   return { items: selected, next: selected.at(-1)?.serial }
 }
 
+/** Drops the oldest items beyond `limit` and those older than `oldest`, in one splice; returns the newest dropped. */
 function trim<T extends { serial: string; timestamp: number }>(items: T[], limit: number, oldest: number): T | undefined {
-  let evicted: T | undefined
-  while (items.length > 0 && (items.length > limit || items[0]!.timestamp < oldest)) evicted = items.shift()
+  let count = Math.max(0, items.length - limit)
+  while (count < items.length && items[count]!.timestamp < oldest) count++
+  if (count === 0) return undefined
+  const evicted = items[count - 1]
+  items.splice(0, count)
   return evicted
 }
 
@@ -178,7 +182,8 @@ export function createChannelStore({
     }
     const last = stored.at(-1)
     if (last) {
-      channel.messages.push(...stored)
+      // Not push(...stored): spreading a large array overflows the call stack.
+      for (const message of stored) channel.messages.push(message)
       channel.lastSerial = last.serial
       trimChannel(channel, timestamp)
     }
