@@ -87,11 +87,13 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
   return Promise.all(
     checked.map(async (message, index) => {
       const source = items[index] as PublishItem
+      // In a batch: the request key, a space and the index. Keys have no spaces, so `K#0` sent alone never meets
+      // the first message of a batch sent with `K`.
       const idempotencyKey =
         source.id !== undefined
           ? `${scope}:id:${source.id}`
           : options.requestKey !== undefined
-            ? `${scope}:key:${options.requestKey}${batch ? `#${index}` : ''}`
+            ? `${scope}:key:${options.requestKey}${batch ? ` ${index}` : ''}`
             : `${scope}:new:${options.newKey()}`
       if (keys.has(idempotencyKey)) throw new AppError('invalid_request', 'Two messages in one request share an id.', { details: { index } })
       keys.add(idempotencyKey)

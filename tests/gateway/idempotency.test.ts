@@ -81,6 +81,16 @@ describe('Idempotency-Key', () => {
     expect((await publish(app, message, { headers: key(value) })).status).toBe(400)
   })
 
+  it('a single message sent with K#0 and a one-message batch sent with K are two requests, not a replay', async () => {
+    const { app, ably } = gatewayApp()
+    const single = await publish(app, message, { headers: key('K#0') })
+    const batch = await publish(app, { messages: [message] }, { headers: key('K') })
+    expect([single.status, batch.status]).toEqual([200, 200])
+    expect(batch.res.headers.get('idempotent-replayed')).toBeNull()
+    expect((batch.body.results as { messageId: string }[])[0]?.messageId).not.toBe(single.body.messageId)
+    expect(ably.delivered).toHaveLength(2)
+  })
+
   it('a replayed batch answers the original results; a longer batch with the same key → 422', async () => {
     const { app, ably } = gatewayApp()
     const messages = ownMessages()
