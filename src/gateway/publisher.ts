@@ -65,7 +65,7 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, store
       const reused = keyReuse(messages, known)
       if (reused) throw reused
 
-      const fresh = messages.filter((message) => !known.has(message.idempotencyKey)).map((message) => newDoc(message, { id: newId(), publisherId, owner, at: start, leaseUntil }))
+      const fresh = messages.flatMap((message, index) => (known.has(message.idempotencyKey) ? [] : [newDoc(message, { id: newId(), index, publisherId, owner, at: start, leaseUntil })]))
       // Store nothing that the answer might not wait for: once a message is stored, the request must be able to say so.
       if (fresh.length > 0 && deadlineAt - now() < storeCallMs + DEADLINE_MARGIN_MS) {
         throw new StoreUnavailableError(`too little time left to store ${fresh.length} messages before the deadline`)
@@ -136,7 +136,7 @@ function statusOf(doc: MessageDoc, outcome: DeliveryOutcome | undefined): Accept
   return doc.status === 'pending' ? 'in_progress' : doc.status
 }
 
-function newDoc(message: PreparedMessage, { id, publisherId, owner, at, leaseUntil }: { id: string; publisherId: string; owner: string; at: number; leaseUntil: Date }): MessageDoc {
+function newDoc(message: PreparedMessage, { id, index, publisherId, owner, at, leaseUntil }: { id: string; index: number; publisherId: string; owner: string; at: number; leaseUntil: Date }): MessageDoc {
   const createdAt = new Date(at)
   return {
     _id: id,
@@ -150,7 +150,7 @@ function newDoc(message: PreparedMessage, { id, publisherId, owner, at, leaseUnt
     size: message.size,
     status: 'pending',
     attempts: 0,
-    seq: seqOf(at, id),
+    seq: seqOf(at, index, id),
     createdAt,
     updatedAt: createdAt,
     nextAttemptAt: createdAt,
@@ -162,7 +162,10 @@ function newDoc(message: PreparedMessage, { id, publisherId, owner, at, leaseUnt
   }
 }
 
-/** The history sort key: acceptance time (ms, zero-padded to 15 digits), then the id. */
-export function seqOf(atMs: number, id: string): string {
-  return `${String(atMs).padStart(15, '0')}:${id}`
+/**
+ * The history sort key: acceptance time (ms, zero-padded to 15 digits), the message's place in its request
+ * (zero-padded to 4), then the id. A batch shares one time; its index keeps it in order instead of the random id.
+ */
+export function seqOf(atMs: number, index: number, id: string): string {
+  return `${String(atMs).padStart(15, '0')}:${String(index).padStart(4, '0')}:${id}`
 }

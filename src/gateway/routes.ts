@@ -46,7 +46,8 @@ export interface HistoryResponse {
   next: string | null
 }
 
-const CURSOR = /^\d{15}(:[A-Za-z0-9_-]{1,64})?$/
+/** A `next` value: time, then index and id (or, stored before the index was added, the id alone). */
+const CURSOR = /^\d{15}(:\d{4})?(:[A-Za-z0-9_-]{1,64})?$/
 
 /** The gateway's routes. */
 export function gatewayRoutes(gateway: Gateway): RouteFactory {

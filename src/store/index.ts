@@ -25,7 +25,7 @@ export interface MessageDoc {
   status: MessageStatus
   /** Publish attempts so far. */
   attempts: number
-  /** Sorts messages by acceptance: the zero-padded acceptance time in ms, `:`, and the id. */
+  /** Sorts messages by acceptance: the zero-padded acceptance time in ms, `:`, the zero-padded index in its request, `:`, and the id. */
   seq: string
   createdAt: Date
   updatedAt: Date

@@ -33,6 +33,22 @@ describe('GET /api/ably/history', () => {
     expect((beforeTime.body.messages as { id: string }[]).map((message) => message.id)).toEqual([ids[1], ids[0]])
   })
 
+  it('returns a batch (one acceptance time) in the order it was sent, newest first, across pages', async () => {
+    const { app } = gatewayApp()
+    const texts = Array.from({ length: 12 }, (_, n) => `b${n}`)
+    const sent = await publish(app, { messages: texts.map((text) => ({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: text }) })) })
+    expect(sent.status).toBe(200)
+    const seen: string[] = []
+    let before: string | undefined
+    do {
+      const page = await history(app, `channelName=sms:alice:c1&limit=5${before === undefined ? '' : `&before=${encodeURIComponent(before)}`}`)
+      expect(page.status).toBe(200)
+      seen.push(...(page.body.messages as { data: { message: string } }[]).map((message) => message.data.message))
+      before = page.body.next === null ? undefined : String(page.body.next)
+    } while (before !== undefined)
+    expect(seen).toEqual([...texts].reverse())
+  })
+
   it('excludes messages Ably refused', async () => {
     const { app, ably } = gatewayApp()
     const { AblyRestError } = await import('../../src/ably-rest/index.ts')
