@@ -82,6 +82,8 @@ interface Session {
   attachments: Map<string, number>
   /** Replies to recent msgSerials, re-sent when a resumed client re-sends an unacknowledged frame. */
   replies: Map<number, OutboundFrame>
+  /** Serials listed in `replies`, which is what their memory grows with. */
+  repliedSerials: number
   lastMsgSerial: number
   disconnectedAt?: number
   presenceReleased: boolean
@@ -94,6 +96,8 @@ interface Frame {
 }
 
 const MAX_REPLIES_KEPT = 1000
+// Enough for ably-js, which sends one publish per frame while connected, and for two of the largest frames.
+const MAX_REPLY_SERIALS_KEPT = 2000
 const MAX_QUEUED_FRAMES = 1000
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 const MAX_CHANNELS_PER_CONNECTION = 200
@@ -108,6 +112,21 @@ const attachDenied = () => new HubError(40160, 'Channel denied access based on g
 
 function isFrame(value: unknown): value is Frame {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as Frame).action === 'number'
+}
+
+function serialsIn(reply: OutboundFrame): number {
+  return reply.res?.reduce((total, result) => total + result.serials.length, 0) ?? 0
+}
+
+/** Keeps a reply for re-sent frames, dropping the oldest beyond MAX_REPLIES_KEPT or MAX_REPLY_SERIALS_KEPT. */
+function keepReply(session: Session, msgSerial: number, reply: OutboundFrame): void {
+  session.replies.set(msgSerial, reply)
+  session.repliedSerials += serialsIn(reply)
+  for (const [oldest, kept] of session.replies) {
+    if (session.replies.size <= MAX_REPLIES_KEPT && session.repliedSerials <= MAX_REPLY_SERIALS_KEPT) break
+    session.replies.delete(oldest)
+    session.repliedSerials -= serialsIn(kept)
+  }
 }
 
 function toBytes(data: RawData): Uint8Array {
@@ -326,6 +345,7 @@ export function createRealtime({
       echo: true,
       attachments: new Map(),
       replies: new Map(),
+      repliedSerials: 0,
       lastMsgSerial: -1,
       presenceReleased: false,
     }
@@ -508,8 +528,7 @@ export function createRealtime({
       log({ event: 'hub.publish.refused', connectionId: session.id, channel: frame.channel, code: hubError.code })
       reply = { action: Action.NACK, msgSerial, count: 1, error: toErrorInfo(hubError) }
     }
-    session.replies.set(msgSerial, reply)
-    if (session.replies.size > MAX_REPLIES_KEPT) session.replies.delete(session.replies.keys().next().value ?? -1)
+    keepReply(session, msgSerial, reply)
     send(link, reply)
   }
 

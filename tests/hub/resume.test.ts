@@ -113,6 +113,23 @@ describe('resume on a raw socket', () => {
     expect(history.items.map((message) => message.name)).toEqual(['twice', 'once'])
   })
 
+  it('keeps the replies of the newest frames within 2000 serials for re-sent frames', async () => {
+    const socket = await fixture.raw(query)
+    await socket.next((frame) => frame.action === 4)
+    const frame = (msgSerial: number) => ({ action: 15, channel: 'raw:replies', msgSerial, messages: Array.from({ length: 1000 }, () => ({})) })
+    const acks = []
+    for (const msgSerial of [0, 1, 2]) {
+      socket.send(frame(msgSerial))
+      acks.push(await socket.next((candidate) => candidate.action === 1))
+    }
+    socket.send(frame(0))
+    const forgotten = await socket.next((candidate) => candidate.action === 1)
+    expect(forgotten).toMatchObject({ msgSerial: 0, count: 1 })
+    expect(forgotten.res).toBeUndefined()
+    socket.send(frame(1))
+    expect(await socket.next((candidate) => candidate.action === 1)).toEqual(acks[1])
+  })
+
   it('answers an unknown resume key with a fresh connection and 80018 or 80008', async () => {
     const malformed = await fixture.raw(`${query}&resume=%20bad`)
     expect(await malformed.next()).toMatchObject({ action: 4, error: { code: 80018, statusCode: 400 } })
