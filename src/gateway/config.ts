@@ -1,5 +1,6 @@
 /** The publish gateway's own configuration (Node only): the message store, the rate limit, batches and retries. */
 import { ConfigError, type Env } from '../config/index.ts'
+import { mongoUriProblem } from '../store/mongodb.ts'
 
 export type StoreConfig =
   | { readonly kind: 'memory' }
@@ -83,6 +84,8 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
     if (uri === undefined) problems.push('MESSAGE_STORE=mongodb needs MONGODB_URI, e.g. mongodb://localhost:27017 or your Atlas "mongodb+srv://…" string.')
     else if (!MONGODB_URI.test(uri)) problems.push('MONGODB_URI must start with mongodb:// or mongodb+srv:// (copy the connection string from Atlas or use mongodb://localhost:27017).')
     else {
+      const invalid = mongoUriProblem(uri)
+      if (invalid !== undefined) problems.push(`MONGODB_URI is not a connection string the MongoDB driver accepts: ${invalid}. Copy it again from Atlas, or use mongodb://localhost:27017.`)
       const dbName = value('MONGODB_DB') ?? 'ably_gateway'
       if (!/^[A-Za-z0-9_-]{1,63}$/.test(dbName)) problems.push('MONGODB_DB must be 1–63 letters, digits, "_" or "-".')
       store = {

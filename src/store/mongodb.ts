@@ -40,6 +40,39 @@ export function sharedMongoClient(uri: string, { timeoutMs = 2000, maxPoolSize =
   return client
 }
 
+/**
+ * Why the driver refuses `uri`, with its user and password masked, or undefined when it parses. Connects to
+ * nothing: constructing a client only parses. Run while the configuration is checked, so a URI that starts
+ * right but is malformed is named as a configuration problem, not thrown by the driver on first use.
+ */
+export function mongoUriProblem(uri: string): string | undefined {
+  try {
+    new MongoClient(uri)
+    return undefined
+  } catch (error) {
+    let message = error instanceof Error ? error.message : String(error)
+    for (const secret of credentialsOf(uri)) message = message.split(secret).join('***')
+    return message.slice(0, 200)
+  }
+}
+
+/** The user and password in a connection string, as written and decoded. */
+function credentialsOf(uri: string): string[] {
+  const userinfo = /^mongodb(?:\+srv)?:\/\/([^/?#]*)@/.exec(uri)?.[1]
+  if (userinfo === undefined) return []
+  const separator = userinfo.indexOf(':')
+  const parts = separator === -1 ? [userinfo] : [userinfo.slice(0, separator), userinfo.slice(separator + 1)]
+  const decoded = parts.map((part) => {
+    try {
+      return decodeURIComponent(part)
+    } catch {
+      return part
+    }
+  })
+  // Longest first, so a password containing the user name is masked whole.
+  return [...new Set([userinfo, ...parts, ...decoded])].filter((part) => part !== '').sort((a, b) => b.length - a.length)
+}
+
 /** A message store in MongoDB. The client connects on first use; `init()` creates the indexes. */
 export function createMongoStore({ uri, dbName, ...clientOptions }: MongoStoreOptions): MessageStore {
   return createMessageStore(createMongoDatabase(sharedMongoClient(uri, clientOptions), dbName, () => {

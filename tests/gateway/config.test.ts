@@ -41,6 +41,25 @@ describe('parseGatewayConfig', () => {
     expect(problems.join('\n')).not.toContain('hunter2')
   })
 
+  it.each([
+    'mongodb://app:s3cret-pw@db.example.net:99999/sms',
+    'mongodb+srv://app:s3cret-pw@cluster0.example.net:27017/sms',
+    'mongodb://app:s3cret-pw@db.example.net/sms?retryWrites=maybe',
+    'mongodb://app:s3cret-pw@db.example.net/sms?noSuchOption=1',
+  ])('a MONGODB_URI the driver cannot parse (%s) is a ConfigError naming MONGODB_URI, without the credentials', (uri) => {
+    let error: unknown
+    try {
+      parseGatewayConfig({ MONGODB_URI: uri })
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const text = (error as ConfigError).problems.join('\n')
+    expect(text).toMatch(/^MONGODB_URI /)
+    expect(text).not.toContain('s3cret')
+    expect(text).not.toMatch(/app:/)
+  })
+
   it('bounds MONGODB_TIMEOUT_MS so the store calls of one publish fit in its 8 s deadline, and says so', () => {
     expect(parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '2000' }).storeTimeoutMs).toBe(2500)
     expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '5000' })).toThrow(/MONGODB_TIMEOUT_MS[^\n]*between 200 and 2000[^\n]*8 s deadline/)
