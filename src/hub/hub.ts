@@ -40,9 +40,15 @@ export interface HubOptions {
 }
 
 export interface Hub {
-  /** Starts serving; after `close()` it may be called again and keeps its state and, by default, its port. */
+  /**
+   * Starts serving; after `close()` it may be called again and keeps its state and, by default, its port.
+   * Calls while a start is pending share it; a call for another port then, or once listening, is a TypeError.
+   */
   listen(port?: number): Promise<{ port: number; url: string }>
-  /** Stops serving and drops every socket abruptly. Channels, history and connection state are kept. */
+  /**
+   * Stops serving and drops every socket abruptly. Channels, history and connection state are kept.
+   * During a pending `listen()` it lets the start finish, then stops.
+   */
   close(): Promise<void>
   /** Drops every socket abruptly while still serving, as a network failure would. */
   dropConnections(): void
@@ -117,9 +123,9 @@ export function createHub({
   let sweeper: NodeJS.Timeout | undefined
   let boundPort: number | undefined
   let lastPort = defaultPort
+  let starting: { port: number; address: ReturnType<Hub['listen']> } | undefined
 
-  const listen = async (port = lastPort) => {
-    if (server) throw new TypeError('hub.listen: already listening')
+  const start = async (port: number) => {
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize, perMessageDeflate: false })
     const http = createServer(requestListener)
     http.on('upgrade', (request, socket, head) => {
@@ -153,7 +159,22 @@ export function createHub({
     return { port: boundPort, url }
   }
 
+  const listen = async (port?: number) => {
+    if (starting) {
+      if (port === undefined || port === starting.port) return starting.address
+      throw new TypeError(`hub.listen: already starting on port ${starting.port}`)
+    }
+    if (server) throw new TypeError('hub.listen: already listening')
+    const target = port ?? lastPort
+    const address = start(target).finally(() => {
+      starting = undefined
+    })
+    starting = { port: target, address }
+    return address
+  }
+
   const close = async () => {
+    if (starting) await starting.address.catch(() => {})
     const http = server
     if (!http) return
     clearInterval(sweeper)
