@@ -32,6 +32,9 @@ export interface PreparedMessage {
   size: number
   /** Scoped to the caller, so two callers' keys never meet. */
   idempotencyKey: string
+  /** True when the key was made here (no caller key or id): no stored message can hold it, so none is looked up. */
+  newKey: boolean
+  /** What was asked, to tell a retry from another request reusing the key; empty for a new key (never compared). */
   fingerprint: string
 }
 
@@ -89,6 +92,7 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
       const source = items[index] as PublishItem
       // In a batch: the request key, a space and the index. Keys have no spaces, so `K#0` sent alone never meets
       // the first message of a batch sent with `K`.
+      const newKey = source.id === undefined && options.requestKey === undefined
       const idempotencyKey =
         source.id !== undefined
           ? `${scope}:id:${source.id}`
@@ -97,13 +101,17 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
             : `${scope}:new:${options.newKey()}`
       if (keys.has(idempotencyKey)) throw new AppError('invalid_request', 'Two messages in one request share an id.', { details: { index } })
       keys.add(idempotencyKey)
-      const fingerprint = requestFingerprint !== undefined && source.id === undefined ? `${requestFingerprint}#${index}` : await sha256(canonicalJson(normalised(source)))
-      return { ...message, idempotencyKey, fingerprint }
+      const fingerprint = newKey
+        ? ''
+        : requestFingerprint !== undefined && source.id === undefined
+          ? `${requestFingerprint}#${index}`
+          : await sha256(canonicalJson(normalised(source)))
+      return { ...message, idempotencyKey, newKey, fingerprint }
     }),
   )
 }
 
-function checkItem(entry: PublishItem, index: number | undefined, options: PrepareOptions): Omit<PreparedMessage, 'idempotencyKey' | 'fingerprint'> {
+function checkItem(entry: PublishItem, index: number | undefined, options: PrepareOptions): Omit<PreparedMessage, 'idempotencyKey' | 'newKey' | 'fingerprint'> {
   const at = index === undefined ? {} : { details: { index } }
   const channel = parseChannel(entry.channelName)
   if (!channel) throw new AppError('invalid_channel', undefined, at)

@@ -61,7 +61,8 @@ export function createPublisher({ store, delivery, now, budgetMs, leaseMs, store
     async publish(messages, { owner, publisherId, deadlineAt = Number.POSITIVE_INFINITY }) {
       const start = now()
       const leaseUntil = new Date(start + leaseMs)
-      const known = new Map((await store.findByKeys(messages.map((message) => message.idempotencyKey))).map((doc) => [doc.idempotencyKey, doc]))
+      const lookup = messages.filter((message) => !message.newKey).map((message) => message.idempotencyKey)
+      const known = new Map((lookup.length === 0 ? [] : await store.findByKeys(lookup)).map((doc) => [doc.idempotencyKey, doc]))
       const reused = keyReuse(messages, known)
       if (reused) throw reused
 

@@ -164,7 +164,8 @@ describe('store faults', () => {
     const faulty = faultyStore()
     faulty.state.failing.add(call)
     const { app, ably } = gatewayApp({ store: faulty.store })
-    expect((await publish(app, message)).status).toBe(503)
+    // With a key, so that it is looked up (a message without one has a new key, and nothing to look up).
+    expect((await publish(app, message, { headers: { 'Idempotency-Key': `d08-${call}` } })).status).toBe(503)
     expect(ably.requests).toBe(0)
   })
 
@@ -189,7 +190,7 @@ describe('store faults', () => {
     const store = slowStore(inner, { hit: 800, findByKeys: 800, insert: 800, settle: 800 })
     const { app, ably } = gatewayApp({ store, now: Date.now, deadlineMs: 3000, tune: (config) => ({ ...config, storeTimeoutMs: 900 }) })
     const started = Date.now()
-    const { status, body } = await publish(app, message, { token: await liveToken() })
+    const { status, body } = await publish(app, message, { token: await liveToken(), headers: { 'Idempotency-Key': 'slow-lookup' } })
     expect([status, body.code]).toEqual([503, 'store_unavailable'])
     expect(Date.now() - started).toBeLessThan(3000)
     await new Promise((resolve) => setTimeout(resolve, 900))

@@ -123,6 +123,24 @@ describe('client message id', () => {
   })
 })
 
+describe('messages without a key', () => {
+  it('are not looked up and get no fingerprint: their key is new, so nothing stored can hold it', async () => {
+    const inner = createMemoryStore({ now: () => NOW })
+    const lookups: string[][] = []
+    const store: MessageStore = { ...inner, findByKeys: async (keys) => (lookups.push([...keys]), inner.findByKeys(keys)) }
+    const { app } = gatewayApp({ store })
+    const keyless = await publish(app, { messages: ownMessages() })
+    expect(keyless.status).toBe(200)
+    expect(lookups).toEqual([])
+    const ids = (keyless.body.results as { messageId: string }[]).map((result) => result.messageId)
+    expect((await inner.findByIds(ids)).map((doc) => doc.fingerprint)).toEqual(['', '', ''])
+
+    const keyed = await publish(app, { messages: [{ ...message, id: 'with-id' }, ownMessages()[1]] })
+    expect(keyed.status).toBe(200)
+    expect(lookups).toEqual([['u:alice:id:with-id']])
+  })
+})
+
 describe('concurrency', () => {
   it('10 concurrent identical requests store one message and deliver it once', async () => {
     const { app, ably, store } = gatewayApp()
