@@ -93,19 +93,15 @@ export function createServerPublisher({ ably, store, config = parseGatewayConfig
 
 /** The helpers from the environment: `ABLY_API_KEY`, `ABLY_REST_URL`, and the gateway's `MONGODB_URI` and friends. */
 export function serverPublisherFromEnv(env: Env, options: Partial<ServerPublisherOptions> = {}): ServerPublisher {
-  const ablyEnv = parseAblyEnv(env)
+  // Each default is built only when not given: no Ably client (nor a need for ABLY_API_KEY) beside the caller's
+  // port, and no second store (a MongoDB client) beside the caller's store.
+  const ably = options.ably ?? createFetchAblyRest(parseAblyEnv(env))
   const config = parseGatewayConfig(env)
   const log = options.log ?? jsonLineLogger
   if (!options.store && config.store.kind === 'memory') {
     log({ level: 'warn', msg: 'memory_store', detail: 'Server helpers keep queued messages in this process only. Set MONGODB_URI to keep them.' })
   }
-  return createServerPublisher({
-    ably: createFetchAblyRest({ key: ablyEnv.key, restUrl: ablyEnv.restUrl }),
-    store: openStore(config.store),
-    config,
-    log,
-    ...options,
-  })
+  return createServerPublisher({ config, log, ...options, ably, store: options.store ?? openStore(config.store) })
 }
 
 function helpers(gateway: Gateway, now: () => number): ServerPublisher {

@@ -111,6 +111,15 @@ describe('server helpers', () => {
     expect(results.map((result) => [result.success, result.status])).toEqual([[true, 'published'], [false, 'failed']])
   })
 
+  it('serverPublisherFromEnv uses the Ably port and store it is given, and builds neither (nor needs ABLY_API_KEY)', async () => {
+    const ably = scriptedAbly()
+    const store = createMemoryStore({ now: () => NOW })
+    const publisher = serverPublisherFromEnv({}, { ably: ably.port, store, log: () => {}, now: () => NOW })
+    const result = await publisher.broadcastContactUpdate('alice', { action: 'refresh' })
+    expect(ably.delivered.map((entry) => entry.message.id)).toEqual([result.messageId])
+    expect((await store.findByIds([result.messageId]))[0]?.status).toBe('published')
+  })
+
   it('serverPublisherFromEnv needs the API key but no JWT secret', () => {
     expect(() => serverPublisherFromEnv({})).toThrow(ConfigError)
     const publisher = serverPublisherFromEnv({ ABLY_API_KEY: TEST_ABLY_KEY, ABLY_REST_URL: 'http://127.0.0.1:9' }, { log: () => {} })
