@@ -50,8 +50,6 @@ export interface AblyServiceOptions {
   fetch?: typeof globalThis.fetch
   /** Message ids remembered per channel for deduplication. */
   recentIds?: number
-  /** The most a token is refreshed before it expires; never more than a fifth of its life. */
-  refreshMarginMs?: number
   /** How far before a loss of continuity a backfill reaches. */
   backfillOverlapMs?: number
   now?: () => number
@@ -81,8 +79,6 @@ export interface AblyService {
 
 const SETTLED = new Set<ServiceState>(['connected', 'failed', 'unauthorized', 'closed'])
 const ENDED = new Set<ServiceState>(['failed', 'unauthorized', 'closed', 'closing'])
-/** A refresh is never scheduled sooner than this, so a token with almost no life left cannot start a loop. */
-const MIN_REFRESH_DELAY_MS = 1000
 
 const defaultTimers: Timers = {
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
@@ -97,7 +93,6 @@ export function createAblyService({
   ably = {},
   fetch = (input, init) => globalThis.fetch(input, init),
   recentIds = 1000,
-  refreshMarginMs = 60_000,
   backfillOverlapMs = 15_000,
   now = Date.now,
   timers = defaultTimers,
@@ -108,38 +103,23 @@ export function createAblyService({
   let state: ServiceState = 'initialized'
   /** The connection was lost and has not come back yet. */
   let reconnecting = false
-  let refreshTimer: unknown
-  let lastExpires = 0
   let serverOffset = 0
   const feeds = new Map<string, Feed>()
   const stateListeners = new Set<(change: ServiceStateChange) => void>()
   const currentAppToken = async () => (getAppToken ? getAppToken() : appToken)
 
+  // Refresh before expiry needs no timer here: Ably (and the hub) sends AUTH about 30 s before a token expires, and
+  // ably-js renews it in place through `authCallback`, on the same connection (RTN22,
+  // https://sdk.ably.com/builds/ably/specification/main/features/#RTN22; tests/client shows it against the hub). A
+  // prompt missed all the same ends in DISCONNECTED 40142 at expiry, which ably-js answers with a new token and a resume.
   const auth = createTokenAuth({
     tokenUrl,
     fetch,
     getAppToken: currentAppToken,
     onToken(token) {
       serverOffset = token.issued - now()
-      scheduleRefresh(token.issued, token.expires)
     },
-    onUnauthorized: () => timers.clearTimeout(refreshTimer),
   })
-
-  function scheduleRefresh(issued: number, expires: number) {
-    // A token that lives no longer than the last one means the app session ends then: refreshing earlier gains
-    // nothing, and ably-js asks again on its own at expiry (and learns the session is over).
-    if (expires <= lastExpires) return
-    lastExpires = expires
-    const ttl = expires - issued
-    timers.clearTimeout(refreshTimer)
-    refreshTimer = timers.setTimeout(
-      () => {
-        if (realtime?.connection.state === 'connected') realtime.auth.authorize().catch(() => {})
-      },
-      Math.max(ttl - Math.min(refreshMarginMs, ttl / 5), MIN_REFRESH_DELAY_MS),
-    )
-  }
 
   function emit(current: ServiceState, change: Partial<ServiceStateChange> = {}) {
     if (current === state) return
@@ -160,7 +140,6 @@ export function createAblyService({
       reconnecting = false
       for (const feed of feeds.values()) feed.requireBackfill()
     }
-    if (current === 'failed' || current === 'closed') timers.clearTimeout(refreshTimer)
     emit(current === 'failed' && auth.unauthorized ? 'unauthorized' : current, { ...(reason && { reason }), ...(retryIn !== undefined && { retryIn }) })
   }
 
@@ -176,7 +155,6 @@ export function createAblyService({
   }
 
   function dropClient() {
-    timers.clearTimeout(refreshTimer)
     for (const feed of feeds.values()) feed.unbind(false)
     realtime?.close()
     realtime = undefined
@@ -217,7 +195,6 @@ export function createAblyService({
       if (token !== undefined) appToken = token
       if (realtime && !ENDED.has(state)) return state === 'connected' ? Promise.resolve(state) : nextSettled()
       dropClient()
-      lastExpires = 0
       reconnecting = false
       const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins: { WebSocketTransport, FetchRequest } })
       realtime = client

@@ -18,7 +18,7 @@ export interface TokenAuthOptions {
   fetch?: typeof globalThis.fetch
   /** Gives up on one token request after this long (ably-js itself waits 10 s). */
   requestTimeoutMs?: number
-  /** Told of every token issued (for example to schedule its refresh). */
+  /** Told of every token issued (for example to read the server's clock from it). */
   onToken?: (token: TokenDetails) => void
   /** Told when the app session is refused (401/403) or absent. */
   onUnauthorized?: () => void

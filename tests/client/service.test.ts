@@ -112,21 +112,60 @@ describe('the browser client', () => {
     expect(dave.tokenRequests() - before).toBe(1)
   })
 
-  it('refreshes the token a margin before it expires, on the same connection', async () => {
-    const scheduled: { run: () => void; ms: number }[] = []
-    const timers: Timers = { setTimeout: (run, ms) => scheduled.push({ run, ms }), clearTimeout: () => {} }
-    const erin = service({ timers })
-    await erin.connect(await stack.mint('erin'))
-    const connectionId = erin.realtime?.connection.id
+  it.each([
+    ['while connected', false],
+    ['after being offline as the prompt came due', true],
+  ])('renews the token before it expires, in place, on Ably\'s prompt alone: %s', async (_case, offline) => {
+    // The hub's clock jumps to where a prompt is due; the gateway's keeps real time, so each new token is issued now,
+    // and the app session (two hours) outlives them.
+    let ahead = 0
+    // Connection state outlives the jump, so a resume across it keeps the connection.
+    const clocked = await startClientStack({ now: () => Date.now() + ahead, sweepIntervalMs: 50, connectionStateTtlMs: 2 * 3_600_000 })
+    try {
+      const tokens: { issued: number; expires: number }[] = []
+      const fetch: typeof globalThis.fetch = async (input, init) => {
+        const res = await globalThis.fetch(input, init)
+        if (String(input).endsWith('/api/ably/token')) tokens.push(await res.clone().json())
+        return res
+      }
+      // No timer of the service's own takes part.
+      const scheduled: number[] = []
+      const timers: Timers = { setTimeout: (run, ms) => scheduled.push(ms), clearTimeout: () => {} }
+      const erin = service({ fetch, timers }, clocked)
+      await erin.connect(await clocked.mint('erin', 7200))
+      const connectionId = erin.realtime?.connection.id
+      const [{ issued, expires }] = tokens as [{ issued: number; expires: number }]
+      const states: string[] = []
+      erin.onConnectionStateChange(({ current }) => states.push(current))
+      // Tokens carry whole seconds: from two seconds on, a new one outlives this one by two.
+      await until(() => Date.now() >= issued + 2000, 'a later token')
 
-    // ABLY_TOKEN_TTL defaults to an hour: refreshed min(60 s, ttl / 5) before it ends.
-    const refresh = scheduled.find((timer) => timer.ms === 3_600_000 - 60_000)
-    expect(refresh).toBeDefined()
-    refresh?.run()
-    await until(() => erin.tokenRequests() === 2, 'the refresh')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(erin.state).toBe('connected')
-    expect(erin.realtime?.connection.id).toBe(connectionId)
+      const hubTime = (at: number) => (ahead = at - Date.now())
+      if (offline) {
+        await clocked.hub.close()
+        await until(() => erin.state === 'disconnected', 'the loss')
+      }
+      // Ably prompts 30 s before expiry; the hub too, or half-way through a shorter remaining life (after a resume).
+      hubTime(expires - 29_000)
+      if (offline) {
+        await clocked.hub.listen()
+        await until(() => erin.state === 'connected', 'the resume')
+        expect([erin.realtime?.connection.id, tokens.length]).toEqual([connectionId, 1])
+        states.length = 0
+        hubTime(expires - 14_000)
+      }
+      await until(() => tokens.length >= 2, 'the renewal')
+      expect(tokens.at(-1)?.expires).toBeGreaterThan(expires)
+      // Past the first token's expiry: the hub would have disconnected a connection still using it.
+      hubTime(expires + 500)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(erin.state).toBe('connected')
+      expect(erin.realtime?.connection.id).toBe(connectionId)
+      expect(states).toEqual([])
+      expect(scheduled).toEqual([])
+    } finally {
+      await clocked.close()
+    }
   })
 
   it('stops at unauthorized after one request when the token endpoint refuses the session, and starts again on a new one', async () => {
