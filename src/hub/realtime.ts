@@ -315,12 +315,15 @@ export function createRealtime({
     serverId: 'hub',
   })
 
-  const applyCredential = (session: Session, credential: Credential, identity: Identity) => {
+  const applyCredential = (session: Session, credential: Credential, identity: Identity, { renewal = false } = {}) => {
+    const replaced = renewal ? session.credential.expiresAt : undefined
     session.credential = credential
     session.identity = identity
     const { expiresAt } = credential
-    session.authPromptAt =
-      expiresAt === undefined ? undefined : expiresAt - Math.min(AUTH_PROMPT_MARGIN_MS, (expiresAt - now()) / 2)
+    // A renewal that does not outlive the token it replaces (the app session behind it is ending) would only be
+    // prompted again and again as the end nears: no more prompts, and DISCONNECTED 40142 comes at expiry.
+    const extendsLife = expiresAt !== undefined && (replaced === undefined || expiresAt > replaced)
+    session.authPromptAt = extendsLife ? expiresAt - Math.min(AUTH_PROMPT_MARGIN_MS, (expiresAt - now()) / 2) : undefined
   }
 
   const authenticate = (params: URLSearchParams, headers: IncomingHttpHeaders): Promise<Credential> | Credential => {
@@ -577,7 +580,7 @@ export function createRealtime({
     if (identity.clientId !== session.identity.clientId) {
       throw new HubError(40102, 'Re-authentication may not change the clientId', 401)
     }
-    applyCredential(session, credential, identity)
+    applyCredential(session, credential, identity, { renewal: true })
     for (const [channel, modes] of [...session.attachments]) {
       const kept = modes & permittedModes(credential.capability, channel)
       if (kept) session.attachments.set(channel, kept)

@@ -112,6 +112,32 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     expect(client.connection.id).toBe(connectionId)
   })
 
+  it('prompts no further once a renewal cannot outlive the token it replaces', async () => {
+    // Every token ends when the app session does, as our /api/ably/token issues them near a session's end.
+    const sessionEnd = fixture.clock.now() + 60_000
+    const calls = { count: 0 }
+    const client = fixture.realtime({
+      authCallback: (_params, callback) => {
+        calls.count++
+        const now = fixture.clock.now()
+        mintJwt({ clientId: 'alice', capability: ALICE_CAPABILITY, now, ttlMs: sessionEnd - now }).then(
+          (token) => callback(null, token),
+          (error: Error) => callback(error.message, null),
+        )
+      },
+    })
+    await client.connection.whenState('connected')
+    const updated = client.connection.once('update')
+    fixture.clock.offset += 31_000
+    await updated
+    expect(calls.count).toBe(2)
+    // 20 s later, half the remaining life has long passed: a prompt would be due if the renewal had extended it.
+    fixture.clock.offset += 20_000
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(calls.count).toBe(2)
+    expect(client.connection.state).toBe('connected')
+  })
+
   it('disconnects with 40142 at expiry, then resumes on a fresh token without losing messages', async () => {
     const { client, calls } = tokenClient({ clientId: 'alice', capability: ALICE_CAPABILITY, ttlMs: 60_000 })
     const channel = client.channels.get('sms:alice:expiry')
