@@ -57,14 +57,10 @@ const PLACEHOLDERS = /^(change.?me|secret|password|example|test|dev|your[-_ ]?se
 /** Parses and checks the environment into a typed config, or throws one `ConfigError` naming every bad variable. */
 export function parseConfig(env: Env): Config {
   const problems: string[] = []
-  const value = (name: string) => {
-    const raw = env[name]
-    return raw === undefined || raw.trim() === '' ? undefined : raw.trim()
-  }
+  const value = (name: string) => envValue(env, name)
 
-  const ablyKey = parseAblyKey(value('ABLY_API_KEY'), problems)
+  const { key: ablyKey, restUrl } = parseAblyPart(env, problems)
   const jwtSecret = parseJwtSecret(env.JWT_SECRET, problems)
-  const restUrl = parseUrl('ABLY_REST_URL', value('ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems)
   const corsOrigins = parseOrigins(value('CORS_ORIGIN'), problems)
   const tokenTtlSec = parseInteger('ABLY_TOKEN_TTL', value('ABLY_TOKEN_TTL'), 3600, MIN_TOKEN_TTL_SEC, MAX_TOKEN_TTL_SEC, problems)
   const maxAge = value('JWT_MAX_AGE')
@@ -100,11 +96,22 @@ export function parseConfig(env: Env): Config {
  */
 export function parseAblyEnv(env: Env): Config['ably'] {
   const problems: string[] = []
-  const value = (name: string) => (env[name]?.trim() ? env[name]?.trim() : undefined)
-  const key = parseAblyKey(value('ABLY_API_KEY'), problems)
-  const restUrl = parseUrl('ABLY_REST_URL', value('ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems)
+  const { key, restUrl } = parseAblyPart(env, problems)
   if (problems.length > 0 || !key || !restUrl) throw new ConfigError(problems)
   return { key, restUrl }
+}
+
+/** A variable's value, trimmed; `undefined` when it is unset or blank. */
+export function envValue(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim()
+  return raw === undefined || raw === '' ? undefined : raw
+}
+
+function parseAblyPart(env: Env, problems: string[]) {
+  return {
+    key: parseAblyKey(envValue(env, 'ABLY_API_KEY'), problems),
+    restUrl: parseUrl('ABLY_REST_URL', envValue(env, 'ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems),
+  }
 }
 
 function parseAblyKey(raw: string | undefined, problems: string[]): AblyKey | undefined {
@@ -172,10 +179,19 @@ function parseOrigins(raw: string | undefined, problems: string[]): string[] {
   })
 }
 
-function parseInteger(name: string, raw: string | undefined, fallback: number, min: number, max: number, problems: string[]): number {
+/** A whole number in `[min, max]`, or `fallback` when unset; anything else adds a problem naming `name`. */
+export function parseInteger(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+  { unit = 'seconds', why = '' }: { unit?: string; why?: string } = {},
+): number {
   if (raw === undefined) return fallback
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name} must be a whole number of seconds between ${min} and ${max}; got "${raw.slice(0, 20)}".`)
+    problems.push(`${name} must be a whole number of ${unit} between ${min} and ${max}${why}; got "${raw.slice(0, 20)}".`)
     return fallback
   }
   return Number(raw)

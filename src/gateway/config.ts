@@ -1,5 +1,5 @@
 /** The publish gateway's own configuration (Node only): the message store, the rate limit, batches and retries. */
-import { ConfigError, type Env } from '../config/index.ts'
+import { ConfigError, envValue, parseInteger, type Env } from '../config/index.ts'
 import { mongoUriProblem } from '../store/mongodb.ts'
 
 export type StoreConfig =
@@ -63,19 +63,9 @@ const STORE_CALLS_WHY = ` (a publish makes up to three store calls of up to ${ST
 /** Parses the gateway's variables, or throws one `ConfigError` naming every bad one and how to fix it. */
 export function parseGatewayConfig(env: Env, { requireDurableStore = false }: GatewayConfigOptions = {}): GatewayConfig {
   const problems: string[] = []
-  const value = (name: string) => {
-    const raw = env[name]?.trim()
-    return raw === undefined || raw === '' ? undefined : raw
-  }
-  const integer = (name: string, fallback: number, min: number, max: number, unit: string, why = '') => {
-    const raw = value(name)
-    if (raw === undefined) return fallback
-    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a whole number of ${unit} between ${min} and ${max}${why}; got "${raw.slice(0, 20)}".`)
-      return fallback
-    }
-    return Number(raw)
-  }
+  const value = (name: string) => envValue(env, name)
+  const integer = (name: string, fallback: number, min: number, max: number, unit: string, why = '') =>
+    parseInteger(name, value(name), fallback, min, max, problems, { unit, why })
 
   const uri = value('MONGODB_URI')
   const kind = value('MESSAGE_STORE') ?? (uri === undefined ? undefined : 'mongodb')

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
-import type { Env } from '../config/index.ts'
+import { parseAblyEnv, type Env } from '../config/index.ts'
 import { nodeGatewayFromEnv, type NodeGateway } from '../gateway/node.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
@@ -59,7 +59,7 @@ export async function startLocalStack({
   let hubPort: number | undefined
   const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret }
   if (useHub && devSecrets) {
-    const [name = '', secret = ''] = devSecrets.ablyKey.split(':')
+    const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
     hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
     hubPort = (await hub.listen()).port
     resolved.ABLY_API_KEY = devSecrets.ablyKey
