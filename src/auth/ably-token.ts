@@ -5,6 +5,7 @@
 import { base64url } from 'jose'
 import type { Capability } from '../channels/index.ts'
 import type { AblyKey } from '../config/index.ts'
+import { lazyHmacKey } from './hmac-key.ts'
 
 export interface AblyTokenClaims {
   clientId: string
@@ -20,9 +21,7 @@ export type AblyTokenSigner = (claims: AblyTokenClaims) => Promise<string>
 export function createAblyTokenSigner(key: AblyKey): AblyTokenSigner {
   const encoder = new TextEncoder()
   const header = base64url.encode(JSON.stringify({ typ: 'JWT', alg: 'HS256', kid: key.name }))
-  let cryptoKey: Promise<CryptoKey> | undefined
-  const importKey = () =>
-    (cryptoKey ??= crypto.subtle.importKey('raw', encoder.encode(key.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']))
+  const importKey = lazyHmacKey(key.secret, 'sign')
 
   return async function signAblyToken({ clientId, capability, iat, exp }) {
     const payload = base64url.encode(

@@ -5,6 +5,7 @@
 import { errors, jwtVerify, type JWTPayload } from 'jose'
 import { isValidId } from '../channels/index.ts'
 import { AppError } from '../errors/index.ts'
+import { lazyHmacKey } from './hmac-key.ts'
 
 /** The verified caller. */
 export interface AppUser {
@@ -40,9 +41,7 @@ export function createAppTokenVerifier({
   maxTokenLength = 4096,
   now = Date.now,
 }: AppTokenVerifierOptions): AppTokenVerifier {
-  let key: Promise<CryptoKey> | undefined
-  const importKey = () =>
-    (key ??= crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']))
+  const importKey = lazyHmacKey(secret, 'verify')
 
   return async function verifyAppToken(token) {
     if (token.length > maxTokenLength) throw invalidToken('token too long')
