@@ -32,7 +32,7 @@ export function createAblyModularRest({ key, restUrl }: Pick<FetchAblyRestOption
       return batches.flatMap(({ results }) =>
         results.map((result) =>
           'error' in result
-            ? { channel: result.channel, error: new AblyRestError(result.error.message, result.error.statusCode, result.error.code) }
+            ? { channel: result.channel, error: new AblyRestError(result.error.message, { statusCode: result.error.statusCode, ablyCode: result.error.code }) }
             : { channel: result.channel, messageId: result.messageId },
         ),
       )

@@ -90,6 +90,6 @@ export function renderError(c: Context<AppEnv>, error: AppError): Response {
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error
-  if (error instanceof HTTPException) return new AppError(codeForStatus(error.status), undefined, { cause: error })
-  return new AppError('internal_error', undefined, { cause: error })
+  if (error instanceof HTTPException) return new AppError(codeForStatus(error.status), { cause: error })
+  return new AppError('internal_error', { cause: error })
 }

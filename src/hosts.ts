@@ -45,7 +45,7 @@ function appOrConfigErrorApp(env: Env, deps: AppDeps): Hono<AppEnv> {
 function configErrorApp(error: ConfigError, log: Logger): Hono<AppEnv> {
   return new Hono<AppEnv>().use(requestId(), securityHeaders()).all('*', (c) => {
     log({ level: 'error', msg: 'config_error', requestId: c.get('requestId'), problems: error.problems })
-    return renderError(c, new AppError('internal_error', undefined, { reason: 'config_error' }))
+    return renderError(c, new AppError('internal_error', { reason: 'config_error' }))
   })
 }
 

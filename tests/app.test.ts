@@ -1,3 +1,4 @@
+import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono/tiny'
 import { describe, expect, it } from 'vitest'
 import type { AppEnv } from '../src/app-env.ts'
@@ -21,8 +22,11 @@ const misbehaving = () =>
     .get('/crash', () => {
       throw new Error('connection refused at mongodb://user:hunter2@db.internal:27017')
     })
+    .get('/status/:status', (c) => {
+      throw new HTTPException(Number(c.req.param('status')) as 400)
+    })
     .get('/rate', () => {
-      throw new AppError('rate_limited', undefined, { headers: { 'Retry-After': '7' } })
+      throw new AppError('rate_limited', { headers: { 'Retry-After': '7' } })
     })
 
 function app(overrides: Partial<ReturnType<typeof testConfig>> = {}) {
@@ -51,6 +55,25 @@ describe('every response', () => {
       expect(Object.keys(body).sort()).toEqual(['code', 'error', 'requestId'])
       expect(body.requestId).toBe(res.headers.get('x-request-id'))
     }
+  })
+})
+
+describe('a bare HTTP status from Hono', () => {
+  // One generic code per status; 503 once became `ably_unavailable`, a code nothing else used.
+  it.each([
+    [400, 400, 'invalid_request'],
+    [401, 401, 'invalid_token'],
+    [403, 403, 'forbidden'],
+    [413, 413, 'payload_too_large'],
+    [418, 400, 'invalid_request'],
+    [429, 429, 'rate_limited'],
+    [502, 500, 'internal_error'],
+    [503, 500, 'internal_error'],
+    [504, 504, 'deadline_exceeded'],
+  ])('%i is rendered as %i %s', async (thrown, status, code) => {
+    const res = await app().app.request(`/api/ably/status/${thrown}`)
+    expect(res.status).toBe(status)
+    expect(await res.json()).toMatchObject({ code })
   })
 })
 

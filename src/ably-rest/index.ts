@@ -47,21 +47,34 @@ export interface AblyRest {
   batchPublish(specs: BatchSpec[], options?: RequestOptions): Promise<BatchChannelResult[]>
 }
 
+export interface AblyRestErrorOptions {
+  /** HTTP status, or 0 when no response arrived. */
+  statusCode: number
+  /** Ably's numeric error code (e.g. 40160), when it sent one. */
+  ablyCode?: number | undefined
+  /** Seconds to wait before retrying, from `Retry-After`. */
+  retryAfterSec?: number | undefined
+  cause?: unknown
+}
+
 /** A failed Ably request. `retryable` is true for network errors, timeouts, 5xx and 429. */
 export class AblyRestError extends Error {
   override readonly name = 'AblyRestError'
+  /** Stable, whatever the status: match on it rather than on the class across bundles. */
+  readonly code = 'ably_request_failed'
+  /** HTTP status, or 0 when no response arrived. */
+  readonly statusCode: number
+  /** Ably's numeric error code (e.g. 40160), when it sent one. */
+  readonly ablyCode: number | undefined
+  /** Seconds to wait before retrying, from `Retry-After`. */
+  readonly retryAfterSec: number | undefined
   readonly retryable: boolean
-  constructor(
-    message: string,
-    /** HTTP status, or 0 when no response arrived. */
-    readonly statusCode: number,
-    /** Ably's numeric error code (e.g. 40160), when it sent one. */
-    readonly ablyCode: number | undefined,
-    /** Seconds to wait before retrying, from `Retry-After`. */
-    readonly retryAfterSec?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
+
+  constructor(message: string, { statusCode, ablyCode, retryAfterSec, cause }: AblyRestErrorOptions) {
+    super(message, { cause })
+    this.statusCode = statusCode
+    this.ablyCode = ablyCode
+    this.retryAfterSec = retryAfterSec
     this.retryable = statusCode === 0 || statusCode === 429 || statusCode >= 500
   }
 }
@@ -96,7 +109,7 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
         signal: AbortSignal.any(signals),
       })
     } catch (error) {
-      throw new AblyRestError(`Ably ${method} ${path.split('?')[0]} failed: no response`, 0, undefined, undefined, { cause: error })
+      throw new AblyRestError(`Ably ${method} ${path.split('?')[0]} failed: no response`, { statusCode: 0, cause: error })
     }
     return { response, text: await response.text().catch(() => '') }
   }
@@ -111,7 +124,7 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
     async time(options) {
       const body = await request('GET', '/time', undefined, options)
       const time = Array.isArray(body) ? body[0] : undefined
-      if (typeof time !== 'number') throw new AblyRestError('Ably /time returned an unexpected body', 502, undefined)
+      if (typeof time !== 'number') throw new AblyRestError('Ably /time returned an unexpected body', { statusCode: 502 })
       return time
     },
     async channelStatus(channel, options) {
@@ -148,7 +161,7 @@ function parseJson(method: string, path: string, text: string): unknown {
   try {
     return text === '' ? undefined : JSON.parse(text)
   } catch (error) {
-    throw new AblyRestError(`Ably ${method} ${path} returned invalid JSON`, 502, undefined, undefined, { cause: error })
+    throw new AblyRestError(`Ably ${method} ${path} returned invalid JSON`, { statusCode: 502, cause: error })
   }
 }
 
@@ -182,9 +195,7 @@ function toRestError(method: string, path: string, response: Response, text: str
   const retryAfter = Number(response.headers.get('retry-after'))
   return new AblyRestError(
     `Ably ${method} ${path.split('?')[0]} failed with ${response.status}: ${message}`.slice(0, 300),
-    response.status,
-    ablyCode,
-    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    { statusCode: response.status, ablyCode, retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined },
   )
 }
 
@@ -198,13 +209,13 @@ function parseBatchResults(body: unknown): BatchChannelResult[] {
   const specs = Array.isArray(body) ? body : [body]
   return specs.flatMap((spec: { results?: unknown; channel?: unknown } | undefined) => {
     const results = spec?.results ?? (spec?.channel === undefined ? undefined : [spec])
-    if (!Array.isArray(results)) throw new AblyRestError('Ably batch publish returned an unexpected body', 502, undefined)
+    if (!Array.isArray(results)) throw new AblyRestError('Ably batch publish returned an unexpected body', { statusCode: 502 })
     return results.map((result: WireBatchResult) => {
       const channel = String(result.channel)
       if (!result.error) return { channel, messageId: String(result.messageId) }
       const { code, statusCode, message } = result.error
       const ablyCode = typeof code === 'number' ? code : undefined
-      return { channel, error: new AblyRestError(String(message), itemStatus(statusCode, ablyCode), ablyCode) }
+      return { channel, error: new AblyRestError(String(message), { statusCode: itemStatus(statusCode, ablyCode), ablyCode }) }
     })
   })
 }

@@ -89,7 +89,7 @@ function toUser(payload: JWTPayload, latestAcceptableSec: number): AppUser {
 
 /** The one 401 every verification failure gets; the reason goes to the log only. */
 export function invalidToken(reason: string, cause?: unknown): AppError {
-  return new AppError('invalid_token', undefined, {
+  return new AppError('invalid_token', {
     reason,
     cause,
     headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },

@@ -18,13 +18,32 @@ export const errorStatus = {
   rate_limited: 429,
   internal_error: 500,
   publish_rejected: 502,
-  ably_unavailable: 503,
   store_unavailable: 503,
   deadline_exceeded: 504,
 } as const
 
 export type ErrorCode = keyof typeof errorStatus
 export type ErrorStatus = (typeof errorStatus)[ErrorCode]
+
+/** Every code, in the table's order (for schemas and documentation). */
+export const errorCodes = Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]
+
+/**
+ * The code for a bare HTTP status, as Hono's own middleware or an `HTTPException` raises it: one generic code per
+ * status. A status not listed is `internal_error` from 500 up and `invalid_request` below.
+ */
+const codeOfStatus: Readonly<Partial<Record<number, ErrorCode>>> = {
+  400: 'invalid_request',
+  401: 'invalid_token',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  500: 'internal_error',
+  504: 'deadline_exceeded',
+}
 
 /** The message a client sees when the thrower gave none: short, generic, never a reason that helps an attacker. */
 const defaultMessages: Record<ErrorCode, string> = {
@@ -44,12 +63,13 @@ const defaultMessages: Record<ErrorCode, string> = {
   rate_limited: 'Too many requests. Retry later.',
   internal_error: 'Internal error.',
   publish_rejected: 'The realtime service refused the message. It was stored as failed and will not be retried.',
-  ably_unavailable: 'The realtime service is unavailable. Retry later.',
   store_unavailable: 'The message store is unavailable. Retry later.',
   deadline_exceeded: 'The request took too long to complete.',
 }
 
 export interface AppErrorOptions {
+  /** What the client reads in `error`; the code's generic message when absent. */
+  message?: string
   /** The underlying error, kept for the log and never rendered. */
   cause?: unknown
   /** Extra response headers, e.g. `Retry-After` or `WWW-Authenticate`. */
@@ -60,7 +80,7 @@ export interface AppErrorOptions {
   reason?: string
 }
 
-/** The one error type handlers throw; `onError` renders it as `{ error, code, requestId }`. */
+/** The one error type handlers throw; `onError` renders it as `{ error, code, requestId, details? }`. */
 export class AppError extends Error {
   override readonly name = 'AppError'
   readonly status: ErrorStatus
@@ -68,18 +88,19 @@ export class AppError extends Error {
   readonly details: unknown
   readonly reason: string | undefined
 
-  constructor(readonly code: ErrorCode, message?: string, options: AppErrorOptions = {}) {
-    super(message ?? defaultMessages[code], { cause: options.cause })
+  constructor(
+    readonly code: ErrorCode,
+    { message, cause, headers = {}, details, reason }: AppErrorOptions = {},
+  ) {
+    super(message ?? defaultMessages[code], { cause })
     this.status = errorStatus[code]
-    this.headers = options.headers ?? {}
-    this.details = options.details
-    this.reason = options.reason
+    this.headers = headers
+    this.details = details
+    this.reason = reason
   }
 }
 
 /** The error code for a bare HTTP status (from Hono's own middleware, e.g. the body limit). */
 export function codeForStatus(status: number): ErrorCode {
-  const match = (Object.keys(errorStatus) as ErrorCode[]).find((code) => errorStatus[code] === status)
-  if (match) return match
-  return status >= 500 ? 'internal_error' : 'invalid_request'
+  return codeOfStatus[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request')
 }

@@ -53,11 +53,11 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
         return [undefined]
       }
       const results = await ably.batchPublish(docs.map((doc) => ({ channels: [doc.channelName], messages: [toAblyMessage(doc)] })), { signal })
-      if (results.length !== docs.length) throw new AblyRestError(`Ably batch publish answered ${results.length} results for ${docs.length} messages`, 502, undefined)
+      if (results.length !== docs.length) throw new AblyRestError(`Ably batch publish answered ${results.length} results for ${docs.length} messages`, { statusCode: 502 })
       return results.map((result) => ('error' in result ? result.error : undefined))
     } catch (error) {
       const failure =
-        error instanceof AblyRestError ? error : new AblyRestError(`Ably publish failed: ${describeError(error)}`, 0, undefined, undefined, { cause: error })
+        error instanceof AblyRestError ? error : new AblyRestError(`Ably publish failed: ${describeError(error)}`, { statusCode: 0, cause: error })
       return docs.map(() => failure)
     }
   }

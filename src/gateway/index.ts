@@ -90,7 +90,7 @@ export async function storeCall<T>(work: () => Promise<T>): Promise<T> {
     return await work()
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      throw new AppError('store_unavailable', undefined, { cause: error, reason: error.message, headers: { 'Retry-After': String(STORE_RETRY_AFTER_SEC) } })
+      throw new AppError('store_unavailable', { cause: error, reason: error.message, headers: { 'Retry-After': String(STORE_RETRY_AFTER_SEC) } })
     }
     throw error
   }

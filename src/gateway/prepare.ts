@@ -52,12 +52,12 @@ const item = z.strictObject({
 /** Reads a request body: `{ channelName, eventName, data, id? }` or `{ messages: [...] }` with at most `maxBatch`. */
 export function parseEnvelope(body: unknown, maxBatch: number): { items: PublishItem[]; batch: boolean } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new AppError('invalid_request', 'The body must be a JSON object: { channelName, eventName, data } or { messages: [...] }.')
+    throw new AppError('invalid_request', { message: 'The body must be a JSON object: { channelName, eventName, data } or { messages: [...] }.' })
   }
   if (!Object.hasOwn(body, 'messages')) return { items: [parseItem(body, undefined)], batch: false }
   const batch = z.strictObject({ messages: z.array(z.unknown()).min(1).max(maxBatch) }).safeParse(body)
   if (!batch.success) {
-    throw new AppError('invalid_request', `"messages" must be an array of 1 to ${maxBatch} messages, and nothing else may be sent beside it.`)
+    throw new AppError('invalid_request', { message: `"messages" must be an array of 1 to ${maxBatch} messages, and nothing else may be sent beside it.` })
   }
   return { items: batch.data.messages.map((message, index) => parseItem(message, index)), batch: true }
 }
@@ -66,7 +66,8 @@ function parseItem(value: unknown, index: number | undefined): PublishItem {
   const result = item.safeParse(value)
   if (result.success) return result.data
   const fields = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys : issue.path.map(String)))
-  throw new AppError('invalid_request', 'The message has fields that are not allowed or not valid.', {
+  throw new AppError('invalid_request', {
+    message: 'The message has fields that are not allowed or not valid.',
     details: { ...(index !== undefined && { index }), fields: fields.slice(0, 10) },
   })
 }
@@ -99,7 +100,7 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
           : options.requestKey !== undefined
             ? `${scope}:key:${options.requestKey}${batch ? ` ${index}` : ''}`
             : `${scope}:new:${options.newKey()}`
-      if (keys.has(idempotencyKey)) throw new AppError('invalid_request', 'Two messages in one request share an id.', { details: { index } })
+      if (keys.has(idempotencyKey)) throw new AppError('invalid_request', { message: 'Two messages in one request share an id.', details: { index } })
       keys.add(idempotencyKey)
       const fingerprint = newKey
         ? ''
@@ -114,19 +115,19 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
 function checkItem(entry: PublishItem, index: number | undefined, options: PrepareOptions): Omit<PreparedMessage, 'idempotencyKey' | 'newKey' | 'fingerprint'> {
   const at = index === undefined ? {} : { details: { index } }
   const channel = parseChannel(entry.channelName)
-  if (!channel) throw new AppError('invalid_channel', undefined, at)
+  if (!channel) throw new AppError('invalid_channel', at)
   const { publisher } = options
   if (publisher.kind === 'user' && !publisher.admin && channel.userId !== publisher.userId) {
-    throw new AppError('forbidden', FORBIDDEN_CHANNEL_MESSAGE, { ...at, reason: 'channel of another user' })
+    throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'channel of another user' })
   }
-  if (!acceptsEvent(channel.kind, entry.eventName)) throw new AppError('invalid_event', undefined, at)
+  if (!acceptsEvent(channel.kind, entry.eventName)) throw new AppError('invalid_event', at)
   const size = ablySize(entry.eventName, entry.data)
-  if (size === undefined) throw new AppError('invalid_payload', undefined, at)
+  if (size === undefined) throw new AppError('invalid_payload', at)
   if (size > options.maxMessageBytes) {
-    throw new AppError('payload_too_large', `The message is ${size} bytes as Ably counts them; the limit is ${options.maxMessageBytes}.`, at)
+    throw new AppError('payload_too_large', { message: `The message is ${size} bytes as Ably counts them; the limit is ${options.maxMessageBytes}.`, ...at })
   }
   const parsed = parseEventData(channel, entry.eventName, entry.data)
-  if (!parsed.ok) throw new AppError('invalid_payload', undefined, { details: { ...(index !== undefined && { index }), issues: parsed.issues } })
+  if (!parsed.ok) throw new AppError('invalid_payload', { details: { ...(index !== undefined && { index }), issues: parsed.issues } })
   return { channel, channelName: formatChannel(channel), eventName: entry.eventName, data: parsed.data, size }
 }
 

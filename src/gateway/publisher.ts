@@ -126,7 +126,7 @@ function keyReuse(messages: readonly PreparedMessage[], known: ReadonlyMap<strin
   for (const [index, message] of messages.entries()) {
     const stored = known.get(message.idempotencyKey)
     if (stored && stored.fingerprint !== message.fingerprint) {
-      return new AppError('idempotency_mismatch', undefined, { details: messages.length > 1 ? { index } : undefined, reason: `key reused with another body for ${stored._id}` })
+      return new AppError('idempotency_mismatch', { details: messages.length > 1 ? { index } : undefined, reason: `key reused with another body for ${stored._id}` })
     }
   }
   return undefined

@@ -31,7 +31,7 @@ export function createRateLimiter({ store, limit, windowSec, now, name = 'publis
     const count = await store.hit(`${name}:${userId}:${windowStart}`, hits, new Date(windowStart + windowMs))
     const headers = { 'RateLimit-Policy': policy, RateLimit: `"${name}";r=${Math.max(0, limit - count)};t=${resetSec}` }
     if (count > limit) {
-      throw new AppError('rate_limited', undefined, { headers: { ...headers, 'Retry-After': String(resetSec) }, reason: `${count} > ${limit} in ${windowSec} s` })
+      throw new AppError('rate_limited', { headers: { ...headers, 'Retry-After': String(resetSec) }, reason: `${count} > ${limit} in ${windowSec} s` })
     }
     return headers
   }

@@ -92,7 +92,7 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const channelName = c.req.query('channelName')
         const channel = parseChannel(channelName)
         if (!channel || channelName === undefined) throw new AppError('invalid_channel')
-        if (channel.userId !== user.userId && !isAdmin(user)) throw new AppError('forbidden', 'You can only read the history of your own channels.')
+        if (channel.userId !== user.userId && !isAdmin(user)) throw new AppError('forbidden', { message: 'You can only read the history of your own channels.' })
         const limit = historyLimit(c.req.query('limit'), config.history)
         const before = historyCursor(c.req.query('before'))
         const docs = await storeCall(async () => {
@@ -110,7 +110,7 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
 
 function currentUser(c: Context<AppEnv>): AppUser {
   const user = c.get('user')
-  if (!user) throw new AppError('invalid_token', undefined, { reason: 'no user' })
+  if (!user) throw new AppError('invalid_token', { reason: 'no user' })
   return user
 }
 
@@ -123,7 +123,7 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
     return JSON.parse(strictUtf8.decode(bytes))
   } catch (error) {
     // Truncated, a BOM, NaN, bad UTF-8, or nesting deep enough to exhaust the parser: all the same to the caller.
-    throw new AppError('invalid_json', undefined, { cause: error })
+    throw new AppError('invalid_json', { cause: error })
   }
 }
 
@@ -131,14 +131,14 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
 function idempotencyKeyHeader(header: string | undefined): string | undefined {
   if (header === undefined) return undefined
   const key = /^"(.*)"$/.exec(header)?.[1] ?? header
-  if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('invalid_request', 'The Idempotency-Key header must be 1–255 printable ASCII characters without spaces.')
+  if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('invalid_request', { message: 'The Idempotency-Key header must be 1–255 printable ASCII characters without spaces.' })
   return key
 }
 
 function single(c: Context<AppEnv>, [result]: Accepted[]): Response {
-  if (!result) throw new AppError('internal_error', undefined, { reason: 'no result' })
-  if (result.status === 'failed') throw new AppError('publish_rejected', undefined, { details: { messageId: result.messageId } })
-  if (result.status === 'in_progress') throw new AppError('idempotency_conflict', undefined, { headers: { 'Retry-After': '1' } })
+  if (!result) throw new AppError('internal_error', { reason: 'no result' })
+  if (result.status === 'failed') throw new AppError('publish_rejected', { details: { messageId: result.messageId } })
+  if (result.status === 'in_progress') throw new AppError('idempotency_conflict', { headers: { 'Retry-After': '1' } })
   const body: PublishResponse = { success: true, status: result.status, channelName: result.channelName, messageId: result.messageId, timestamp: result.timestamp }
   return c.json(body, result.status === 'published' ? 200 : 202)
 }
@@ -159,7 +159,7 @@ function batchBody(results: Accepted[]): BatchPublishResponse {
 
 function historyLimit(raw: string | undefined, { defaultLimit, maxLimit }: { defaultLimit: number; maxLimit: number }): number {
   if (raw === undefined) return defaultLimit
-  if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > maxLimit) throw new AppError('invalid_request', `limit must be a whole number from 1 to ${maxLimit}.`)
+  if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > maxLimit) throw new AppError('invalid_request', { message: `limit must be a whole number from 1 to ${maxLimit}.` })
   return Number(raw)
 }
 
@@ -168,7 +168,7 @@ function historyCursor(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined
   if (CURSOR.test(raw)) return raw
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(raw) ? Date.parse(raw) : Number.NaN
-  if (!Number.isFinite(ms) || ms < 0) throw new AppError('invalid_request', 'before must be the "next" value of an earlier page or an ISO 8601 time.')
+  if (!Number.isFinite(ms) || ms < 0) throw new AppError('invalid_request', { message: 'before must be the "next" value of an earlier page or an ISO 8601 time.' })
   return String(ms).padStart(15, '0')
 }
 

@@ -73,9 +73,9 @@ export function healthRoutes(
     if (channelName !== undefined) {
       if (!channel) throw new AppError('invalid_channel')
       const user = c.get('user')
-      if (!user) throw new AppError('invalid_token', undefined, { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
+      if (!user) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
       if (channel.userId !== user.userId && !(user.role !== undefined && admins.has(user.role))) {
-        throw new AppError('forbidden', 'You may only ask about your own channels.')
+        throw new AppError('forbidden', { message: 'You may only ask about your own channels.' })
       }
     }
 

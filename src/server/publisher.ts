@@ -106,7 +106,7 @@ export function serverPublisherFromEnv(env: Env, options: Partial<ServerPublishe
 
 function helpers(gateway: Gateway, now: () => number): ServerPublisher {
   async function accept(items: readonly BatchItem[]): Promise<Accepted[]> {
-    if (items.length === 0 || items.length > MAX_SERVER_BATCH) throw new AppError('invalid_request', `A batch holds 1 to ${MAX_SERVER_BATCH} messages.`)
+    if (items.length === 0 || items.length > MAX_SERVER_BATCH) throw new AppError('invalid_request', { message: `A batch holds 1 to ${MAX_SERVER_BATCH} messages.` })
     const publishItems: PublishItem[] = items.map(({ channelName, eventName, data, idempotencyKey }) => ({
       channelName,
       eventName,
@@ -114,7 +114,7 @@ function helpers(gateway: Gateway, now: () => number): ServerPublisher {
       ...(idempotencyKey !== undefined && { id: idempotencyKey }),
     }))
     if (items.some((item) => item.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(item.idempotencyKey))) {
-      throw new AppError('invalid_request', 'An idempotency key must be 1–255 printable ASCII characters without spaces.')
+      throw new AppError('invalid_request', { message: 'An idempotency key must be 1–255 printable ASCII characters without spaces.' })
     }
     const prepared = await prepareMessages(publishItems, items.length > 1, {
       publisher: { kind: 'server' },
@@ -131,8 +131,8 @@ function helpers(gateway: Gateway, now: () => number): ServerPublisher {
 
   async function publish(channelName: string, eventName: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const [result] = await accept([{ channelName, eventName, data, ...options }])
-    if (!result) throw new AppError('internal_error', undefined, { reason: 'no result' })
-    if (result.status === 'failed') throw new AppError('publish_rejected', undefined, { details: { messageId: result.messageId } })
+    if (!result) throw new AppError('internal_error', { reason: 'no result' })
+    if (result.status === 'failed') throw new AppError('publish_rejected', { details: { messageId: result.messageId } })
     return toResult(result)
   }
 

@@ -86,6 +86,8 @@ export interface MessageStore {
 /** The store cannot answer now (down, slow or timing out). Retry later; nothing was published. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError'
+  /** Stable, and the API code it becomes at the boundary. */
+  readonly code = 'store_unavailable'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
   }

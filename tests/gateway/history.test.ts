@@ -52,7 +52,7 @@ describe('GET /api/ably/history', () => {
   it('excludes messages Ably refused', async () => {
     const { app, ably } = gatewayApp()
     const { AblyRestError } = await import('../../src/ably-rest/index.ts')
-    ably.fail(new AblyRestError('no', 400, 40160))
+    ably.fail(new AblyRestError('no', { statusCode: 400, ablyCode: 40160 }))
     await publish(app, ownMessages()[1])
     expect((await history(app, 'channelName=contacts:alice')).body.messages).toEqual([])
   })

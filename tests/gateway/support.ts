@@ -16,10 +16,10 @@ import { appToken, bearer, NOW, testConfig } from '../support/fixtures.ts'
  */
 export type Fault = AblyRestError | 'hang' | 'lost'
 
-export const ablyDown = () => new AblyRestError('Ably down', 0, undefined)
-export const ably503 = () => new AblyRestError('Ably 503', 503, 50300)
-export const ably429 = (retryAfterSec?: number) => new AblyRestError('Ably 429', 429, 42911, retryAfterSec)
-export const ably400 = () => new AblyRestError('Ably 400', 400, 40010)
+export const ablyDown = () => new AblyRestError('Ably down', { statusCode: 0 })
+export const ably503 = () => new AblyRestError('Ably 503', { statusCode: 503, ablyCode: 50300 })
+export const ably429 = (retryAfterSec?: number) => new AblyRestError('Ably 429', { statusCode: 429, ablyCode: 42911, retryAfterSec })
+export const ably400 = () => new AblyRestError('Ably 400', { statusCode: 400, ablyCode: 40010 })
 
 /**
  * An Ably REST port that delivers to an in-memory channel log, drops repeated message ids as Ably does, and fails
@@ -41,7 +41,7 @@ export function scriptedAbly(faults: (Fault | undefined)[] = []) {
     if (fault === 'lost') return true
     if (fault === 'hang') {
       await new Promise<never>((_, reject) => {
-        const abort = () => reject(new AblyRestError('aborted', 0, undefined))
+        const abort = () => reject(new AblyRestError('aborted', { statusCode: 0 }))
         if (options?.signal?.aborted) abort()
         options?.signal?.addEventListener('abort', abort)
       })
@@ -49,7 +49,7 @@ export function scriptedAbly(faults: (Fault | undefined)[] = []) {
     if (fault) throw fault
     return false
   }
-  const responseLost = () => new AblyRestError('socket hang up', 0, undefined)
+  const responseLost = () => new AblyRestError('socket hang up', { statusCode: 0 })
   function accept(channel: string, message: AblyMessage) {
     const key = `${channel}\u0000${message.id}`
     if (message.id !== undefined && seen.has(key)) droppedRepeats += 1

@@ -25,8 +25,8 @@ async function getStats(
 describe('GET /api/ably/stats', () => {
   const cases: [name: string, behaviour: FakeAblyBehaviour, status: number, health: string][] = [
     ['healthy when Ably answers quickly', {}, 200, 'healthy'],
-    ['unhealthy (503) when Ably is unreachable', { time: () => Promise.reject(new AblyRestError('no response', 0, undefined)) }, 503, 'unhealthy'],
-    ['unhealthy (503) when Ably answers 500', { time: () => Promise.reject(new AblyRestError('boom', 500, 50000)) }, 503, 'unhealthy'],
+    ['unhealthy (503) when Ably is unreachable', { time: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) }, 503, 'unhealthy'],
+    ['unhealthy (503) when Ably answers 500', { time: () => Promise.reject(new AblyRestError('boom', { statusCode: 500, ablyCode: 50000 })) }, 503, 'unhealthy'],
     ['degraded when the clock is skewed by a minute', { time: async () => NOW + 60_000 }, 200, 'degraded'],
   ]
   it.each(cases)('%s', async (_name, behaviour, status, health) => {
@@ -63,7 +63,7 @@ describe('GET /api/ably/stats', () => {
   })
 
   it('degraded when the channel check fails but Ably is reachable', async () => {
-    const ably = fakeAbly({ channelStatus: () => Promise.reject(new AblyRestError('boom', 503, 50300)) })
+    const ably = fakeAbly({ channelStatus: () => Promise.reject(new AblyRestError('boom', { statusCode: 503, ablyCode: 50300 })) })
     const { res, body } = await getStats('/api/ably/stats?channelName=contacts:alice', { ably, headers: bearer(await appToken()) })
     expect(res.status).toBe(200)
     expect(body.status).toBe('degraded')

@@ -75,9 +75,9 @@ export function demoSite({ hub, mintSession }: DemoSiteOptions): Hono<AppEnv> {
     .post('/dev/session', devOnly(), async (c) => {
       if (!mintSession) throw new AppError('not_found')
       const { userId, ttlSec = SESSION_TTL_SEC.default } = (await c.req.json().catch(() => ({}))) as { userId?: unknown; ttlSec?: unknown }
-      if (!isValidId(userId)) throw new AppError('invalid_request', 'userId must be 1–64 letters, digits, "_" or "-".')
+      if (!isValidId(userId)) throw new AppError('invalid_request', { message: 'userId must be 1–64 letters, digits, "_" or "-".' })
       if (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < SESSION_TTL_SEC.min || ttlSec > SESSION_TTL_SEC.max) {
-        throw new AppError('invalid_request', `ttlSec must be a whole number from ${SESSION_TTL_SEC.min} to ${SESSION_TTL_SEC.max}.`)
+        throw new AppError('invalid_request', { message: `ttlSec must be a whole number from ${SESSION_TTL_SEC.min} to ${SESSION_TTL_SEC.max}.` })
       }
       const token = await mintSession(userId, ttlSec)
       c.header('Cache-Control', 'no-store')
@@ -86,7 +86,7 @@ export function demoSite({ hub, mintSession }: DemoSiteOptions): Hono<AppEnv> {
     .post('/dev/hub/stop', devOnly(), (c) => hubControl(c, (running) => running.close()))
     .post('/dev/hub/start', devOnly(), (c) => hubControl(c, async (running) => void (running.port === undefined && (await running.listen()))))
     .notFound((c) => renderError(c, new AppError('not_found')))
-    .onError((error, c) => renderError(c, error instanceof AppError ? error : new AppError('internal_error', undefined, { cause: error })))
+    .onError((error, c) => renderError(c, error instanceof AppError ? error : new AppError('internal_error', { cause: error })))
 }
 
 /** A dev-only route: from loopback, same-origin on a loopback host name (no CSRF, no DNS rebinding), JSON. */

@@ -5,6 +5,6 @@ import { AppError } from '../../errors/index.ts'
 export function methodNotAllowed(allowed: readonly string[]): Handler {
   const allow = [...allowed, 'OPTIONS'].join(', ')
   return () => {
-    throw new AppError('method_not_allowed', undefined, { headers: { Allow: allow } })
+    throw new AppError('method_not_allowed', { headers: { Allow: allow } })
   }
 }

@@ -12,7 +12,7 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
   const counting = honoBodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`)
+      throw new AppError('payload_too_large', { message: `The request body is larger than ${maxBytes} bytes.` })
     },
   })
   return async function bodyLimit(c, next) {

@@ -34,7 +34,7 @@ export function deadline(ms: number): MiddlewareHandler {
     for (const request of inFlight) {
       if (request.at > now) return arm(request.at - now)
       inFlight.delete(request)
-      request.expire(new AppError('deadline_exceeded', undefined, { reason: `over ${ms} ms` }))
+      request.expire(new AppError('deadline_exceeded', { reason: `over ${ms} ms` }))
     }
   }
 
