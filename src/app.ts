@@ -7,6 +7,7 @@ import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
 import type { AppEnv } from './app-env.ts'
 import { createAppTokenVerifier, type AppTokenVerifier } from './auth/app-token.ts'
 import type { Config } from './config/index.ts'
+import type { ErrorBody } from './contract/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
@@ -78,14 +79,12 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
   return app
 }
 
-/** Renders an error as `{ error, code, requestId }` with its status and headers, and notes it for the request log. */
+/** Renders an error as `{ error, code, requestId, details? }` with its status and headers, and notes it for the request log. */
 export function renderError(c: Context<AppEnv>, error: AppError): Response {
   c.set('failure', { code: error.code, ...(error.reason !== undefined && { reason: error.reason }) })
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
-  return c.json(
-    { error: error.message, code: error.code, requestId: c.get('requestId'), ...(error.details !== undefined && { details: error.details }) },
-    error.status,
-  )
+  const body: ErrorBody = { error: error.message, code: error.code, requestId: c.get('requestId'), ...(error.details !== undefined && { details: error.details }) }
+  return c.json(body, error.status)
 }
 
 function toAppError(error: unknown): AppError {

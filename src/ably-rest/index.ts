@@ -3,6 +3,7 @@
  * Plain `fetch` with Basic auth: a few hundred bytes at the edge instead of an SDK (see README, "Stats bundle").
  */
 import type { AblyKey } from '../config/index.ts'
+import type { ChannelOccupancy } from '../contract/index.ts'
 
 /** A message as Ably's REST API takes it. `id` makes the publish idempotent. */
 export interface AblyMessage {
@@ -12,15 +13,7 @@ export interface AblyMessage {
   clientId?: string
 }
 
-/** Occupancy metrics of a channel, as Ably reports them. */
-export interface ChannelOccupancy {
-  connections: number
-  presenceConnections: number
-  presenceMembers: number
-  presenceSubscribers: number
-  publishers: number
-  subscribers: number
-}
+export type { ChannelOccupancy }
 
 export interface ChannelStatus {
   isActive: boolean

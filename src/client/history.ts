@@ -1,5 +1,5 @@
 /** Reads the gateway's `GET /api/ably/history`: the store, which also holds messages still queued for Ably. */
-import type { HistoryItem, HistoryResponse } from '../gateway/routes.ts'
+import type { HistoryItem, HistoryResponse } from '../contract/index.ts'
 
 export type { HistoryItem, HistoryResponse }
 

@@ -4,7 +4,7 @@
  * no ably-js code, so it serves the modular build and the default one (`new Ably.Realtime({ authCallback })`) alike.
  */
 import type { ErrorInfo, TokenDetails, TokenParams } from 'ably'
-import type { TokenResponse } from '../routes/token.ts'
+import type { TokenResponse } from '../contract/index.ts'
 
 /** The host app's current login JWT; null or undefined when the user is logged out. May refresh the session. */
 export type AppTokenGetter = () => string | null | undefined | Promise<string | null | undefined>

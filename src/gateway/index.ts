@@ -1,17 +1,25 @@
 /**
- * The publish gateway (Node only): `POST /api/ably/publish` and `GET /api/ably/history`, mounted into the one app
- * through `deps.routes`, so edge bundles never import it. `createGateway` wires the store, delivery, publisher,
- * rate limiter and outbox sweeper once, for the routes and for whoever runs the sweeper.
+ * The publish gateway (Node only). It owns its use cases: `accept` (check, store, rate limit, deliver) and `history`,
+ * which the HTTP routes (`routes.ts`) and the server helpers (`src/server`) adapt. `createGateway` wires the store,
+ * delivery, rate limiter and outbox sweeper once; none of them is exposed.
  */
 import type { AblyRest } from '../ably-rest/index.ts'
+import type { HistoryResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 import { StoreUnavailableError, withTimeout, type MessageStore } from '../store/index.ts'
 import type { GatewayConfig } from './config.ts'
-import { createDelivery, type Delivery } from './delivery.ts'
+import { createDelivery } from './delivery.ts'
+import { readHistory, type HistoryRequest } from './history.ts'
 import { startSweeper, sweepOutbox, type SweepReport } from './outbox.ts'
-import { createPublisher, type Publisher } from './publisher.ts'
-import { createRateLimiter, type RateLimiter } from './rate-limit.ts'
+import { prepareMessages, type Caller, type PublishItem } from './prepare.ts'
+import { createRateLimiter } from './rate-limit.ts'
+import { createStoreThenDeliver, type Accepted, type AcceptedStatus } from './store-then-deliver.ts'
+
+export type { Accepted, AcceptedStatus } from './store-then-deliver.ts'
+export type { HistoryRequest } from './history.ts'
+export type { Caller, PublishItem } from './prepare.ts'
+export type { SweepReport } from './outbox.ts'
 
 export interface GatewayOptions {
   /** The raw store; the gateway bounds every call with `config.storeTimeoutMs`. */
@@ -27,13 +35,28 @@ export interface GatewayOptions {
   requestLeaseMs?: number
 }
 
+export interface AcceptOptions {
+  caller: Caller
+  /** The request's `Idempotency-Key`, when sent: a repeat of the request publishes nothing new. */
+  requestKey?: string | undefined
+  /** The items came as a batch (`{ messages: [...] }`): keys and error details then carry each one's index. */
+  batch: boolean
+  /** When the answer is due (ms since the epoch); nothing is stored that the answer could not wait for. */
+  deadline?: number | undefined
+  /** Told the rate-limit headers (`RateLimit`, `RateLimit-Policy`) once a user's messages are counted. */
+  onRateLimit?: (headers: Record<string, string>) => void
+}
+
 export interface Gateway {
-  config: GatewayConfig
-  store: MessageStore
-  delivery: Delivery
-  publisher: Publisher
-  /** Undefined when `PUBLISH_RATE_LIMIT=0`. */
-  rateLimit: RateLimiter | undefined
+  /** The checked configuration it was built with. */
+  readonly config: GatewayConfig
+  /**
+   * Checks every item (all or nothing), counts them against the caller's rate limit, stores what is new (once per
+   * idempotency key) and delivers it within the budget: one result per item, in order. Refusals are `AppError`s.
+   */
+  accept(items: readonly PublishItem[], options: AcceptOptions): Promise<Accepted[]>
+  /** One page of a channel's stored messages, newest first, for a caller allowed to read it. */
+  history(request: HistoryRequest): Promise<HistoryResponse>
   /** Creates the indexes on first use; a failure is retried by the next call. */
   ready(): Promise<void>
   /** One outbox sweep. */
@@ -58,6 +81,8 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     ...(sleep && { sleep }),
     ...(random && { random }),
   })
+  const storeThenDeliver = createStoreThenDeliver({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log })
+  const rateLimit = config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit })
   let initializing: Promise<void> | undefined
   const ready = () =>
     (initializing ??= store.init().catch((error: unknown) => {
@@ -68,12 +93,32 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     await ready()
     return sweepOutbox({ store, delivery, now, log, ...outbox })
   }
+
   return {
     config,
-    store,
-    delivery,
-    publisher: createPublisher({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log }),
-    rateLimit: config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit }),
+    async accept(items, { caller, requestKey, batch, deadline, onRateLimit }) {
+      const prepared = await prepareMessages(items, batch, { caller, requestKey, maxMessageBytes: config.maxMessageBytes, newKey: () => crypto.randomUUID() })
+      return storeCall(async () => {
+        await ready()
+        if (rateLimit && caller.kind === 'user') onRateLimit?.(await rateLimit(caller.userId, prepared.length))
+        return storeThenDeliver(prepared, {
+          // Random, not the request id: a client may send its own X-Request-Id, and two requests must never share a lease.
+          owner: `${caller.kind === 'user' ? 'req' : 'server'}:${crypto.randomUUID()}`,
+          publisherId: caller.kind === 'user' ? caller.userId : 'server',
+          deadlineAt: deadline,
+        })
+      })
+    },
+    history: (request) =>
+      readHistory(
+        (query) =>
+          storeCall(async () => {
+            await ready()
+            return store.history(query)
+          }),
+        request,
+        config.history,
+      ),
     ready,
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),
@@ -81,11 +126,18 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
   }
 }
 
+/** The only result of a one-message call; a message Ably refused for good is a 502 `publish_rejected`. */
+export function onlyResult([result]: readonly Accepted[]): Accepted & { status: Exclude<AcceptedStatus, 'failed'> } {
+  if (!result) throw new AppError('internal_error', { reason: 'no result' })
+  if (result.status === 'failed') throw new AppError('publish_rejected', { details: { messageId: result.messageId } })
+  return { ...result, status: result.status }
+}
+
 /** Seconds a client should wait before retrying when the store is unavailable. */
-export const STORE_RETRY_AFTER_SEC = 5
+const STORE_RETRY_AFTER_SEC = 5
 
 /** Runs store work; an unavailable store becomes 503 `store_unavailable` with `Retry-After`. */
-export async function storeCall<T>(work: () => Promise<T>): Promise<T> {
+async function storeCall<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (error) {

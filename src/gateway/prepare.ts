@@ -6,15 +6,13 @@
 import { z } from 'zod'
 import { acceptsEvent, formatChannel, parseChannel, type Channel } from '../channels/index.ts'
 import { parseEventData } from '../channels/schemas.ts'
+import { IDEMPOTENCY_KEY, PublishBatch, PublishMessage } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 
 /** The 403 text of the original API, kept so that clients matching on it keep working. */
 export const FORBIDDEN_CHANNEL_MESSAGE = "Unauthorized: Cannot publish to other users' channels"
 
-/** Idempotency keys: 1–255 printable ASCII characters, no spaces (a UUID is typical). */
-export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/
-
-/** One message as a caller sends it. `id` is the caller's idempotency key for this message. */
+/** One message as a caller sends it, before any check. `id` is the caller's idempotency key for this message. */
 export interface PublishItem {
   channelName?: unknown
   eventName?: unknown
@@ -38,15 +36,14 @@ export interface PreparedMessage {
   fingerprint: string
 }
 
-/** Who is publishing: a user (who may be an admin), or a trusted server holding the API key. */
-export type Publisher = { kind: 'user'; userId: string; admin: boolean } | { kind: 'server' }
+/** Who is calling: a user (who may be an admin), or a trusted server holding the API key. */
+export type Caller = { kind: 'user'; userId: string; admin: boolean } | { kind: 'server' }
 
-// Channel, event and data are checked one by one below, each with its own error code.
-const item = z.strictObject({
+// The contract's fields and no others; channel, event and data are checked one by one below, each with its own code.
+const item = PublishMessage.extend({
   channelName: z.unknown().optional(),
   eventName: z.unknown().optional(),
   data: z.unknown().optional(),
-  id: z.string().regex(IDEMPOTENCY_KEY).optional(),
 })
 
 /** Reads a request body: `{ channelName, eventName, data, id? }` or `{ messages: [...] }` with at most `maxBatch`. */
@@ -55,7 +52,7 @@ export function parseEnvelope(body: unknown, maxBatch: number): { items: Publish
     throw new AppError('invalid_request', { message: 'The body must be a JSON object: { channelName, eventName, data } or { messages: [...] }.' })
   }
   if (!Object.hasOwn(body, 'messages')) return { items: [parseItem(body, undefined)], batch: false }
-  const batch = z.strictObject({ messages: z.array(z.unknown()).min(1).max(maxBatch) }).safeParse(body)
+  const batch = PublishBatch.extend({ messages: z.array(z.unknown()).min(1).max(maxBatch) }).safeParse(body)
   if (!batch.success) {
     throw new AppError('invalid_request', { message: `"messages" must be an array of 1 to ${maxBatch} messages, and nothing else may be sent beside it.` })
   }
@@ -73,7 +70,7 @@ function parseItem(value: unknown, index: number | undefined): PublishItem {
 }
 
 export interface PrepareOptions {
-  publisher: Publisher
+  caller: Caller
   /** The `Idempotency-Key` header, when sent. */
   requestKey: string | undefined
   maxMessageBytes: number
@@ -85,7 +82,7 @@ export interface PrepareOptions {
 export async function prepareMessages(items: readonly PublishItem[], batch: boolean, options: PrepareOptions): Promise<PreparedMessage[]> {
   const checked = items.map((entry, index) => checkItem(entry, batch ? index : undefined, options))
   const keys = new Set<string>()
-  const scope = options.publisher.kind === 'user' ? `u:${options.publisher.userId}` : 's:server'
+  const scope = options.caller.kind === 'user' ? `u:${options.caller.userId}` : 's:server'
   // With a request key, a message's fingerprint covers the whole request: any change to it is a different request.
   const requestFingerprint = options.requestKey === undefined ? undefined : await sha256(canonicalJson(items.map(normalised)))
   return Promise.all(
@@ -114,10 +111,13 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
 
 function checkItem(entry: PublishItem, index: number | undefined, options: PrepareOptions): Omit<PreparedMessage, 'idempotencyKey' | 'newKey' | 'fingerprint'> {
   const at = index === undefined ? {} : { details: { index } }
+  if (entry.id !== undefined && !IDEMPOTENCY_KEY.test(entry.id)) {
+    throw new AppError('invalid_request', { message: 'An idempotency key must be 1–255 printable ASCII characters without spaces.', ...at })
+  }
   const channel = parseChannel(entry.channelName)
   if (!channel) throw new AppError('invalid_channel', at)
-  const { publisher } = options
-  if (publisher.kind === 'user' && !publisher.admin && channel.userId !== publisher.userId) {
+  const { caller } = options
+  if (caller.kind === 'user' && !caller.admin && channel.userId !== caller.userId) {
     throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'channel of another user' })
   }
   if (!acceptsEvent(channel.kind, entry.eventName)) throw new AppError('invalid_event', at)

@@ -8,10 +8,10 @@
  * Unlike Socket.IO's `emit`, this one returns a promise: await it, since a refused message rejects.
  */
 import { contactsChannel, conversationChannel, isValidId, type EventName } from '../channels/index.ts'
-import { publish, type PublishResult, type ServerPublisher } from '../server/index.ts'
+import { publish, type PublishResult, type ServerHelpers } from '../server/index.ts'
 
 /** What the compat needs from the server helpers. */
-export type SocketIoPublisher = Pick<ServerPublisher, 'publish'>
+export type SocketIoPublisher = Pick<ServerHelpers, 'publish'>
 
 export interface SocketIoRoom {
   /** Publishes the Socket.IO event's Ably counterpart; rejects as the server helpers do for refused data. */

@@ -1,33 +1,13 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
 import { Hono } from 'hono/tiny'
-import type { ChannelOccupancy } from '../ably-rest/index.ts'
 import type { RouteFactory } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
 import { parseChannel } from '../channels/index.ts'
+import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { describeError } from '../log/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
-
-export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy'
-
-export interface CheckResult {
-  status: 'ok' | 'slow' | 'failed'
-  latencyMs: number
-  /** Ably's clock minus ours, corrected for half the round trip (only on the reachability check). */
-  clockSkewMs?: number
-  /** A short, secret-free description of what went wrong. */
-  error?: string
-}
-
-export interface StatsResponse {
-  status: HealthStatus
-  server: { initialized: boolean; connectionState: 'connected' | 'disconnected'; uptime: number }
-  channels: Record<string, { name: string; state: 'active' | 'inactive' | 'unknown'; occupancy?: ChannelOccupancy }>
-  checks: { ablyTime: CheckResult; channelStatus?: CheckResult }
-  timestamp: string
-  responseTime: number
-}
 
 export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */

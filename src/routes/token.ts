@@ -6,22 +6,10 @@ import type { AppEnv } from '../app-env.ts'
 import { invalidToken } from '../auth/app-token.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import { userCapability } from '../channels/index.ts'
+import type { TokenResponse } from '../contract/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-
-/** The token response. `issued`/`expires` (ms) make it a TokenDetails, so ably-js `authUrl` can use it as is. */
-export interface TokenResponse {
-  token: string
-  expiresIn: number
-  expiresAt: string
-  issued: number
-  expires: number
-  userId: string
-  clientId: string
-  capability: Record<string, string[]>
-  timestamp: string
-}
 
 export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
   const sign = createAblyTokenSigner(config.ably.key)

@@ -1,35 +1,35 @@
 /**
- * Server helpers for any Node server holding the Ably API key (see `publisher.ts`).
+ * Server helpers for any Node server holding the Ably API key (see `helpers.ts`).
  *
  *   import { publishMessage } from './src/server/index.ts'
  *   await publishMessage(userId, contactId, { contactId, userId, phoneNumberId, message, direction: 'inbound', timestamp })
  *
- * The bare functions use one default publisher, built from `process.env` on first use (thin defaults over
- * `serverPublisherFromEnv`, as the original `ablyServer` singleton was). The default publisher also runs the outbox
+ * The bare functions use one default set of helpers, built from `process.env` on first use (thin defaults over
+ * `serverHelpersFromEnv`, as the original `ablyServer` singleton was). The default helpers also run the outbox
  * sweeper every 30 s in this process, so what it queued while Ably was unreachable still goes out. Build your own
- * with `createServerPublisher` to choose the store, the Ably port or the sweeper.
+ * with `createServerHelpers` to choose the store, the Ably port or the sweeper.
  */
-import { serverPublisherFromEnv, type ServerPublisher } from './publisher.ts'
+import { serverHelpersFromEnv, type ServerHelpers } from './helpers.ts'
 
-export * from './publisher.ts'
+export * from './helpers.ts'
 
 const DEFAULT_SWEEP_INTERVAL_MS = 30_000
-let fallback: ServerPublisher | undefined
+let fallback: ServerHelpers | undefined
 
-/** The default publisher: `process.env` is read, and the sweeper started, on the first call. */
-export function defaultPublisher(): ServerPublisher {
+/** The default helpers: `process.env` is read, and the sweeper started, on the first call. */
+export function defaultHelpers(): ServerHelpers {
   if (!fallback) {
-    fallback = serverPublisherFromEnv(process.env)
+    fallback = serverHelpersFromEnv(process.env)
     fallback.startSweeper(DEFAULT_SWEEP_INTERVAL_MS)
   }
   return fallback
 }
 
-export const publish: ServerPublisher['publish'] = (...args) => defaultPublisher().publish(...args)
-export const publishMessage: ServerPublisher['publishMessage'] = (...args) => defaultPublisher().publishMessage(...args)
-export const publishMessageStatus: ServerPublisher['publishMessageStatus'] = (...args) => defaultPublisher().publishMessageStatus(...args)
-export const broadcastContactUpdate: ServerPublisher['broadcastContactUpdate'] = (...args) => defaultPublisher().broadcastContactUpdate(...args)
-export const publishIncomingSms: ServerPublisher['publishIncomingSms'] = (...args) => defaultPublisher().publishIncomingSms(...args)
-export const publishPhoneNumberAssignment: ServerPublisher['publishPhoneNumberAssignment'] = (...args) => defaultPublisher().publishPhoneNumberAssignment(...args)
-export const publishNotification: ServerPublisher['publishNotification'] = (...args) => defaultPublisher().publishNotification(...args)
-export const publishBatch: ServerPublisher['publishBatch'] = (...args) => defaultPublisher().publishBatch(...args)
+export const publish: ServerHelpers['publish'] = (...args) => defaultHelpers().publish(...args)
+export const publishMessage: ServerHelpers['publishMessage'] = (...args) => defaultHelpers().publishMessage(...args)
+export const publishMessageStatus: ServerHelpers['publishMessageStatus'] = (...args) => defaultHelpers().publishMessageStatus(...args)
+export const broadcastContactUpdate: ServerHelpers['broadcastContactUpdate'] = (...args) => defaultHelpers().broadcastContactUpdate(...args)
+export const publishIncomingSms: ServerHelpers['publishIncomingSms'] = (...args) => defaultHelpers().publishIncomingSms(...args)
+export const publishPhoneNumberAssignment: ServerHelpers['publishPhoneNumberAssignment'] = (...args) => defaultHelpers().publishPhoneNumberAssignment(...args)
+export const publishNotification: ServerHelpers['publishNotification'] = (...args) => defaultHelpers().publishNotification(...args)
+export const publishBatch: ServerHelpers['publishBatch'] = (...args) => defaultHelpers().publishBatch(...args)

@@ -3,10 +3,8 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import type { MessageData } from '../../src/channels/schemas.ts'
-import { silentLogger } from '../../src/log/index.ts'
-import { createServerPublisher, type ServerPublisher } from '../../src/server/publisher.ts'
+import { serverHelpersFor, type ServerHelpers } from '../../src/server/helpers.ts'
 import { useLocalStack } from '../support/local-stack.ts'
 
 // The demo that `npm start` serves, driven in Debian's Chromium against the whole stack on ephemeral loopback ports.
@@ -17,14 +15,14 @@ if (!hasChromium && process.env.CI) throw new Error(`The browser suite must run 
 if (!hasChromium) console.warn(`Skipping the browser suite: ${CHROMIUM} is absent (apt-get install chromium). CI always runs it.`)
 
 const local = useLocalStack({ sweepIntervalMs: 300 }, { enabled: hasChromium })
-let server: ServerPublisher
+let server: ServerHelpers
 let browser: Browser
 
 beforeAll(async () => {
   if (!hasChromium) return
   const { stack } = local
-  // The server helpers over the stack's own store, as the app's backend would publish.
-  server = createServerPublisher({ ably: createFetchAblyRest({ key: stack.config.ably.key, restUrl: stack.config.ably.restUrl }), store: stack.gateway.store, log: silentLogger })
+  // The server helpers over the stack's own gateway, as the app's backend would publish.
+  server = serverHelpersFor(stack.gateway)
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],

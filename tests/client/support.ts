@@ -2,7 +2,7 @@
 import './node-websocket.ts'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import type { PublishResponse } from '../../src/gateway/routes.ts'
+import type { PublishResponse } from '../../src/contract/index.ts'
 import { nodeGatewayFromEnv, type NodeGateway } from '../../src/gateway/node.ts'
 import { createHub, type Hub, type HubOptions } from '../../src/hub/index.ts'
 import { mintAppToken } from '../../src/local/mint-app-token.ts'

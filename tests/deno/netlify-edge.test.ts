@@ -1,6 +1,6 @@
 /** The real Netlify edge entries, served on Deno with a `Netlify.env` shim, as Netlify's edge runtime loads them. */
 import assert from 'node:assert/strict'
-import type { StatsResponse } from '../../src/routes/stats.ts'
+import type { StatsResponse } from '../../src/contract/index.ts'
 import { testEnv } from '../support/fixtures.ts'
 import { assertAblyToken, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 

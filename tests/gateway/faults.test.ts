@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import { createDelivery } from '../../src/gateway/delivery.ts'
-import { createPublisher } from '../../src/gateway/publisher.ts'
 import { prepareMessages } from '../../src/gateway/prepare.ts'
+import { createStoreThenDeliver } from '../../src/gateway/store-then-deliver.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { appToken, NOW } from '../support/fixtures.ts'
 import { ably400, ably429, ably503, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly, slowStore, type GatewayAppOptions } from './support.ts'
@@ -229,9 +229,9 @@ describe('store faults', () => {
   it('D11: a crash after the insert, before the publish → the sweeper publishes it within one schedule period', async () => {
     const time = clock()
     const { gateway, ably, store } = gatewayApp({ now: time.now })
-    const crashing = createPublisher({ store, delivery: { deliver: () => Promise.reject(new Error('process killed')) }, now: time.now, budgetMs: 3000, leaseMs: 10_000 })
-    const prepared = await prepareMessages([message], false, { publisher: { kind: 'server' }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
-    await expect(crashing.publish(prepared, { owner: 'req:dead', publisherId: 'alice' })).rejects.toThrow('process killed')
+    const crashing = createStoreThenDeliver({ store, delivery: { deliver: () => Promise.reject(new Error('process killed')) }, now: time.now, budgetMs: 3000, leaseMs: 10_000 })
+    const prepared = await prepareMessages([message], false, { caller: { kind: 'server' }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await expect(crashing(prepared, { owner: 'req:dead', publisherId: 'alice' })).rejects.toThrow('process killed')
     expect((await gateway.sweep()).claimed).toBe(0)
     time.advance(60_000)
     expect(await gateway.sweep()).toMatchObject({ claimed: 1, published: 1 })

@@ -1,7 +1,7 @@
 /** GET /api/ably/history: the caller's own channels, from the store, newest first, paged with `before`. */
 import { describe, expect, it } from 'vitest'
 import { appToken, bearer, NOW } from '../support/fixtures.ts'
-import { gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
+import { faultyStore, gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
 
 async function history(app: ReturnType<typeof gatewayApp>['app'], query: string, token?: string) {
   const res = await app.request(`/api/ably/history?${query}`, { headers: bearer(token ?? (await appToken())) })
@@ -65,7 +65,7 @@ describe('GET /api/ably/history', () => {
     expect((admin.body.messages as unknown[]).length).toBe(1)
   })
 
-  it.each([
+  const badQueries = [
     ['', 'invalid_channel'],
     ['channelName=sms:alice:*', 'invalid_channel'],
     ['channelName=%5Bmeta%5Dlog', 'invalid_channel'],
@@ -74,10 +74,20 @@ describe('GET /api/ably/history', () => {
     ['channelName=contacts:alice&limit=ten', 'invalid_request'],
     ['channelName=contacts:alice&before=yesterday', 'invalid_request'],
     ['channelName=contacts:alice&before=%7B%22%24gt%22%3A%22%22%7D', 'invalid_request'],
-  ])('%s → 400 %s', async (query, code) => {
+    ['channelName=contacts:bob', 'forbidden'],
+  ] as const
+  it.each(badQueries.filter(([, code]) => code !== 'forbidden'))('%s → 400 %s', async (query, code) => {
     const { app } = gatewayApp()
     const { status, body } = await history(app, query)
     expect(status).toBe(400)
+    expect(body.code).toBe(code)
+  })
+
+  it.each(badQueries)('%s is refused (%s) before the store is asked: never a 503 while it is down', async (query, code) => {
+    const faulty = faultyStore()
+    faulty.state.failing.add('*')
+    const { status, body } = await history(gatewayApp({ store: faulty.store }).app, query)
+    expect(status).toBeLessThan(500)
     expect(body.code).toBe(code)
   })
 

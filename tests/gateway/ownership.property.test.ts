@@ -31,7 +31,7 @@ function validItem(channelName: string): PublishItem {
 
 async function accepted(userId: string, item: PublishItem): Promise<boolean> {
   try {
-    await prepareMessages([item], false, { publisher: { kind: 'user', userId, admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await prepareMessages([item], false, { caller: { kind: 'user', userId, admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
     return true
   } catch (error) {
     if (error instanceof AppError) return false

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors/index.ts'
 import { parseGatewayConfig } from '../../src/gateway/config.ts'
 import { createSocketIoCompat } from '../../src/migration/socket-io.ts'
-import { createServerPublisher } from '../../src/server/publisher.ts'
+import { createServerHelpers } from '../../src/server/helpers.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { scriptedAbly, smsMessage } from '../gateway/support.ts'
 
 // The compat over the real server helpers, with a scripted Ably port that records what reaches Ably.
 function compat() {
   const ably = scriptedAbly()
-  const publisher = createServerPublisher({ ably: ably.port, store: createMemoryStore(), config: parseGatewayConfig({}), log: () => {}, sleep: async () => {} })
+  const publisher = createServerHelpers({ ably: ably.port, store: createMemoryStore(), config: parseGatewayConfig({}), log: () => {}, sleep: async () => {} })
   return { io: createSocketIoCompat(publisher), ably }
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
-import type { TokenResponse } from '../../src/routes/token.ts'
+import type { TokenResponse } from '../../src/contract/index.ts'
 import { appToken, bearer, TEST_ABLY_KEY, TEST_JWT_SECRET } from './fixtures.ts'
 
 const [ABLY_KEY_NAME = '', ABLY_SECRET = ''] = TEST_ABLY_KEY.split(':')

@@ -4,13 +4,13 @@ import { ConfigError } from '../../src/config/index.ts'
 import type { MessageData } from '../../src/channels/schemas.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { parseGatewayConfig } from '../../src/gateway/config.ts'
-import { createServerPublisher, serverPublisherFromEnv, type BatchItem } from '../../src/server/publisher.ts'
+import { createServerHelpers, serverHelpersFromEnv, type BatchItem } from '../../src/server/helpers.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { NOW, TEST_ABLY_KEY } from '../support/fixtures.ts'
 import { ably400, faultyStore, scriptedAbly, smsMessage } from '../gateway/support.ts'
 
 function server(ably = scriptedAbly(), store = createMemoryStore({ now: () => NOW })) {
-  const publisher = createServerPublisher({ ably: ably.port, store, config: parseGatewayConfig({}), log: () => {}, now: () => NOW, sleep: async () => {} })
+  const publisher = createServerHelpers({ ably: ably.port, store, config: parseGatewayConfig({}), log: () => {}, now: () => NOW, sleep: async () => {} })
   return { publisher, ably, store }
 }
 
@@ -111,18 +111,18 @@ describe('server helpers', () => {
     expect(results.map((result) => [result.success, result.status])).toEqual([[true, 'published'], [false, 'failed']])
   })
 
-  it('serverPublisherFromEnv uses the Ably port and store it is given, and builds neither (nor needs ABLY_API_KEY)', async () => {
+  it('serverHelpersFromEnv uses the Ably port and store it is given, and builds neither (nor needs ABLY_API_KEY)', async () => {
     const ably = scriptedAbly()
     const store = createMemoryStore({ now: () => NOW })
-    const publisher = serverPublisherFromEnv({}, { ably: ably.port, store, log: () => {}, now: () => NOW })
+    const publisher = serverHelpersFromEnv({}, { ably: ably.port, store, log: () => {}, now: () => NOW })
     const result = await publisher.broadcastContactUpdate('alice', { action: 'refresh' })
     expect(ably.delivered.map((entry) => entry.message.id)).toEqual([result.messageId])
     expect((await store.findByIds([result.messageId]))[0]?.status).toBe('published')
   })
 
-  it('serverPublisherFromEnv needs the API key but no JWT secret', () => {
-    expect(() => serverPublisherFromEnv({})).toThrow(ConfigError)
-    const publisher = serverPublisherFromEnv({ ABLY_API_KEY: TEST_ABLY_KEY, ABLY_REST_URL: 'http://127.0.0.1:9' }, { log: () => {} })
+  it('serverHelpersFromEnv needs the API key but no JWT secret', () => {
+    expect(() => serverHelpersFromEnv({})).toThrow(ConfigError)
+    const publisher = serverHelpersFromEnv({ ABLY_API_KEY: TEST_ABLY_KEY, ABLY_REST_URL: 'http://127.0.0.1:9' }, { log: () => {} })
     expect(typeof publisher.publishMessage).toBe('function')
   })
 })

@@ -14,13 +14,11 @@ import type {
   SmsReceivedData,
 } from '../channels/schemas.ts'
 import { parseAblyEnv, type Env } from '../config/index.ts'
+import type { PublishResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts'
-import { createGateway, storeCall, type Gateway } from '../gateway/index.ts'
+import { createGateway, onlyResult, type Accepted, type Gateway, type SweepReport } from '../gateway/index.ts'
 import { openStore } from '../gateway/node.ts'
-import type { SweepReport } from '../gateway/outbox.ts'
-import { IDEMPOTENCY_KEY, prepareMessages, type PublishItem } from '../gateway/prepare.ts'
-import type { Accepted } from '../gateway/publisher.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import type { MessageStore } from '../store/index.ts'
 
@@ -29,16 +27,11 @@ export interface PublishOptions {
   idempotencyKey?: string
 }
 
-/** A message Ably took (`published`) or that is stored and will be delivered by the sweeper (`queued`). */
-export interface PublishResult {
-  success: true
-  status: 'published' | 'queued'
-  channelName: string
-  messageId: string
-  timestamp: string
-  /** True when the idempotency key was known: nothing new was stored or published. */
-  replayed: boolean
-}
+/**
+ * A message Ably took (`published`) or that is stored and will be delivered by the sweeper (`queued`): the publish
+ * route's answer, and `replayed`, true when the idempotency key was known (nothing new was stored or published).
+ */
+export type PublishResult = PublishResponse & { replayed: boolean }
 
 export interface BatchItem {
   channelName: string
@@ -50,7 +43,7 @@ export interface BatchItem {
 /** One message of a batch: published or queued, or refused by Ably for good. */
 export type BatchResult = PublishResult | (Omit<PublishResult, 'success' | 'status'> & { success: false; status: 'failed'; code: 'publish_rejected' })
 
-export interface ServerPublisher {
+export interface ServerHelpers {
   /** Any event on any channel, checked against the event table and schemas. */
   publish(channelName: string, eventName: string, data: unknown, options?: PublishOptions): Promise<PublishResult>
   /** `message` on `sms:{userId}:{contactId}`. */
@@ -75,7 +68,7 @@ export interface ServerPublisher {
 
 export const MAX_SERVER_BATCH = 500
 
-export interface ServerPublisherOptions {
+export interface ServerHelpersOptions {
   ably: AblyRest
   store: MessageStore
   config?: GatewayConfig
@@ -86,13 +79,12 @@ export interface ServerPublisherOptions {
 }
 
 /** Builds the helpers over an Ably port and a store. */
-export function createServerPublisher({ ably, store, config = parseGatewayConfig({}), log = jsonLineLogger, now = Date.now, sleep, random }: ServerPublisherOptions): ServerPublisher {
-  const gateway = createGateway({ store, config, ably, log, now, ...(sleep && { sleep }), ...(random && { random }) })
-  return helpers(gateway, now)
+export function createServerHelpers({ ably, store, config = parseGatewayConfig({}), log = jsonLineLogger, now = Date.now, sleep, random }: ServerHelpersOptions): ServerHelpers {
+  return serverHelpersFor(createGateway({ store, config, ably, log, now, ...(sleep && { sleep }), ...(random && { random }) }))
 }
 
 /** The helpers from the environment: `ABLY_API_KEY`, `ABLY_REST_URL`, and the gateway's `MONGODB_URI` and friends. */
-export function serverPublisherFromEnv(env: Env, options: Partial<ServerPublisherOptions> = {}): ServerPublisher {
+export function serverHelpersFromEnv(env: Env, options: Partial<ServerHelpersOptions> = {}): ServerHelpers {
   // Each default is built only when not given: no Ably client (nor a need for ABLY_API_KEY) beside the caller's
   // port, and no second store (a MongoDB client) beside the caller's store.
   const ably = options.ably ?? createFetchAblyRest(parseAblyEnv(env))
@@ -101,39 +93,20 @@ export function serverPublisherFromEnv(env: Env, options: Partial<ServerPublishe
   if (!options.store && config.store.kind === 'memory') {
     log({ level: 'warn', msg: 'memory_store', detail: 'Server helpers keep queued messages in this process only. Set MONGODB_URI to keep them.' })
   }
-  return createServerPublisher({ config, log, ...options, ably, store: options.store ?? openStore(config.store) })
+  return createServerHelpers({ config, log, ...options, ably, store: options.store ?? openStore(config.store) })
 }
 
-function helpers(gateway: Gateway, now: () => number): ServerPublisher {
+/** The helpers over a gateway already built (for example the one an app serves), as a trusted server caller. */
+export function serverHelpersFor(gateway: Gateway): ServerHelpers {
   async function accept(items: readonly BatchItem[]): Promise<Accepted[]> {
     if (items.length === 0 || items.length > MAX_SERVER_BATCH) throw new AppError('invalid_request', { message: `A batch holds 1 to ${MAX_SERVER_BATCH} messages.` })
-    const publishItems: PublishItem[] = items.map(({ channelName, eventName, data, idempotencyKey }) => ({
-      channelName,
-      eventName,
-      data,
-      ...(idempotencyKey !== undefined && { id: idempotencyKey }),
-    }))
-    if (items.some((item) => item.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(item.idempotencyKey))) {
-      throw new AppError('invalid_request', { message: 'An idempotency key must be 1–255 printable ASCII characters without spaces.' })
-    }
-    const prepared = await prepareMessages(publishItems, items.length > 1, {
-      publisher: { kind: 'server' },
-      requestKey: undefined,
-      maxMessageBytes: gateway.config.maxMessageBytes,
-      newKey: () => crypto.randomUUID(),
-    })
-    return storeCall(async () => {
-      await gateway.ready()
-      // No request deadline here: the delivery budget bounds the call, and no store call is cut short for a deadline.
-      return gateway.publisher.publish(prepared, { owner: `server:${crypto.randomUUID()}`, publisherId: 'server' })
-    })
+    const messages = items.map(({ idempotencyKey, ...item }) => ({ ...item, ...(idempotencyKey !== undefined && { id: idempotencyKey }) }))
+    // No request deadline here: the delivery budget bounds the call, and no store call is cut short for a deadline.
+    return gateway.accept(messages, { caller: { kind: 'server' }, batch: items.length > 1 })
   }
 
   async function publish(channelName: string, eventName: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    const [result] = await accept([{ channelName, eventName, data, ...options }])
-    if (!result) throw new AppError('internal_error', { reason: 'no result' })
-    if (result.status === 'failed') throw new AppError('publish_rejected', { details: { messageId: result.messageId } })
-    return toResult(result)
+    return toResult(onlyResult(await accept([{ channelName, eventName, data, ...options }])))
   }
 
   return {
