@@ -119,7 +119,7 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
       try {
         await within(store.settle(settlements, request.owner), (request.settleBy ?? Number.POSITIVE_INFINITY) - now(), 'settle before the deadline')
       } catch (error) {
-        // Published but not recorded: the message stays pending and a sweeper republishes the same id (D12).
+        // Published but not recorded: the message stays pending and a sweeper republishes the same id.
         log({ level: 'warn', msg: 'settle_failed', owner: request.owner, count: settlements.length, error: describeError(error) })
       }
       return outcomes

@@ -1,4 +1,4 @@
-/** Faults on the publish path (D01–D15 of ../shared/reference/security-cases.md), injected through the Ably and store ports. */
+/** Faults on the publish path, injected through the Ably and store ports: each test names the fault, then what must hold. */
 import { describe, expect, it } from 'vitest'
 import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import { createDelivery } from '../../src/gateway/delivery.ts'
