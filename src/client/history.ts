@@ -1,15 +1,10 @@
 /** Reads the gateway's `GET /api/ably/history`: the store, which also holds messages still queued for Ably. */
-import type { HistoryItem, HistoryResponse } from '../contract/index.ts'
+import type { HistoryItem, HistoryQuery, HistoryResponse } from '../contract/index.ts'
 
 export type { HistoryItem, HistoryResponse }
 
-export interface HistoryRequest {
-  channelName: string
-  /** 1 to 100; the gateway's default is 50. */
-  limit?: number
-  /** The `next` value of an earlier page, or an ISO 8601 time. */
-  before?: string
-}
+/** One page's query: `limit` is 1 to 100 (the gateway's default is 50), `before` a `next` value or an ISO 8601 time. */
+export type HistoryRequest = HistoryQuery
 
 export interface HistoryClient {
   /** The history endpoint. */

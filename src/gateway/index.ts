@@ -57,8 +57,6 @@ export interface Gateway {
   accept(items: readonly PublishItem[], options: AcceptOptions): Promise<Accepted[]>
   /** One page of a channel's stored messages, newest first, for a caller allowed to read it. */
   history(request: HistoryRequest): Promise<HistoryResponse>
-  /** Creates the indexes on first use; a failure is retried by the next call. */
-  ready(): Promise<void>
   /** One outbox sweep. */
   sweep(): Promise<SweepReport>
   /** Sweeps every `intervalMs` until the returned function is called. */
@@ -84,6 +82,7 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
   const storeThenDeliver = createStoreThenDeliver({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log })
   const rateLimit = config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit })
   let initializing: Promise<void> | undefined
+  // Creates the indexes on first use; a failure is retried by the next call.
   const ready = () =>
     (initializing ??= store.init().catch((error: unknown) => {
       initializing = undefined
@@ -119,7 +118,6 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
         request,
         config.history,
       ),
-    ready,
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),
     close: () => store.close(),
