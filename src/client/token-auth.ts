@@ -45,12 +45,14 @@ export class TokenRequestError extends Error {
   override readonly name = 'TokenRequestError'
   // ably-js's ErrorInfo types `cause` as another ErrorInfo; this error has none.
   override readonly cause = undefined
-  constructor(
-    message: string,
-    readonly code: number,
-    readonly statusCode: number,
-  ) {
+  /** Ably's code: `UNAUTHORIZED_CODE` or `TOKEN_REQUEST_FAILED_CODE`. */
+  readonly code: number
+  /** The HTTP status ably-js acts on (403 stops it; anything else is retried). */
+  readonly statusCode: number
+  constructor(message: string, { code, statusCode }: { code: number; statusCode: number }) {
     super(message)
+    this.code = code
+    this.statusCode = statusCode
   }
 }
 
@@ -68,7 +70,7 @@ export function createTokenAuth({
   /** Bumped by `reset()`: a request started under an older session settles without effect. */
   let generation = 0
 
-  const refuse = (why: string) => new TokenRequestError(`Unauthorized: ${why}`, UNAUTHORIZED_CODE, 403)
+  const refuse = (why: string) => new TokenRequestError(`Unauthorized: ${why}`, { code: UNAUTHORIZED_CODE, statusCode: 403 })
 
   async function fetchToken(): Promise<TokenDetails> {
     const appToken = await getAppToken()
@@ -78,10 +80,10 @@ export function createTokenAuth({
       res = await fetch(tokenUrl, { method: 'POST', headers: { Authorization: `Bearer ${appToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) })
     } catch (error) {
       // The message names the failure only: a fetch error never carries the token, but keep it that way.
-      throw new TokenRequestError(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, TOKEN_REQUEST_FAILED_CODE, 500)
+      throw new TokenRequestError(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
     }
     if (res.status === 401 || res.status === 403) throw refuse(`the token endpoint answered ${res.status}`)
-    if (!res.ok) throw new TokenRequestError(`The token endpoint answered ${res.status}`, TOKEN_REQUEST_FAILED_CODE, res.status)
+    if (!res.ok) throw new TokenRequestError(`The token endpoint answered ${res.status}`, { code: TOKEN_REQUEST_FAILED_CODE, statusCode: res.status })
     return tokenDetails(await res.json().catch(() => undefined))
   }
 
@@ -90,7 +92,7 @@ export function createTokenAuth({
     const started = generation
     // Another session's answer: its token names the wrong user and its refusal is not this session's, so the
     // caller gets an error ably-js retries, and the retry asks for the current session.
-    const superseded = () => new TokenRequestError('Token request superseded by a new session', TOKEN_REQUEST_FAILED_CODE, 500)
+    const superseded = () => new TokenRequestError('Token request superseded by a new session', { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
     const request = fetchToken().then(
       (token) => {
         if (started !== generation) throw superseded()
@@ -118,7 +120,7 @@ export function createTokenAuth({
     authCallback(_params, callback) {
       requestToken().then(
         (token) => callback(null, token),
-        (error: unknown) => callback(error instanceof TokenRequestError ? error : new TokenRequestError('Token request failed', TOKEN_REQUEST_FAILED_CODE, 500), null),
+        (error: unknown) => callback(error instanceof TokenRequestError ? error : new TokenRequestError('Token request failed', { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 }), null),
       )
     },
     requestToken,
@@ -137,7 +139,7 @@ export function createTokenAuth({
 function tokenDetails(body: unknown): TokenDetails {
   const { token, issued, expires, clientId, capability } = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof TokenResponse, unknown>>
   if (typeof token !== 'string' || !token || typeof issued !== 'number' || typeof expires !== 'number' || typeof clientId !== 'string') {
-    throw new TokenRequestError('The token endpoint answered with something that is not a token response', TOKEN_REQUEST_FAILED_CODE, 500)
+    throw new TokenRequestError('The token endpoint answered with something that is not a token response', { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
   }
   return { token, issued, expires, clientId, capability: JSON.stringify(capability ?? {}) }
 }

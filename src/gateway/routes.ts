@@ -36,8 +36,9 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const onRateLimit = (headers: Record<string, string>) => Object.entries(headers).forEach(([name, value]) => c.header(name, value))
         const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit })
         if (results.some((result) => result.replayed)) c.header('Idempotent-Replayed', 'true')
-        if (batch) return c.json(batchBody(results), results.some((result) => result.status === 'queued' || result.status === 'in_progress') ? 202 : 200)
-        return c.json(singleBody(onlyResult(results)), results[0]?.status === 'published' ? 200 : 202)
+        if (batch) return c.json(batchBody(results), results.every((result) => result.status === 'published' || result.status === 'failed') ? 200 : 202)
+        const body = singleBody(onlyResult(results))
+        return c.json(body, body.status === 'published' ? 200 : 202)
       })
       .all('/publish', methodNotAllowed(['POST']))
       .get('/history', authenticate({ verify }), async (c) => {
