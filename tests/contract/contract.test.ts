@@ -1,12 +1,14 @@
 /** The wire contract holds: every body the app sends, success or error, parses with its schema from src/contract. */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import { BatchPublishResponse, ErrorBody, HistoryResponse, PublishRequest, PublishResponse, StatsResponse, TokenResponse } from '../../src/contract/index.ts'
-import { errorCodes } from '../../src/errors/index.ts'
+import { errorCodes, errorStatus } from '../../src/errors/index.ts'
 import { ably400, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly } from '../gateway/support.ts'
 import { appToken, bearer, fakeAbly, testApp } from '../support/fixtures.ts'
+
+const root = join(import.meta.dirname, '../..')
 
 /** Parses `body` with `schema`, refusing keys the schema does not name. */
 function holds(schema: z.ZodObject, body: unknown) {
@@ -106,8 +108,25 @@ describe('wire contract', () => {
   })
 })
 
+describe('the error vocabulary', () => {
+  const sources = (readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((file) => file.endsWith('.ts') && !file.startsWith('errors/') && !file.startsWith('contract/'))
+    .map((file) => readFileSync(join(root, 'src', file), 'utf8'))
+    .join('\n')
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('| Code | Status | When |')).split('\n\n')[0] ?? ''
+  const documented = [...table.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map(([, code, status]) => [code, Number(status)])
+
+  it.each(errorCodes)('%s is raised somewhere in src', (code) => {
+    expect(sources).toMatch(new RegExp(`AppError\\('${code}'|'${code}'`))
+  })
+
+  it('the README documents exactly the codes of the table, each with its status', () => {
+    expect(Object.fromEntries(documented)).toEqual(errorStatus)
+  })
+})
+
 describe('the browser client', () => {
-  const root = join(import.meta.dirname, '../..')
   /** Every relative import of `file` and, transitively, of what it imports, with whether it is type-only. */
   function importsOf(file: string, seen = new Map<string, boolean>()): Map<string, boolean> {
     const text = readFileSync(file, 'utf8')
