@@ -1,10 +1,12 @@
 /** The wire contract holds: every body the app sends, success or error, parses with its schema from src/contract. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import type { z } from 'zod'
-import { BatchPublishResponse, ErrorBody, HistoryResponse, PublishRequest, PublishResponse, StatsResponse, TokenResponse } from '../../src/contract/index.ts'
-import { errorCodes, errorStatus } from '../../src/errors/index.ts'
+import { BatchPublishResponse, ErrorBody, HistoryQuery, HistoryResponse, PublishRequest, PublishResponse, StatsResponse, TokenResponse } from '../../src/contract/index.ts'
+import { errorCodes, errorStatus, type ErrorCode } from '../../src/errors/index.ts'
+import type { PublishResult } from '../../src/server/index.ts'
+import type { HistoryRequest } from '../../src/client/index.ts'
 import { ably400, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly } from '../gateway/support.ts'
 import { appToken, bearer, fakeAbly, testApp } from '../support/fixtures.ts'
 
@@ -100,6 +102,13 @@ describe('wire contract', () => {
     expect(invalid.status).toBe(400)
     holds(ErrorBody, invalid.body)
     expect(ErrorBody.parse(invalid.body).details).toEqual({ fields: ['extra'] })
+  })
+
+  it('the inferred types are the ones the code uses', () => {
+    expectTypeOf<ErrorBody['code']>().toEqualTypeOf<ErrorCode>()
+    expectTypeOf<PublishResult>().toExtend<PublishResponse>()
+    expectTypeOf<HistoryRequest>().toEqualTypeOf<z.output<typeof HistoryQuery>>()
+    expectTypeOf<z.input<typeof HistoryQuery>['limit']>().toEqualTypeOf<string | undefined>()
   })
 
   it('the error code union is the table of codes, and an unknown code is refused', () => {
