@@ -39,8 +39,8 @@ export interface AcceptOptions {
   caller: Caller
   /** The request's `Idempotency-Key`, when sent: a repeat of the request publishes nothing new. */
   requestKey?: string | undefined
-  /** The items came as a batch (`{ messages: [...] }`): keys and error details then carry each one's index. */
-  batch: boolean
+  /** The items came as a batch (`{ messages: [...] }`): keys and error details then carry each one's index. Default: more than one item. */
+  batch?: boolean
   /** When the answer is due (ms since the epoch); nothing is stored that the answer could not wait for. */
   deadline?: number | undefined
   /** Told the rate-limit headers (`RateLimit`, `RateLimit-Policy`) once a user's messages are counted. */
@@ -95,7 +95,7 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
 
   return {
     config,
-    async accept(items, { caller, requestKey, batch, deadline, onRateLimit }) {
+    async accept(items, { caller, requestKey, batch = items.length > 1, deadline, onRateLimit }) {
       const prepared = await prepareMessages(items, batch, { caller, requestKey, maxMessageBytes: config.maxMessageBytes, newKey: () => crypto.randomUUID() })
       return storeCall(async () => {
         await ready()

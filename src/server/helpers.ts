@@ -102,7 +102,7 @@ export function serverHelpersFor(gateway: Gateway): ServerHelpers {
     if (items.length === 0 || items.length > MAX_SERVER_BATCH) throw new AppError('invalid_request', { message: `A batch holds 1 to ${MAX_SERVER_BATCH} messages.` })
     const messages = items.map(({ idempotencyKey, ...item }) => ({ ...item, ...(idempotencyKey !== undefined && { id: idempotencyKey }) }))
     // No request deadline here: the delivery budget bounds the call, and no store call is cut short for a deadline.
-    return gateway.accept(messages, { caller: { kind: 'server' }, batch: items.length > 1 })
+    return gateway.accept(messages, { caller: { kind: 'server' } })
   }
 
   async function publish(channelName: string, eventName: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
