@@ -131,6 +131,13 @@ async function main(): Promise<number> {
     record('ably-history: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
     const sweep = await lambda('ably-outbox')({ method: 'POST', path: '/.netlify/functions/ably-outbox', headers: { 'x-nf-event': 'schedule', 'content-type': 'application/json' }, body: JSON.stringify({ next_run: new Date(Date.now() + 60_000).toISOString() }) })
     record('ably-outbox: a scheduled run answers its sweep report', sweep.status === 200 && typeof (sweep.json as { claimed?: unknown }).claimed === 'number', sweep)
+    // A fresh instance of the outbox (a new module instance reads the environment again) with variables it never reads broken.
+    Object.assign(process.env, { JWT_SECRET: 'short', CORS_ORIGIN: '*', PUBLISH_MAX_BATCH: '9999' })
+    const brokenOutbox = await loadLambda(join(functionsDir, 'ably-outbox.zip'), join(out, 'run', 'ably-outbox-broken-api-variables'))
+    const brokenSweep = await brokenOutbox({ method: 'POST', path: '/.netlify/functions/ably-outbox', headers: { 'x-nf-event': 'schedule' }, body: JSON.stringify({ next_run: new Date().toISOString() }) })
+    record('ably-outbox: still sweeps with JWT_SECRET, CORS_ORIGIN and PUBLISH_MAX_BATCH broken (it reads none of them)', brokenSweep.status === 200 && typeof (brokenSweep.json as { claimed?: unknown }).claimed === 'number', brokenSweep)
+    Object.assign(process.env, runtimeEnv)
+    for (const name of ['CORS_ORIGIN', 'PUBLISH_MAX_BATCH']) delete process.env[name]
 
     console.log('Edge functions, from the ESZIP under Deno (stand-in Netlify global)')
     const edge = await timed('edge serve (good env)', () => serveEdge(edgeDir, join(out, 'run/edge'), runtimeEnv))
