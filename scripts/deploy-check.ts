@@ -74,15 +74,19 @@ async function main(): Promise<number> {
   await seedEdgeTypes(join(cacheDirectory, 'deno_dir'))
 
   const functionsDir = join(out, 'functions')
-  await timed('zip-it-and-ship-it', () =>
-    zipFunctions(join(site, 'netlify/functions'), functionsDir, { basePath: site, repositoryRoot: site, manifest: join(functionsDir, 'manifest.json'), config: { '*': {} } }),
-  )
   const edgeDir = join(out, 'edge-functions')
   const edgeSources = join(site, 'netlify/edge-functions')
-  await timed('edge-bundler', () => bundle([edgeSources], edgeDir, [], { basePath: site, cacheDirectory }))
   // The same functions beside one of the site's own, for the isolation check (4).
   const edgeWithSiteDir = join(out, 'edge-functions-with-site-function')
-  await bundle([edgeSources, join(tools, 'scripts/deploy-check/canary')], edgeWithSiteDir, [], { basePath: site, cacheDirectory })
+  const built = await Promise.all([
+    bundled('zip-it-and-ship-it', 'zip-it-and-ship-it bundles the Node functions', () =>
+      zipFunctions(join(site, 'netlify/functions'), functionsDir, { basePath: site, repositoryRoot: site, manifest: join(functionsDir, 'manifest.json'), config: { '*': {} } }),
+    ),
+    (async () =>
+      (await bundled('edge-bundler', 'the edge bundler loads and bundles the edge functions', () => bundle([edgeSources], edgeDir, [], { basePath: site, cacheDirectory }))) &&
+      bundled('edge-bundler with a site function', 'the edge bundler bundles them beside a site function', () => bundle([edgeSources, join(tools, 'scripts/deploy-check/canary')], edgeWithSiteDir, [], { basePath: site, cacheDirectory })))(),
+  ])
+  if (!built.every(Boolean)) return finish()
 
   // ---- 2. The manifests ----------------------------------------------------------------------------------------------
 
@@ -180,11 +184,14 @@ async function main(): Promise<number> {
     await hub.close()
   }
 
-  // ---- Report ----------------------------------------------------------------------------------------------------------
+  return finish()
+}
 
+/** Prints and writes the report; the exit code. */
+async function finish(): Promise<number> {
   const sizes: Record<string, number> = {}
-  for (const dir of [functionsDir, edgeDir]) {
-    for (const file of await readdir(dir)) if (/\.(zip|eszip)$/.test(file)) sizes[relative(out, join(dir, file))] = (await stat(join(dir, file))).size
+  for (const dir of [join(out, 'functions'), join(out, 'edge-functions')]) {
+    for (const file of await readdir(dir).catch(() => [])) if (/\.(zip|eszip)$/.test(file)) sizes[relative(out, join(dir, file))] = (await stat(join(dir, file))).size
   }
   const failed = findings.filter((finding) => !finding.ok)
   const report = { site, ok: failed.length === 0, checks: findings.length, failed, sizes, timingsMs: timings, totalMs: Math.round(performance.now() - started) }
@@ -193,6 +200,18 @@ async function main(): Promise<number> {
   console.log(`Timings (ms): ${Object.entries(timings).map(([name, ms]) => `${name} ${ms}`).join(', ')}`)
   console.log(`${failed.length === 0 ? 'PASS' : 'FAIL'}: ${findings.length - failed.length}/${findings.length} checks in ${(report.totalMs / 1000).toFixed(1)} s`)
   return failed.length === 0 ? 0 : 1
+}
+
+/** Runs one bundler, recording whether it succeeded (a bundler error is a failed check, not a crash). */
+async function bundled(timing: string, check: string, run: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await timed(timing, run)
+    record(check, true)
+    return true
+  } catch (error) {
+    record(check, false, error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+    return false
+  }
 }
 
 // ---- Helpers ---------------------------------------------------------------------------------------------------------
