@@ -44,11 +44,7 @@ export function nodeGatewayFromEnv(
   env: Env,
   { requireDurableStore = false, withEdgeRoutes = true, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS, ...deps }: NodeGatewayOptions = {},
 ): NodeGateway {
-  const { config, gatewayConfig } = checkEnv((problems) => {
-    const config = readConfig(env, problems, apiSettings)
-    const gatewayConfig = readGatewayConfig(env, problems, { requireDurableStore, settings: gatewaySettings })
-    return config && { config, gatewayConfig }
-  })
+  const { config, gatewayConfig } = parseNodeEnv(env, { requireDurableStore, apiSettings, gatewaySettings })
   const { log = jsonLineLogger, now = Date.now } = deps
   const ably = deps.ably ?? createFetchAblyRest(config.ably)
   const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
@@ -56,6 +52,18 @@ export function nodeGatewayFromEnv(
   const routes = [...(withEdgeRoutes ? edgeRoutes : []), gatewayRoutes(gateway)]
   const app = createApp(config, { ably, log, now, routes })
   return { app, gateway, config }
+}
+
+/** Checks the API's and the gateway's variables in one pass; throws one `ConfigError` naming every bad one. */
+export function parseNodeEnv(
+  env: Env,
+  { requireDurableStore = false, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS }: Pick<NodeGatewayOptions, 'requireDurableStore' | 'apiSettings' | 'gatewaySettings'> = {},
+): { config: Config; gatewayConfig: GatewayConfig } {
+  return checkEnv((problems) => {
+    const config = readConfig(env, problems, apiSettings)
+    const gatewayConfig = readGatewayConfig(env, problems, { requireDurableStore, settings: gatewaySettings })
+    return config && { config, gatewayConfig }
+  })
 }
 
 /**
