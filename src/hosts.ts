@@ -13,8 +13,13 @@ import { AppError } from './errors/index.ts'
 import { jsonLineLogger, type Logger } from './log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
 
+/** What a handler may use of the platform's per-request context (Netlify passes one to every function). */
+export interface PlatformContext {
+  readonly deploy?: { readonly context?: string; readonly published?: boolean }
+}
+
 /** A request handler, as Netlify's edge and Node runtimes, Deno and Workers call it. */
-export type Fetch = (request: Request) => Response | Promise<Response>
+export type Fetch = (request: Request, context?: PlatformContext) => Response | Promise<Response>
 
 /** Builds a handler from a checked environment; throws a `ConfigError` naming every bad variable. */
 export type HandlerBuilder = (env: Env, log: Logger) => Fetch
@@ -31,7 +36,11 @@ export function appFromEnv(env: Env, { settings = ALL_API_SETTINGS, ...deps }: A
 
 /** A builder for the API app serving `routes`, for `lazyHandler` and `handlerPerEnv`. */
 export function apiHandler(options: ApiOptions): HandlerBuilder {
-  return (env, log) => appFromEnv(env, { log, ...options }).fetch
+  return (env, log) => {
+    const app = appFromEnv(env, { log, ...options })
+    // Not `app.fetch` itself: Hono would take the platform's context for its `env` bindings.
+    return (request) => app.fetch(request)
+  }
 }
 
 /**
@@ -39,11 +48,11 @@ export function apiHandler(options: ApiOptions): HandlerBuilder {
  * per isolate, and keeps it. A bad environment gets a handler that answers every request with the generic JSON 500
  * `internal_error` and logs one `config_error` line naming every bad variable (see `configErrorHandler`).
  */
-export function lazyHandler(readEnv: () => Env, build: HandlerBuilder, { log = jsonLineLogger }: { log?: Logger } = {}): (request: Request) => Promise<Response> {
+export function lazyHandler(readEnv: () => Env, build: HandlerBuilder, { log = jsonLineLogger }: { log?: Logger } = {}): (request: Request, context?: PlatformContext) => Promise<Response> {
   let handler: Fetch | undefined
-  return async (request) => {
+  return async (request, context) => {
     handler ??= handlerOrConfigError(readEnv(), build, log)
-    return handler(request)
+    return handler(request, context)
   }
 }
 

@@ -79,16 +79,36 @@ export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, 
   return buildGateway(gatewayConfig, { ...deps, ably: deps.ably ?? createFetchAblyRest(ably), log, now })
 }
 
-/** The Netlify function serving `POST /api/ably/publish`: the Ably key, JWT, CORS, admin roles, the store, `PUBLISH_*`. */
-export const publishFunction: HandlerBuilder = (env, log) =>
-  nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: ['publish'], log }).app.fetch
+/**
+ * The Netlify function serving `POST /api/ably/publish`: the Ably key, JWT, CORS, admin roles, the store, `PUBLISH_*`.
+ * On a deploy that is not published (a Deploy Preview, a branch deploy, a draft) no scheduled function runs, so a
+ * message answered `202 queued` there is never swept: each such answer logs `queued_on_unpublished_deploy` to say so.
+ */
+export const publishFunction: HandlerBuilder = (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: ['publish'], log })
+  return async (request, context) => {
+    const response = await app.fetch(request)
+    if (response.status === 202 && context?.deploy?.published === false) {
+      log({
+        level: 'warn',
+        msg: 'queued_on_unpublished_deploy',
+        deployContext: context.deploy.context,
+        requestId: response.headers.get('x-request-id'),
+        detail: 'Scheduled functions do not run on this deploy, so its outbox never delivers this message: it stays pending in this deploy\'s store.',
+      })
+    }
+    return response
+  }
+}
 
 /**
  * The Netlify function serving `GET /api/ably/history`. It reads the store, JWT, CORS and admin roles, and the Ably
  * key too, because the gateway it shares with publish holds an Ably client (it never calls it).
  */
-export const historyFunction: HandlerBuilder = (env, log) =>
-  nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: [], log }).app.fetch
+export const historyFunction: HandlerBuilder = (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: [], log })
+  return (request) => app.fetch(request)
+}
 
 /** The scheduled outbox function: each invocation is one sweep, answered with its report. */
 export const outboxFunction: HandlerBuilder = (env, log) => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => hub.close())
 afterEach(() => vi.unstubAllEnvs())
 
-type Entry = { default: (request: Request) => Promise<Response>; config: Record<string, unknown> }
+type Entry = { default: (request: Request, context?: unknown) => Promise<Response>; config: Record<string, unknown> }
 
 /** Imports an entry file afresh with an empty environment: importing must never throw or read a variable. */
 async function load(name: 'ably-publish' | 'ably-history' | 'ably-outbox'): Promise<Entry> {
@@ -86,6 +86,25 @@ describe('netlify/functions', () => {
       headers: { authorization: `Basic ${btoa(testEnv.ABLY_API_KEY ?? '')}`, accept: 'application/json' },
     })
     expect(((await history.json()) as { id: string }[]).map((message) => message.id)).toEqual([messageId])
+  })
+
+  it('ably-publish on an unpublished deploy (a preview) says that a queued message will not be swept there', async () => {
+    const entry = await load('ably-publish')
+    // Ably unreachable: the message is stored and queued after the shortest delivery budget.
+    setEnv({ MESSAGE_STORE: 'memory', ABLY_REST_URL: 'http://127.0.0.1:9', PUBLISH_DELIVERY_BUDGET_MS: '100' })
+    const publish = async (context: unknown) =>
+      entry.default(
+        new Request('https://site.example/api/ably/publish', { method: 'POST', headers: { ...(await liveToken()), 'Content-Type': 'application/json' }, body: JSON.stringify(ownMessages()[1]) }),
+        context,
+      )
+    stdout.mockClear()
+    expect((await publish({ deploy: { context: 'production', published: true } })).status).toBe(202)
+    expect(logLines().filter((line) => line.msg === 'queued_on_unpublished_deploy')).toEqual([])
+    const res = await publish({ deploy: { context: 'deploy-preview', published: false } })
+    expect(res.status).toBe(202)
+    expect(logLines().filter((line) => line.msg === 'queued_on_unpublished_deploy')).toEqual([
+      expect.objectContaining({ level: 'warn', deployContext: 'deploy-preview', requestId: res.headers.get('x-request-id') }),
+    ])
   })
 
   it('ably-publish answers every other method on its path with our JSON 405 and Allow', async () => {
