@@ -19,6 +19,8 @@ import { ABLY_KEY_NAME, ABLY_KEY_SECRET, BENCH_ENV, mintAppTokens } from './toke
 export interface ColdStartRun {
   /** Import plus first response, measured inside the child. */
   importAndFirstResponseMs: number
+  /** The CPU time (user + system, all threads) the child spent on it: steadier than wall time on a busy machine. */
+  cpuMs: number
   /** Spawn to exit, measured by the parent. */
   processMs: number
   status: number
@@ -27,8 +29,8 @@ export interface ColdStartRun {
 export interface ColdStartResult {
   entry: string
   /** Medians over the runs, per runtime. */
-  node: { importAndFirstResponseMs: number; processMs: number; runs: ColdStartRun[] }
-  deno: { importAndFirstResponseMs: number; processMs: number; runs: ColdStartRun[] }
+  node: { importAndFirstResponseMs: number; cpuMs: number; processMs: number; runs: ColdStartRun[] }
+  deno: { importAndFirstResponseMs: number; cpuMs: number; processMs: number; runs: ColdStartRun[] }
 }
 
 /** The child: a `Netlify.env` shim (as tests/deno/netlify-edge.test.ts sets it), the request, then the timed part. */
@@ -36,12 +38,14 @@ function childProgram(bundleFile: string, env: Record<string, string>, request: 
   return `const vars = new Map(Object.entries(${JSON.stringify(env)}))
 globalThis.Netlify = { context: null, env: { get: (k) => vars.get(k), has: (k) => vars.has(k), set: (k, v) => void vars.set(k, v), delete: (k) => void vars.delete(k), toObject: () => Object.fromEntries(vars) } }
 const request = new Request(${JSON.stringify(request.url)}, { method: ${JSON.stringify(request.method)}, headers: ${JSON.stringify(request.headers)} })
+const cpu = () => { const usage = globalThis.process.cpuUsage(); return (usage.user + usage.system) / 1000 }
+const cpuStarted = cpu()
 const started = performance.now()
 const { default: handle } = await import(${JSON.stringify(pathToFileURL(bundleFile).href)})
 const res = await handle(request)
 await res.text()
 const ms = performance.now() - started
-console.log(JSON.stringify({ importAndFirstResponseMs: ms, status: res.status }))
+console.log(JSON.stringify({ importAndFirstResponseMs: ms, cpuMs: cpu() - cpuStarted, status: res.status }))
 // Exit now: a timer the app leaves armed (the deadline's) would keep an idle Deno process alive.
 if (globalThis.Deno) Deno.exit(0)
 else process.exit(0)
@@ -68,10 +72,15 @@ function runChild(runtime: Runtime, dir: string, program: string): Promise<ColdS
   })
 }
 
-/** Requests the edge entries answer, by file name; ably-stats's first response waits for the hub's /time on loopback. */
+/** The baselines beside them: a bare Hono app, and a bare Hono app doing the token job with jose (`bench/cold-start-entries/`). */
+export const BARE_HONO_ENTRIES = ['bench/cold-start-entries/bare-hono.ts', 'bench/cold-start-entries/bare-hono-jose.ts']
+
+/** Requests the entries answer, by file name; ably-stats's first response waits for the hub's /time on loopback. */
 const FIRST_REQUESTS: Record<string, { url: string; method: string }> = {
   'ably-token': { url: 'https://site.example/api/ably/token', method: 'POST' },
   'ably-stats': { url: 'https://site.example/api/ably/stats', method: 'GET' },
+  'bare-hono': { url: 'https://site.example/api/ably/token', method: 'POST' },
+  'bare-hono-jose': { url: 'https://site.example/api/ably/token', method: 'POST' },
 }
 
 /** Bundles each edge entry (paths from the repository root) and starts it `runs` times per runtime, alternating. */
@@ -82,7 +91,7 @@ export async function measureColdStarts(entries: readonly string[], { runs = 7 }
   try {
     const env = { ...BENCH_ENV, ABLY_REST_URL: `http://127.0.0.1:${port}` }
     const [appToken] = await mintAppTokens(1)
-    const results: ColdStartResult[] = []
+    const programs: { entry: string; programFile: string }[] = []
     for (const entry of entries) {
       const name = basename(entry, '.ts')
       const request = FIRST_REQUESTS[name]
@@ -91,17 +100,27 @@ export async function measureColdStarts(entries: readonly string[], { runs = 7 }
       const programFile = join(dir, `${name}-start.mjs`)
       await writeFile(bundleFile, await bundle(entry))
       await writeFile(programFile, childProgram(bundleFile, env, { ...request, headers: { authorization: `Bearer ${appToken}` } }))
-      const byRuntime: Record<Runtime, ColdStartRun[]> = { node: [], deno: [] }
-      for (let run = 0; run < runs; run++) {
+      programs.push({ entry, programFile })
+    }
+    // Entries and runtimes alternate within each run, so a busy moment of the machine falls on all of them alike.
+    const byEntry = new Map(programs.map(({ entry }) => [entry, { node: [] as ColdStartRun[], deno: [] as ColdStartRun[] }]))
+    for (let run = 0; run < runs; run++) {
+      for (const { entry, programFile } of run % 2 === 0 ? programs : [...programs].reverse()) {
+        const byRuntime = byEntry.get(entry)
+        if (!byRuntime) continue
         for (const runtime of run % 2 === 0 ? (['node', 'deno'] as const) : (['deno', 'node'] as const)) byRuntime[runtime].push(await runChild(runtime, dir, programFile))
       }
-      const summary = (list: ColdStartRun[]) => ({
-        importAndFirstResponseMs: median(list.map((r) => r.importAndFirstResponseMs)),
-        processMs: median(list.map((r) => r.processMs)),
-        runs: list,
-      })
-      results.push({ entry, node: summary(byRuntime.node), deno: summary(byRuntime.deno) })
     }
+    const summary = (list: ColdStartRun[]) => ({
+      importAndFirstResponseMs: median(list.map((r) => r.importAndFirstResponseMs)),
+      cpuMs: median(list.map((r) => r.cpuMs)),
+      processMs: median(list.map((r) => r.processMs)),
+      runs: list,
+    })
+    const results: ColdStartResult[] = programs.map(({ entry }) => {
+      const byRuntime = byEntry.get(entry) ?? { node: [], deno: [] }
+      return { entry, node: summary(byRuntime.node), deno: summary(byRuntime.deno) }
+    })
     return results
   } finally {
     await hub.close()
@@ -111,5 +130,17 @@ export async function measureColdStarts(entries: readonly string[], { runs = 7 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { edgeEntries } = await measureBundleSizes()
-  console.log(JSON.stringify(await measureColdStarts(Object.keys(edgeEntries)), (key, value: unknown) => (key === 'runs' ? undefined : value), 2))
+  const results = await measureColdStarts(['netlify/edge-functions/ably-token.ts', ...BARE_HONO_ENTRIES], { runs: 15 })
+  console.log(JSON.stringify(results, (key, value: unknown) => (key === 'runs' ? undefined : value), 2))
+  const [ours, ...baselines] = results
+  for (const baseline of baselines) {
+    if (!ours) break
+    const { deno: a } = ours
+    const { deno: b } = baseline
+    console.log(
+      `Deno, import + first response, median of 15: ably-token ${a.importAndFirstResponseMs.toFixed(2)} ms (${a.cpuMs.toFixed(2)} ms CPU), ` +
+        `${basename(baseline.entry, '.ts')} ${b.importAndFirstResponseMs.toFixed(2)} ms (${b.cpuMs.toFixed(2)} ms CPU): ` +
+        `${(a.importAndFirstResponseMs / b.importAndFirstResponseMs).toFixed(2)}× wall, ${(a.cpuMs / b.cpuMs).toFixed(2)}× CPU`,
+    )
+  }
 }

@@ -9,7 +9,7 @@ import { availableParallelism, cpus, release, tmpdir, totalmem, type } from 'nod
 import { join } from 'node:path'
 import { denoExecutable, runToJson, type Runtime } from './children.ts'
 import { measureBundleSizes } from './bundle-size.ts'
-import { measureColdStarts } from './cold-start.ts'
+import { BARE_HONO_ENTRIES, measureColdStarts } from './cold-start.ts'
 import { measureConnect } from './connect.ts'
 import { measureGateway } from './gateway.ts'
 import { measureHubFanout } from './hub-fanout.ts'
@@ -89,7 +89,7 @@ try {
   const connect = await measureConnect({ trials: SETTINGS.connectTrials })
   progress('bundle sizes (bench/bundle-size.ts) and cold starts')
   const bundleSizes = await measureBundleSizes()
-  const coldStart = await measureColdStarts(Object.keys(bundleSizes.edgeEntries), { runs: SETTINGS.coldStartRuns })
+  const coldStart = await measureColdStarts([...Object.keys(bundleSizes.edgeEntries), ...BARE_HONO_ENTRIES], { runs: SETTINGS.coldStartRuns })
   progress('publish gateway (bench/gateway.ts)')
   const gateway = await measureGateway()
   progress('hub fan-out (bench/hub-fanout.ts)')

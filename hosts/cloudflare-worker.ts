@@ -1,10 +1,10 @@
 /**
  * Cloudflare Workers entry (module syntax). `env` only arrives with a request, so the app is built on the first
- * one and kept per env object; a bad config answers a logged 500 (see `appPerEnv`).
+ * one and kept per env object; a bad config answers a logged 500 (see `handlerPerEnv`).
  */
-import { appPerEnv } from '../src/hosts.ts'
+import { apiHandler, handlerPerEnv } from '../src/hosts.ts'
 import { edgeRoutes } from '../src/routes/index.ts'
 
-const fetchWithEnv = appPerEnv({ routes: edgeRoutes })
+const fetchWithEnv = handlerPerEnv(apiHandler({ routes: edgeRoutes }))
 
 export default { fetch: (request: Request, env: object) => fetchWithEnv(request, env) }

@@ -1,10 +1,9 @@
-/** Netlify Edge Function for `/api/ably/stats`. The config is checked at load: a bad secret stops the function. */
+/** Netlify Edge Function for `/api/ably/stats`. The config is read and checked on the first request, not at import. */
 import type { Config } from '@netlify/edge-functions'
-import { appFromEnv } from '../../src/hosts.ts'
+import { edgeFunctionConfig } from '../../src/deploy/functions.ts'
+import { apiHandler, lazyHandler } from '../../src/hosts.ts'
 import { statsRoutes } from '../../src/routes/stats.ts'
 
-const app = appFromEnv(Netlify.env.toObject(), { routes: [statsRoutes] })
+export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }))
 
-export default (request: Request) => app.fetch(request)
-
-export const config: Config = { path: '/api/ably/stats', method: ['GET', 'OPTIONS'] }
+export const config: Config = edgeFunctionConfig('ably-stats')

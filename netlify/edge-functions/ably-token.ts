@@ -1,10 +1,9 @@
-/** Netlify Edge Function for `/api/ably/token`. The config is checked at load: a bad secret stops the function. */
+/** Netlify Edge Function for `/api/ably/token`. The config is read and checked on the first request, not at import. */
 import type { Config } from '@netlify/edge-functions'
-import { appFromEnv } from '../../src/hosts.ts'
+import { edgeFunctionConfig } from '../../src/deploy/functions.ts'
+import { apiHandler, lazyHandler } from '../../src/hosts.ts'
 import { tokenRoutes } from '../../src/routes/token.ts'
 
-const app = appFromEnv(Netlify.env.toObject(), { routes: [tokenRoutes] })
+export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))
 
-export default (request: Request) => app.fetch(request)
-
-export const config: Config = { path: '/api/ably/token', method: ['GET', 'POST', 'OPTIONS'] }
+export const config: Config = edgeFunctionConfig('ably-token')

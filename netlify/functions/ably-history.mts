@@ -1,13 +1,12 @@
-/** Netlify Function (Node) for `GET /api/ably/history`, read from the message store. */
+/** Netlify Function (Node) for `/api/ably/history`, read from the message store; config checked on the first request. */
 import type { Config } from '@netlify/functions'
-import { nodeGatewayFromEnv } from '../../src/gateway/node.ts'
+import { historyFunction } from '../../src/gateway/node.ts'
+import { lazyHandler } from '../../src/hosts.ts'
 
-const { app } = nodeGatewayFromEnv(process.env, { requireDurableStore: true })
+export default lazyHandler(() => process.env, historyFunction)
 
-export default (request: Request) => app.fetch(request)
-
+// A literal, because Netlify reads it without running the file; it must match NETLIFY_FUNCTIONS (src/deploy/functions.ts).
 export const config: Config = {
   path: '/api/ably/history',
-  method: ['GET', 'OPTIONS'],
   rateLimit: { windowLimit: 300, windowSize: 60, aggregateBy: ['ip', 'domain'] },
 }

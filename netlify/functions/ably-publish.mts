@@ -1,14 +1,13 @@
-/** Netlify Function (Node) for `POST /api/ably/publish`. The config is checked at load; MongoDB is required. */
+/** Netlify Function (Node) for `/api/ably/publish`. The config is read and checked on the first request; MongoDB is required. */
 import type { Config } from '@netlify/functions'
-import { nodeGatewayFromEnv } from '../../src/gateway/node.ts'
+import { publishFunction } from '../../src/gateway/node.ts'
+import { lazyHandler } from '../../src/hosts.ts'
 
-const { app } = nodeGatewayFromEnv(process.env, { requireDurableStore: true })
+export default lazyHandler(() => process.env, publishFunction)
 
-export default (request: Request) => app.fetch(request)
-
+// A literal, because Netlify reads it without running the file; it must match NETLIFY_FUNCTIONS (src/deploy/functions.ts).
 // The platform's rate limit is the first line of defence, per IP; the gateway then limits per user.
 export const config: Config = {
   path: '/api/ably/publish',
-  method: ['POST', 'OPTIONS'],
   rateLimit: { windowLimit: 120, windowSize: 60, aggregateBy: ['ip', 'domain'] },
 }

@@ -29,19 +29,65 @@ export interface Config {
   readonly tokenTtlSec: number
   /** App-JWT roles that may read or publish any user's channels. */
   readonly adminRoles: readonly string[]
-  /** Answer 504 once a request has run this long (below the platform's 10 s). */
+  /**
+   * Answer 504 once a request has run this long. Netlify allows 60 s for a synchronous function, but ably-js gives up
+   * on an auth request after its 10 s `httpRequestTimeout`, so a slower answer would reach nobody.
+   */
   readonly deadlineMs: number
 }
+
+/** One bad variable and how to fix it; `message` starts with the variable's name and never echoes a secret. */
+export interface ConfigProblem {
+  readonly variable: string
+  readonly message: string
+}
+
+/** Where the readers of one pass collect their problems, so one error names every bad variable of every part. */
+export type ConfigProblems = ConfigProblem[]
+
+/**
+ * The optional settings an API function may read, beyond the Ably key, the JWT settings and `CORS_ORIGIN` that every
+ * API route needs. A function whose routes do not read a setting neither checks it nor fails over it; it keeps its
+ * default. `restUrl` is `ABLY_REST_URL`, `tokenTtl` is `ABLY_TOKEN_TTL`, `adminRoles` is `ABLY_ADMIN_ROLES`.
+ */
+export type ApiSetting = 'restUrl' | 'tokenTtl' | 'adminRoles'
+
+/** Every setting: what a host that serves every route reads. */
+export const ALL_API_SETTINGS: readonly ApiSetting[] = ['restUrl', 'tokenTtl', 'adminRoles']
+
+/** The request deadline (see `Config.deadlineMs`). */
+export const DEADLINE_MS = 8000
 
 /** The environment variables the API reads, as a runtime hands them over. */
 export type Env = Readonly<Record<string, string | undefined>>
 
-/** Thrown at start when the environment is missing, malformed or weak; lists every problem with its fix. */
+/** Thrown when the environment is missing, malformed or weak; lists every problem with its fix. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError'
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`)
   }
+
+  /** The bad variables, each once, in the order they were found. */
+  get variables(): string[] {
+    return [...new Set(this.problems.map((problem) => problem.variable))]
+  }
+}
+
+/**
+ * Runs the readers of one pass and returns their result, or throws one `ConfigError` with every problem any of them
+ * found. A reader returns `undefined` only after adding a problem.
+ */
+export function checkEnv<T>(read: (problems: ConfigProblems) => T | undefined): T {
+  const problems: ConfigProblems = []
+  const value = read(problems)
+  if (problems.length > 0 || value === undefined) throw new ConfigError(problems)
+  return value
+}
+
+/** Adds a problem whose message starts with the variable's name. */
+export function addProblem(problems: ConfigProblems, variable: string, message: string): void {
+  problems.push({ variable, message: `${variable} ${message}` })
 }
 
 export const DEFAULT_ABLY_REST_URL = 'https://main.realtime.ably.net'
@@ -54,28 +100,36 @@ const MIN_TOKEN_TTL_SEC = 60
 const ABLY_KEY = /^([^:.\s]+)\.([^:.\s]+):([^:.\s]+)$/
 const PLACEHOLDERS = /^(change.?me|secret|password|example|test|dev|your[-_ ]?secret.*|x+)$/i
 
-/** Parses and checks the environment into a typed config, or throws one `ConfigError` naming every bad variable. */
-export function parseConfig(env: Env): Config {
-  const problems: string[] = []
-  const value = (name: string) => envValue(env, name)
+/**
+ * Parses and checks the API's environment into a typed config, or throws one `ConfigError` naming every bad variable.
+ * `settings` are the optional settings the routes read (see `ApiSetting`); the rest keep their defaults unchecked.
+ */
+export function parseConfig(env: Env, settings: readonly ApiSetting[] = ALL_API_SETTINGS): Config {
+  return checkEnv((problems) => readConfig(env, problems, settings))
+}
 
-  const { key: ablyKey, restUrl } = parseAblyPart(env, problems)
+/** `parseConfig`'s reader, for a pass that checks other parts too. */
+export function readConfig(env: Env, problems: ConfigProblems, settings: readonly ApiSetting[] = ALL_API_SETTINGS): Config | undefined {
+  const value = (name: string) => envValue(env, name)
+  const uses = (setting: ApiSetting) => settings.includes(setting)
+
+  const ably = readAbly(env, problems, { restUrl: uses('restUrl') })
   const jwtSecret = parseJwtSecret(env.JWT_SECRET, problems)
   const corsOrigins = parseOrigins(value('CORS_ORIGIN'), problems)
-  const tokenTtlSec = parseInteger('ABLY_TOKEN_TTL', value('ABLY_TOKEN_TTL'), 3600, MIN_TOKEN_TTL_SEC, MAX_TOKEN_TTL_SEC, problems)
+  const tokenTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_TTL', value('ABLY_TOKEN_TTL'), 3600, MIN_TOKEN_TTL_SEC, MAX_TOKEN_TTL_SEC, problems) : 3600
   const maxAge = value('JWT_MAX_AGE')
   const maxAgeSec = maxAge === undefined ? undefined : parseInteger('JWT_MAX_AGE', maxAge, 0, 60, 30 * 24 * 3600, problems)
-  const adminRoles = parseList(value('ABLY_ADMIN_ROLES'))
+  const adminRoles = uses('adminRoles') ? parseList(value('ABLY_ADMIN_ROLES')) : []
   for (const role of adminRoles.filter((role) => !ID_PATTERN.test(role))) {
-    problems.push(`ABLY_ADMIN_ROLES: role "${role.slice(0, 70)}" is not valid. Use comma-separated role names of letters, digits, "_" or "-".`)
+    addProblem(problems, 'ABLY_ADMIN_ROLES', `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of letters, digits, "_" or "-".`)
   }
 
-  if (ablyKey && jwtSecret && ablyKey.secret === jwtSecret) {
-    problems.push('JWT_SECRET must differ from the ABLY_API_KEY secret: otherwise an Ably token could pass as an app login. Generate a new one.')
+  if (ably && jwtSecret && ably.key.secret === jwtSecret) {
+    addProblem(problems, 'JWT_SECRET', 'must differ from the ABLY_API_KEY secret: otherwise an Ably token could pass as an app login. Generate a new one.')
   }
-  if (problems.length > 0 || !ablyKey || !jwtSecret || !restUrl) throw new ConfigError(problems)
+  if (!ably || !jwtSecret) return undefined
   return {
-    ably: { key: ablyKey, restUrl },
+    ably,
     jwt: {
       secret: jwtSecret,
       issuer: value('JWT_ISSUER'),
@@ -86,7 +140,7 @@ export function parseConfig(env: Env): Config {
     corsOrigins,
     tokenTtlSec,
     adminRoles,
-    deadlineMs: 8000,
+    deadlineMs: DEADLINE_MS,
   }
 }
 
@@ -95,10 +149,14 @@ export function parseConfig(env: Env): Config {
  * key but verifies no logins; throws one `ConfigError` like `parseConfig`.
  */
 export function parseAblyEnv(env: Env): Config['ably'] {
-  const problems: string[] = []
-  const { key, restUrl } = parseAblyPart(env, problems)
-  if (problems.length > 0 || !key || !restUrl) throw new ConfigError(problems)
-  return { key, restUrl }
+  return checkEnv((problems) => readAbly(env, problems))
+}
+
+/** `parseAblyEnv`'s reader; with `restUrl: false`, `ABLY_REST_URL` is neither read nor checked. */
+export function readAbly(env: Env, problems: ConfigProblems, { restUrl: readRestUrl = true } = {}): Config['ably'] | undefined {
+  const key = parseAblyKey(envValue(env, 'ABLY_API_KEY'), problems)
+  const restUrl = readRestUrl ? parseUrl('ABLY_REST_URL', envValue(env, 'ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems) : DEFAULT_ABLY_REST_URL
+  return key && restUrl ? { key, restUrl } : undefined
 }
 
 /** A variable's value, trimmed; `undefined` when it is unset or blank. */
@@ -107,63 +165,56 @@ export function envValue(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw
 }
 
-function parseAblyPart(env: Env, problems: string[]) {
-  return {
-    key: parseAblyKey(envValue(env, 'ABLY_API_KEY'), problems),
-    restUrl: parseUrl('ABLY_REST_URL', envValue(env, 'ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems),
-  }
-}
-
-function parseAblyKey(raw: string | undefined, problems: string[]): AblyKey | undefined {
+function parseAblyKey(raw: string | undefined, problems: ConfigProblems): AblyKey | undefined {
   if (raw === undefined) {
-    problems.push('ABLY_API_KEY is not set. Copy an API key ("appId.keyId:secret") from your Ably dashboard (API Keys tab).')
+    addProblem(problems, 'ABLY_API_KEY', 'is not set. Copy an API key ("appId.keyId:secret") from your Ably dashboard (API Keys tab).')
     return undefined
   }
   const match = ABLY_KEY.exec(raw)
   if (!match) {
-    problems.push('ABLY_API_KEY is malformed. It must look like "appId.keyId:secret", exactly as the Ably dashboard shows it.')
+    addProblem(problems, 'ABLY_API_KEY', 'is malformed. It must look like "appId.keyId:secret", exactly as the Ably dashboard shows it.')
     return undefined
   }
   const [, appId = '', keyId = '', secret = ''] = match
   if (secret.length < MIN_ABLY_SECRET_LENGTH) {
-    problems.push(`ABLY_API_KEY has a secret shorter than ${MIN_ABLY_SECRET_LENGTH} characters. Use a real key from the Ably dashboard.`)
+    addProblem(problems, 'ABLY_API_KEY', `has a secret shorter than ${MIN_ABLY_SECRET_LENGTH} characters. Use a real key from the Ably dashboard.`)
     return undefined
   }
   return { appId, name: `${appId}.${keyId}`, secret }
 }
 
-function parseJwtSecret(raw: string | undefined, problems: string[]): string | undefined {
+function parseJwtSecret(raw: string | undefined, problems: ConfigProblems): string | undefined {
   if (raw === undefined || raw === '') {
-    problems.push('JWT_SECRET is not set. Set it to the HS256 secret your app signs its login JWTs with (at least 32 random characters, e.g. `openssl rand -base64 48`).')
+    addProblem(problems, 'JWT_SECRET', 'is not set. Set it to the HS256 secret your app signs its login JWTs with (at least 32 random characters, e.g. `openssl rand -base64 48`).')
     return undefined
   }
   if (raw !== raw.trim()) {
-    problems.push('JWT_SECRET starts or ends with whitespace (often a pasted newline). Remove it, or every login JWT will fail to verify.')
+    addProblem(problems, 'JWT_SECRET', 'starts or ends with whitespace (often a pasted newline). Remove it, or every login JWT will fail to verify.')
     return undefined
   }
   if (raw.length < MIN_JWT_SECRET_LENGTH || PLACEHOLDERS.test(raw) || new Set(raw).size < 8) {
-    problems.push(`JWT_SECRET is too weak. Use at least ${MIN_JWT_SECRET_LENGTH} random characters, e.g. \`openssl rand -base64 48\`.`)
+    addProblem(problems, 'JWT_SECRET', `is too weak. Use at least ${MIN_JWT_SECRET_LENGTH} random characters, e.g. \`openssl rand -base64 48\`.`)
     return undefined
   }
   return raw
 }
 
-function parseUrl(name: string, raw: string, problems: string[]): string | undefined {
+function parseUrl(name: string, raw: string, problems: ConfigProblems): string | undefined {
   let url: URL
   try {
     url = new URL(raw)
   } catch {
-    problems.push(`${name} is not a URL. Use e.g. ${DEFAULT_ABLY_REST_URL}, or http://localhost:8889 for the local hub.`)
+    addProblem(problems, name, `is not a URL. Use e.g. ${DEFAULT_ABLY_REST_URL}, or http://localhost:8889 for the local hub.`)
     return undefined
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    problems.push(`${name} must be a plain http(s) URL with no credentials or query, e.g. ${DEFAULT_ABLY_REST_URL}.`)
+    addProblem(problems, name, `must be a plain http(s) URL with no credentials or query, e.g. ${DEFAULT_ABLY_REST_URL}.`)
     return undefined
   }
   return url.origin + url.pathname.replace(/\/+$/, '')
 }
 
-function parseOrigins(raw: string | undefined, problems: string[]): string[] {
+function parseOrigins(raw: string | undefined, problems: ConfigProblems): string[] {
   return parseList(raw).filter((origin) => {
     let parsed: URL | undefined
     try {
@@ -172,8 +223,10 @@ function parseOrigins(raw: string | undefined, problems: string[]): string[] {
       parsed = undefined
     }
     if (parsed && parsed.origin === origin && (parsed.protocol === 'https:' || parsed.protocol === 'http:')) return true
-    problems.push(
-      `CORS_ORIGIN entry "${origin.slice(0, 100)}" is not an origin. List exact origins separated by commas, e.g. "https://app.example.com,http://localhost:5173" (no "*", no path, no trailing slash).`,
+    addProblem(
+      problems,
+      'CORS_ORIGIN',
+      `has the entry "${origin.slice(0, 100)}", which is not an origin. List exact origins separated by commas, e.g. "https://app.example.com,http://localhost:5173" (no "*", no path, no trailing slash).`,
     )
     return false
   })
@@ -186,12 +239,12 @@ export function parseInteger(
   fallback: number,
   min: number,
   max: number,
-  problems: string[],
+  problems: ConfigProblems,
   { unit = 'seconds', why = '' }: { unit?: string; why?: string } = {},
 ): number {
   if (raw === undefined) return fallback
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    problems.push(`${name} must be a whole number of ${unit} between ${min} and ${max}${why}; got "${raw.slice(0, 20)}".`)
+    addProblem(problems, name, `must be a whole number of ${unit} between ${min} and ${max}${why}; got "${raw.slice(0, 20)}".`)
     return fallback
   }
   return Number(raw)

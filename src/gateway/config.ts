@@ -1,5 +1,5 @@
 /** The publish gateway's own configuration (Node only): the message store, the rate limit, batches and retries. */
-import { ConfigError, envValue, parseInteger, type Env } from '../config/index.ts'
+import { addProblem, checkEnv, DEADLINE_MS, envValue, parseInteger, type ConfigProblems, type Env } from '../config/index.ts'
 import { mongoUriProblem } from '../store/mongodb.ts'
 
 export type StoreConfig =
@@ -43,9 +43,19 @@ export interface GatewayConfig {
   readonly history: { readonly defaultLimit: number; readonly maxLimit: number }
 }
 
+/**
+ * The gateway's settings beyond the store, which every gateway function reads: `publish` is `PUBLISH_*`, `outbox` is
+ * `OUTBOX_MAX_AGE_SEC`. A function that does not read a setting keeps its default and never fails over it, so a typo
+ * in `PUBLISH_MAX_BATCH` cannot stop the outbox sweeper.
+ */
+export type GatewaySetting = 'publish' | 'outbox'
+
+export const ALL_GATEWAY_SETTINGS: readonly GatewaySetting[] = ['publish', 'outbox']
+
 export interface GatewayConfigOptions {
   /** Refuse the embedded store (a serverless instance forgets it): MongoDB, or an explicit `MESSAGE_STORE=memory`. */
   requireDurableStore?: boolean
+  settings?: readonly GatewaySetting[]
 }
 
 const MONGODB_URI = /^mongodb(\+srv)?:\/\/\S+$/
@@ -58,26 +68,35 @@ const STORE_CALL_SLACK_MS = 500
  * time left to store anything; each may take the timeout plus the slack, and all must end within the 8 s deadline.
  */
 const MAX_MONGODB_TIMEOUT_MS = 2000
-const STORE_CALLS_WHY = ` (a publish makes up to three store calls of up to ${STORE_CALL_SLACK_MS} ms more than this before storing anything, and must answer within its 8 s deadline)`
+const STORE_CALLS_WHY = ` (a publish makes up to three store calls of up to ${STORE_CALL_SLACK_MS} ms more than this before storing anything, and must answer within its ${DEADLINE_MS / 1000} s deadline)`
 
 /** Parses the gateway's variables, or throws one `ConfigError` naming every bad one and how to fix it. */
-export function parseGatewayConfig(env: Env, { requireDurableStore = false }: GatewayConfigOptions = {}): GatewayConfig {
-  const problems: string[] = []
+export function parseGatewayConfig(env: Env, options: GatewayConfigOptions = {}): GatewayConfig {
+  return checkEnv((problems) => readGatewayConfig(env, problems, options))
+}
+
+/**
+ * `parseGatewayConfig`'s reader, for a pass that checks other parts too. It always returns a config (bad values fall
+ * back to their defaults), so only `problems` says whether it may be used.
+ */
+export function readGatewayConfig(env: Env, problems: ConfigProblems, { requireDurableStore = false, settings = ALL_GATEWAY_SETTINGS }: GatewayConfigOptions = {}): GatewayConfig {
   const value = (name: string) => envValue(env, name)
   const integer = (name: string, fallback: number, min: number, max: number, unit: string, why = '') =>
     parseInteger(name, value(name), fallback, min, max, problems, { unit, why })
+  const ifRead = (setting: GatewaySetting, name: string, fallback: number, min: number, max: number, unit: string) =>
+    settings.includes(setting) ? integer(name, fallback, min, max, unit) : fallback
 
   const uri = value('MONGODB_URI')
   const kind = value('MESSAGE_STORE') ?? (uri === undefined ? undefined : 'mongodb')
   let store: StoreConfig = { kind: 'memory' }
   if (kind === 'mongodb') {
-    if (uri === undefined) problems.push('MESSAGE_STORE=mongodb needs MONGODB_URI, e.g. mongodb://localhost:27017 or your Atlas "mongodb+srv://…" string.')
-    else if (!MONGODB_URI.test(uri)) problems.push('MONGODB_URI must start with mongodb:// or mongodb+srv:// (copy the connection string from Atlas or use mongodb://localhost:27017).')
+    if (uri === undefined) addProblem(problems, 'MONGODB_URI', 'is not set, but MESSAGE_STORE=mongodb needs it, e.g. mongodb://localhost:27017 or your Atlas "mongodb+srv://…" string.')
+    else if (!MONGODB_URI.test(uri)) addProblem(problems, 'MONGODB_URI', 'must start with mongodb:// or mongodb+srv:// (copy the connection string from Atlas or use mongodb://localhost:27017).')
     else {
       const invalid = mongoUriProblem(uri)
-      if (invalid !== undefined) problems.push(`MONGODB_URI is not a connection string the MongoDB driver accepts: ${invalid}. Copy it again from Atlas, or use mongodb://localhost:27017.`)
+      if (invalid !== undefined) addProblem(problems, 'MONGODB_URI', `is not a connection string the MongoDB driver accepts: ${invalid}. Copy it again from Atlas, or use mongodb://localhost:27017.`)
       const dbName = value('MONGODB_DB') ?? 'ably_gateway'
-      if (!/^[A-Za-z0-9_-]{1,63}$/.test(dbName)) problems.push('MONGODB_DB must be 1–63 letters, digits, "_" or "-".')
+      if (!/^[A-Za-z0-9_-]{1,63}$/.test(dbName)) addProblem(problems, 'MONGODB_DB', 'must be 1–63 letters, digits, "_" or "-".')
       store = {
         kind: 'mongodb',
         uri,
@@ -87,18 +106,21 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
       }
     }
   } else if (kind === undefined && requireDurableStore) {
-    problems.push('MONGODB_URI is not set. Accepted messages must outlive this function instance: set MONGODB_URI (e.g. an Atlas "mongodb+srv://…" string), or MESSAGE_STORE=memory to accept losing them.')
+    addProblem(problems, 'MONGODB_URI', 'is not set. Accepted messages must outlive this function instance: set MONGODB_URI (e.g. an Atlas "mongodb+srv://…" string), or MESSAGE_STORE=memory to accept losing them.')
   } else if (kind !== undefined && kind !== 'memory') {
-    problems.push(`MESSAGE_STORE must be "mongodb" or "memory"; got "${kind.slice(0, 20)}".`)
+    addProblem(problems, 'MESSAGE_STORE', `must be "mongodb" or "memory"; got "${kind.slice(0, 20)}".`)
+  } else if (kind === 'memory' && requireDurableStore && value('NETLIFY_DEV') === 'true') {
+    // `netlify dev` evaluates the function module afresh for every request, so an in-memory store would forget
+    // idempotency keys between a request and its retry, and publish the retry again.
+    addProblem(problems, 'MESSAGE_STORE', 'is "memory", which does not work under `netlify dev`: it loads the function afresh for every request, so retries would publish twice. Use `npm start` for the in-memory store, or set MONGODB_URI.')
   }
 
-  const limit = integer('PUBLISH_RATE_LIMIT', 60, 0, 1_000_000, 'messages')
-  const windowSec = integer('PUBLISH_RATE_WINDOW_SEC', 60, 1, 86_400, 'seconds')
-  const maxBatch = integer('PUBLISH_MAX_BATCH', 50, 1, 100, 'messages')
-  const deliveryBudgetMs = integer('PUBLISH_DELIVERY_BUDGET_MS', 3000, 100, 6000, 'milliseconds')
-  const maxAgeSec = integer('OUTBOX_MAX_AGE_SEC', 86_400, 60, 30 * 86_400, 'seconds')
+  const limit = ifRead('publish', 'PUBLISH_RATE_LIMIT', 60, 0, 1_000_000, 'messages')
+  const windowSec = ifRead('publish', 'PUBLISH_RATE_WINDOW_SEC', 60, 1, 86_400, 'seconds')
+  const maxBatch = ifRead('publish', 'PUBLISH_MAX_BATCH', 50, 1, 100, 'messages')
+  const deliveryBudgetMs = ifRead('publish', 'PUBLISH_DELIVERY_BUDGET_MS', 3000, 100, 6000, 'milliseconds')
+  const maxAgeSec = ifRead('outbox', 'OUTBOX_MAX_AGE_SEC', 86_400, 60, 30 * 86_400, 'seconds')
 
-  if (problems.length > 0) throw new ConfigError(problems)
   return {
     store,
     storeTimeoutMs: store.kind === 'mongodb' ? store.timeoutMs + STORE_CALL_SLACK_MS : 2000,

@@ -3,19 +3,25 @@ import type { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest } from '../ably-rest/index.ts'
 import { createApp } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
-import { parseConfig, type Config, type Env } from '../config/index.ts'
+import { ALL_API_SETTINGS, checkEnv, readAbly, readConfig, type ApiSetting, type Config, type Env } from '../config/index.ts'
+import type { HandlerBuilder } from '../hosts.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { edgeRoutes } from '../routes/index.ts'
 import type { MessageStore } from '../store/index.ts'
 import { createMemoryStore } from '../store/memory.ts'
 import { createMongoStore } from '../store/mongodb.ts'
-import { parseGatewayConfig, type StoreConfig } from './config.ts'
+import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting, type StoreConfig } from './config.ts'
 import { createGateway, type Gateway } from './index.ts'
 import { gatewayRoutes } from './routes.ts'
 
 export interface NodeGatewayOptions {
   /** Refuse the embedded store unless `MESSAGE_STORE=memory` says so (serverless instances forget it). */
   requireDurableStore?: boolean
+  /** Also serve the edge routes (token and stats), as `npm start` does; a Netlify function serves only its own. */
+  withEdgeRoutes?: boolean
+  /** The optional settings read (see `ApiSetting` and `GatewaySetting`); all of them by default. */
+  apiSettings?: readonly ApiSetting[]
+  gatewaySettings?: readonly GatewaySetting[]
   store?: MessageStore
   ably?: AblyRest
   log?: Logger
@@ -24,24 +30,90 @@ export interface NodeGatewayOptions {
 }
 
 export interface NodeGateway {
-  /** The one app: token and stats, with the gateway's publish and history beside them. */
+  /** The one app: the gateway's publish and history, with token and stats beside them when asked. */
   app: Hono<AppEnv>
   gateway: Gateway
   config: Config
 }
 
-/** Checks the environment (throwing one `ConfigError` naming every bad variable) and builds the app and gateway. */
-export function nodeGatewayFromEnv(env: Env, { requireDurableStore = false, store, ably, log = jsonLineLogger, now = Date.now, sleep }: NodeGatewayOptions = {}): NodeGateway {
-  const config = parseConfig(env)
-  const gatewayConfig = parseGatewayConfig(env, { requireDurableStore })
-  const ablyRest = ably ?? createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl })
-  if (!store && gatewayConfig.store.kind === 'memory') {
-    log({ level: 'warn', msg: 'memory_store', detail: 'Accepted messages are kept in this process only. Set MONGODB_URI to keep them.' })
-  }
-  const gateway = createGateway({ store: store ?? openStore(gatewayConfig.store), config: gatewayConfig, ably: ablyRest, log, now, ...(sleep && { sleep }) })
-  // The same router as the edge; on Netlify each function is sent only its own paths.
-  const app = createApp(config, { ably: ablyRest, log, now, routes: [...edgeRoutes, gatewayRoutes(gateway)] })
+/**
+ * Checks the environment in one pass, API and gateway together, so one `ConfigError` names every bad variable, and
+ * builds the app and gateway.
+ */
+export function nodeGatewayFromEnv(
+  env: Env,
+  { requireDurableStore = false, withEdgeRoutes = true, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS, ...deps }: NodeGatewayOptions = {},
+): NodeGateway {
+  const { config, gatewayConfig } = parseNodeEnv(env, { requireDurableStore, apiSettings, gatewaySettings })
+  const { log = jsonLineLogger, now = Date.now } = deps
+  const ably = deps.ably ?? createFetchAblyRest(config.ably)
+  const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
+  // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
+  const routes = [...(withEdgeRoutes ? edgeRoutes : []), gatewayRoutes(gateway)]
+  const app = createApp(config, { ably, log, now, routes })
   return { app, gateway, config }
+}
+
+/** Checks the API's and the gateway's variables in one pass; throws one `ConfigError` naming every bad one. */
+export function parseNodeEnv(
+  env: Env,
+  { requireDurableStore = false, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS }: Pick<NodeGatewayOptions, 'requireDurableStore' | 'apiSettings' | 'gatewaySettings'> = {},
+): { config: Config; gatewayConfig: GatewayConfig } {
+  return checkEnv((problems) => {
+    const config = readConfig(env, problems, apiSettings)
+    const gatewayConfig = readGatewayConfig(env, problems, { requireDurableStore, settings: gatewaySettings })
+    return config && { config, gatewayConfig }
+  })
+}
+
+/**
+ * The outbox alone: it reads the Ably key, `ABLY_REST_URL`, the store and `OUTBOX_MAX_AGE_SEC`, and nothing of the
+ * API's (no JWT secret, no CORS), so a mistake there never stops the sweeper from delivering what was accepted.
+ */
+export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, ...deps }: Omit<NodeGatewayOptions, 'requireDurableStore' | 'withEdgeRoutes' | 'apiSettings' | 'gatewaySettings'> = {}): Gateway {
+  const { ably, gatewayConfig } = checkEnv((problems) => {
+    const ably = readAbly(env, problems)
+    const gatewayConfig = readGatewayConfig(env, problems, { requireDurableStore: true, settings: ['outbox'] })
+    return ably && { ably, gatewayConfig }
+  })
+  return buildGateway(gatewayConfig, { ...deps, ably: deps.ably ?? createFetchAblyRest(ably), log, now })
+}
+
+/**
+ * The Netlify function serving `POST /api/ably/publish`: the Ably key, JWT, CORS, admin roles, the store, `PUBLISH_*`.
+ * On a deploy that is not published (a Deploy Preview, a branch deploy, a draft) no scheduled function runs, so a
+ * message answered `202 queued` there is never swept: each such answer logs `queued_on_unpublished_deploy` to say so.
+ */
+export const publishFunction: HandlerBuilder = (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: ['publish'], log })
+  return async (request, context) => {
+    const response = await app.fetch(request)
+    if (response.status === 202 && context?.deploy?.published === false) {
+      log({
+        level: 'warn',
+        msg: 'queued_on_unpublished_deploy',
+        deployContext: context.deploy.context,
+        requestId: response.headers.get('x-request-id'),
+        detail: 'Scheduled functions do not run on this deploy, so its outbox never delivers this message: it stays pending in this deploy\'s store.',
+      })
+    }
+    return response
+  }
+}
+
+/**
+ * The Netlify function serving `GET /api/ably/history`. It reads the store, JWT, CORS and admin roles, and the Ably
+ * key too, because the gateway it shares with publish holds an Ably client (it never calls it).
+ */
+export const historyFunction: HandlerBuilder = (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: [], log })
+  return (request) => app.fetch(request)
+}
+
+/** The scheduled outbox function: each invocation is one sweep, answered with its report. */
+export const outboxFunction: HandlerBuilder = (env, log) => {
+  const gateway = outboxFromEnv(env, { log })
+  return async () => Response.json(await gateway.sweep())
 }
 
 /** The store the config names: MongoDB, or the embedded one. */
@@ -49,4 +121,14 @@ export function openStore(config: StoreConfig): MessageStore {
   return config.kind === 'mongodb'
     ? createMongoStore({ uri: config.uri, dbName: config.dbName, timeoutMs: config.timeoutMs, maxPoolSize: config.maxPoolSize })
     : createMemoryStore()
+}
+
+function buildGateway(
+  config: GatewayConfig,
+  { store, ably, log, now, sleep }: { store?: MessageStore; ably: AblyRest; log: Logger; now: () => number; sleep?: (ms: number) => Promise<void> },
+): Gateway {
+  if (!store && config.store.kind === 'memory') {
+    log({ level: 'warn', msg: 'memory_store', detail: 'Accepted messages are kept in this process only. Set MONGODB_URI to keep them.' })
+  }
+  return createGateway({ store: store ?? openStore(config.store), config, ably, log, now, ...(sleep && { sleep }) })
 }

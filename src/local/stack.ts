@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
 import { parseAblyEnv, type Env } from '../config/index.ts'
-import { nodeGatewayFromEnv, type NodeGateway } from '../gateway/node.ts'
+import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from '../gateway/node.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { demoSite } from './demo/site.ts'
@@ -58,11 +58,13 @@ export async function startLocalStack({
   let hub: Hub | undefined
   let hubPort: number | undefined
   const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret }
+  if (useHub && devSecrets) resolved.ABLY_API_KEY = devSecrets.ablyKey
+  // Every problem, before any port is opened (the hub's URL is not known yet; a valid stand-in takes its place).
+  parseNodeEnv(useHub ? { ...resolved, ABLY_REST_URL: 'http://localhost:8889' } : resolved)
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
     hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
     hubPort = (await hub.listen()).port
-    resolved.ABLY_API_KEY = devSecrets.ablyKey
     resolved.ABLY_REST_URL = `http://localhost:${hubPort}`
   }
 

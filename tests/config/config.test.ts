@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig, type Env } from '../../src/config/index.ts'
+import { ConfigError, parseConfig, type ConfigProblem, type Env } from '../../src/config/index.ts'
 import { testEnv } from '../support/fixtures.ts'
 
-function problemsFor(env: Env): string[] {
+function problemsFor(env: Env): ConfigProblem[] {
   try {
     parseConfig(env)
   } catch (error) {
@@ -63,21 +63,36 @@ describe('parseConfig', () => {
   ]
   it.each(bad)('a bad %s stops the start with a message naming it', (variable, overrides) => {
     const problems = problemsFor({ ...testEnv, ...overrides })
-    expect(problems).toHaveLength(1)
-    expect(problems[0]).toMatch(new RegExp(`^${variable}\\b`))
-    expect(problems[0]).not.toContain('test-ably-key-secret')
+    expect(problems.map((problem) => problem.variable)).toEqual([variable])
+    expect(problems[0]?.message).toMatch(new RegExp(`^${variable}\\b`))
+    expect(problems[0]?.message).not.toContain('test-ably-key-secret')
   })
 
   it('reports every problem at once, each with how to fix it', () => {
     const problems = problemsFor({})
-    expect(problems).toEqual([expect.stringContaining('ABLY_API_KEY is not set'), expect.stringContaining('JWT_SECRET is not set')])
-    for (const problem of problems) expect(problem).toMatch(/dashboard|openssl/)
+    expect(problems).toEqual([
+      { variable: 'ABLY_API_KEY', message: expect.stringContaining('ABLY_API_KEY is not set') },
+      { variable: 'JWT_SECRET', message: expect.stringContaining('JWT_SECRET is not set') },
+    ])
+    for (const problem of problems) expect(problem.message).toMatch(/dashboard|openssl/)
     expect(() => parseConfig({})).toThrow(/Invalid configuration:\n {2}- ABLY_API_KEY/)
   })
 
   it('never echoes a secret in its messages', () => {
     const secret = 'weak-but-secret-value'
     const problems = problemsFor({ ...testEnv, JWT_SECRET: secret })
-    expect(problems.join('\n')).not.toContain(secret)
+    expect(JSON.stringify(problems)).not.toContain(secret)
+  })
+
+  it('checks only the settings the routes read: the others keep their defaults and cannot fail', () => {
+    const env = { ...testEnv, ABLY_TOKEN_TTL: '1h', ABLY_ADMIN_ROLES: 'super admin', ABLY_REST_URL: 'localhost:8889' }
+    expect(problemsFor(env).map((problem) => problem.variable)).toEqual(['ABLY_REST_URL', 'ABLY_TOKEN_TTL', 'ABLY_ADMIN_ROLES'])
+    const tokenOnly = parseConfig(env, [])
+    expect({ ttl: tokenOnly.tokenTtlSec, roles: tokenOnly.adminRoles, restUrl: tokenOnly.ably.restUrl }).toEqual({ ttl: 3600, roles: [], restUrl: 'https://main.realtime.ably.net' })
+    expect(() => parseConfig(env, ['tokenTtl'])).toThrow(/ABLY_TOKEN_TTL/)
+  })
+
+  it('lists each bad variable once on the error', () => {
+    expect(() => parseConfig({ JWT_SECRET: 'short' })).toThrow(expect.objectContaining({ variables: ['ABLY_API_KEY', 'JWT_SECRET'] }))
   })
 })

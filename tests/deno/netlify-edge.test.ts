@@ -1,8 +1,8 @@
-/** The real Netlify edge entries, served on Deno with a `Netlify.env` shim, as Netlify's edge runtime loads them. */
+/** The real Netlify edge entries on Deno with a `Netlify.env` shim: importing needs no variable; the env is read on the first request. */
 import assert from 'node:assert/strict'
 import type { StatsResponse } from '../../src/contract/index.ts'
 import { testEnv } from '../support/fixtures.ts'
-import { assertAblyToken, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
+import { assertAblyToken, assertConfigErrorResponse, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 
 type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
 
@@ -57,12 +57,56 @@ Deno.test('ably-stats: Ably unreachable on loopback → 503 unhealthy', async ()
   assert.deepEqual({ status: body.checks.ablyTime.status, error: body.checks.ablyTime.error }, { status: 'failed', error: 'unreachable' })
 })
 
+Deno.test('both entries import with no variable at all, and declare their row of the route table', async () => {
+  const { NETLIFY_FUNCTIONS } = await import('../../src/deploy/functions.ts')
+  for (const name of ['ably-token', 'ably-stats'] as const) {
+    globalThis.Netlify = { context: null, env: { get: () => undefined, has: () => false, set: () => {}, delete: () => {}, toObject: () => ({}) } }
+    const entry = await import(`../../netlify/edge-functions/${name}.ts?instance=${crypto.randomUUID()}`)
+    const { path, rateLimit } = NETLIFY_FUNCTIONS[name]
+    assert.deepEqual(entry.config, { path, rateLimit })
+  }
+})
+
+/** Runs `fn` with console.log captured as parsed JSON lines. */
+async function captureLogs(fn: () => Promise<void>): Promise<Record<string, unknown>[]> {
+  const lines: Record<string, unknown>[] = []
+  const original = console.log
+  console.log = (line: unknown) => void lines.push(JSON.parse(String(line)))
+  try {
+    await fn()
+  } finally {
+    console.log = original
+  }
+  return lines
+}
+
 for (const name of ['ably-token', 'ably-stats'] as const) {
-  Deno.test(`${name}: a weak JWT_SECRET stops the function at load with the ConfigError`, async () => {
-    await assert.rejects(loadEdgeEntry(name, { ...testEnv, JWT_SECRET: 'changeme' }), (error: Error) => {
-      assert.equal(error.name, 'ConfigError')
-      assert.match(error.message, /JWT_SECRET is too weak/)
-      return true
+  Deno.test(`${name}: a weak JWT_SECRET answers the generic JSON 500 and logs one config_error naming it`, async () => {
+    const handle = await loadEdgeEntry(name, { ...testEnv, JWT_SECRET: 'changeme' })
+    const logs = await captureLogs(async () => {
+      await assertConfigErrorResponse(await handle(new Request(`${SITE}/api/ably/${name.slice(5)}`)))
     })
+    assert.deepEqual(logs.map((line) => [line.msg, line.variables]), [['config_error', ['JWT_SECRET']]])
+    assert.doesNotMatch(JSON.stringify(logs), /changeme/)
   })
 }
+
+Deno.test('a bad setting only the token function reads breaks only the token function', async () => {
+  const env = { ...testEnv, ABLY_TOKEN_TTL: '1h', ABLY_REST_URL: `http://127.0.0.1:${closedPort()}` }
+  const token = await loadEdgeEntry('ably-token', env)
+  const stats = await loadEdgeEntry('ably-stats', env)
+  await captureLogs(async () => {
+    await assertConfigErrorResponse(await token(await tokenRequest(SITE)))
+    const res = await stats(new Request(`${SITE}/api/ably/stats`))
+    assert.equal(res.status, 503)
+    assert.equal(((await res.json()) as StatsResponse).status, 'unhealthy')
+  })
+})
+
+Deno.test('ably-token answers every method it does not serve with our JSON 405 and Allow', async () => {
+  const handle = await loadEdgeEntry('ably-token', testEnv)
+  for (const method of ['PUT', 'PATCH', 'DELETE']) {
+    const res = await handle(new Request(`${SITE}/api/ably/token`, { method }))
+    assert.deepEqual([res.status, res.headers.get('allow'), ((await res.json()) as { code: string }).code], [405, 'GET, POST, OPTIONS', 'method_not_allowed'])
+  }
+})

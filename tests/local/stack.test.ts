@@ -87,4 +87,23 @@ describe('the local stack', () => {
       await real.close()
     }
   })
+
+  it('fails fast at start, naming every bad variable of the API and the gateway in one message', async () => {
+    const start = local.startAnother({ env: { JWT_SECRET: 'short', MESSAGE_STORE: 'postgres', PUBLISH_MAX_BATCH: '9999' } })
+    await expect(start).rejects.toMatchObject({ name: 'ConfigError', variables: ['JWT_SECRET', 'MESSAGE_STORE', 'PUBLISH_MAX_BATCH'] })
+  })
+
+  it('`npm start` with JWT_SECRET=short MESSAGE_STORE=postgres PUBLISH_MAX_BATCH=9999 prints all three and exits 1, before opening a port', async () => {
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'hosts/node-server.ts'], {
+      env: { ...process.env, JWT_SECRET: 'short', MESSAGE_STORE: 'postgres', PUBLISH_MAX_BATCH: '9999', PORT: '0', ABLY_HUB_PORT: '0', ABLY_API_KEY: '' },
+      timeout: 30_000,
+    })
+    const failure = await run.then(() => undefined, (error: { code: number; stderr: string }) => error)
+    expect(failure?.code).toBe(1)
+    // It stops before opening any port: the hub never started.
+    expect((failure as { stdout?: string } | undefined)?.stdout ?? '').not.toContain('hub.listening')
+    const lines = failure?.stderr.trim().split('\n') ?? []
+    expect(lines[0]).toBe('Invalid configuration:')
+    expect(lines.slice(1).map((line) => /^ {2}- (\w+) /.exec(line)?.[1])).toEqual(['JWT_SECRET', 'MESSAGE_STORE', 'PUBLISH_MAX_BATCH'])
+  })
 })

@@ -57,3 +57,13 @@ export function assertSecurityHeaders(res: Response): void {
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff')
   assert.equal(res.headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains')
 }
+
+/** Asserts the generic 500 a function with a bad configuration answers: `internal_error`, the requestId, security headers. */
+export async function assertConfigErrorResponse(res: Response): Promise<void> {
+  assert.equal(res.status, 500)
+  assertSecurityHeaders(res)
+  const body = (await res.json()) as Record<string, unknown>
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'error', 'requestId'])
+  assert.equal(body.code, 'internal_error')
+  assert.equal(body.requestId, res.headers.get('x-request-id'))
+}

@@ -1,0 +1,54 @@
+/**
+ * The site's Netlify functions: the one route table that the entry files declare, the tests check, and the offline
+ * deploy check (`scripts/deploy-check.ts`) expects to find in the manifests Netlify's own bundlers write.
+ *
+ * No function restricts its methods with `method`: Netlify would answer any other method with its own plain-text
+ * 405 (Node functions) or pass it on to the static site (edge functions). Every method reaches our app instead,
+ * which answers the methods in `allow` and gives every other one our JSON 405 with `Allow`.
+ */
+
+/** A platform rate limit, as `rateLimit` in a function's inline config: at most `windowLimit` requests per `windowSize` s. */
+export interface PlatformRateLimit {
+  readonly windowLimit: number
+  readonly windowSize: number
+  readonly aggregateBy: readonly ('ip' | 'domain')[]
+}
+
+export interface NetlifyFunction {
+  /** The entry file's name without its extension. */
+  readonly name: string
+  /** `edge`: `netlify/edge-functions/<name>.ts` (Deno); `node`: `netlify/functions/<name>.mts`. */
+  readonly runtime: 'edge' | 'node'
+  /** The path it serves; none for a scheduled function. */
+  readonly path?: string
+  /** The methods the app serves on `path` (besides `OPTIONS` for CORS preflights). */
+  readonly allow?: readonly string[]
+  /** Netlify's rate limit in front of the function (edge invocations are billed; the gateway limits per user too). */
+  readonly rateLimit?: PlatformRateLimit
+  /** A cron schedule: runs only on published deploys, never on Deploy Previews or branch deploys. */
+  readonly schedule?: string
+}
+
+const perClient = (windowLimit: number): PlatformRateLimit => ({ windowLimit, windowSize: 60, aggregateBy: ['ip', 'domain'] })
+
+/** Every function of the site, by name. */
+export const NETLIFY_FUNCTIONS = {
+  // A browser asks once per token lifetime (1 h by default) and on reconnects; 120 a minute per IP leaves room for offices behind one NAT.
+  'ably-token': { name: 'ably-token', runtime: 'edge', path: '/api/ably/token', allow: ['GET', 'POST'], rateLimit: perClient(120) },
+  // Load balancers and dashboards poll it; each request calls Ably's REST API.
+  'ably-stats': { name: 'ably-stats', runtime: 'edge', path: '/api/ably/stats', allow: ['GET'], rateLimit: perClient(60) },
+  'ably-publish': { name: 'ably-publish', runtime: 'node', path: '/api/ably/publish', allow: ['POST'], rateLimit: perClient(120) },
+  'ably-history': { name: 'ably-history', runtime: 'node', path: '/api/ably/history', allow: ['GET'], rateLimit: perClient(300) },
+  'ably-outbox': { name: 'ably-outbox', runtime: 'node', schedule: '* * * * *' },
+} as const satisfies Record<string, NetlifyFunction>
+
+export type NetlifyFunctionName = keyof typeof NETLIFY_FUNCTIONS
+
+/** An edge function's inline `config`: its path and platform rate limit, from the table. */
+export function edgeFunctionConfig(name: NetlifyFunctionName): { path?: `/${string}`; rateLimit?: { windowLimit: number; windowSize: number; aggregateBy: ('ip' | 'domain')[] } } {
+  const { path, rateLimit } = NETLIFY_FUNCTIONS[name] as NetlifyFunction
+  return {
+    ...(path !== undefined && { path: path as `/${string}` }),
+    ...(rateLimit !== undefined && { rateLimit: { ...rateLimit, aggregateBy: [...rateLimit.aggregateBy] } }),
+  }
+}
