@@ -7,8 +7,8 @@ import { getRequestListener } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
 import { createAuthority, type HubKey } from './auth.ts'
 import { createChannelStore } from './channels.ts'
-import { createRealtime, type LogLine } from './realtime.ts'
-import { createRestHandler } from './rest.ts'
+import { createRealtime, type LogLine } from './realtime/index.ts'
+import { createRestApp } from './rest/app.ts'
 
 export interface HubOptions {
   keys: HubKey[]
@@ -115,8 +115,8 @@ export function createHub({
   const store = createChannelStore({ now, historyLimit, retentionMs, idempotencyWindowMs, maxChannels })
   const shared = { authority, store, now, log, randomId, maxMessageSize }
   const realtime = createRealtime({ ...shared, maxFrameSize, connectionStateTtlMs, maxIdleIntervalMs })
-  const rest = createRestHandler({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
-  const requestListener = getRequestListener(rest, { overrideGlobalObjects: false })
+  const rest = createRestApp({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
+  const requestListener = getRequestListener(rest.fetch, { overrideGlobalObjects: false })
 
   let server: Server | undefined
   let sockets: WebSocketServer | undefined
