@@ -82,6 +82,12 @@ function refuseUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy())
 }
 
+function withStandardBody(request: Request): Request {
+  if (request.method === 'GET' || request.method === 'HEAD') return request
+  const { url, method, headers, body, signal } = request
+  return new Request(url, { method, headers, body, signal, duplex: 'half' } as RequestInit)
+}
+
 /** Creates a hub; nothing listens until `listen()`. */
 export function createHub({
   keys,
@@ -116,7 +122,12 @@ export function createHub({
   const shared = { authority, store, now, log, randomId, maxMessageSize }
   const realtime = createRealtime({ ...shared, maxFrameSize, connectionStateTtlMs, maxIdleIntervalMs })
   const rest = createRestApp({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
-  const requestListener = getRequestListener(rest.fetch, { overrideGlobalObjects: false })
+  // The hub leaves the process's global Request alone (it runs inside test processes and apps), so
+  // @hono/node-server hands over its own light Request, which undici cannot copy: a request with a body is
+  // rebuilt as a standard one, or the body limit's copy of a streamed (chunked) body would fail.
+  const requestListener = getRequestListener((request) => rest.fetch(withStandardBody(request)), {
+    overrideGlobalObjects: false,
+  })
 
   let server: Server | undefined
   let sockets: WebSocketServer | undefined

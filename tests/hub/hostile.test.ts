@@ -237,6 +237,24 @@ describe('hostile input', () => {
     expect((await fixture.fetch('/time')).status).toBe(200)
   })
 
+  it('accepts a streamed REST body (no Content-Length) under the limit', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"name":"streamed",'))
+        controller.enqueue(new TextEncoder().encode('"data":"x"}'))
+        controller.close()
+      },
+    })
+    const response = await fixture.fetch('/channels/stream/messages', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(response.status).toBe(201)
+    expect(fixture.logs.filter((line) => line.event === 'hub.internal_error')).toEqual([])
+  })
+
   it('survives random frames on both formats', async () => {
     const check = await bystander()
     const frame = fc.oneof(
