@@ -212,10 +212,10 @@ describe('REST wire details', () => {
     })
   })
 
-  it('refuses a wrong method with 405', async () => {
+  it('answers a method a route does not serve with 404, as Ably does', async () => {
     const response = await fixture.fetch('/time', { method: 'POST' })
-    expect(response.status).toBe(405)
-    expect(response.headers.get('x-ably-errorcode')).toBe('40500')
+    expect(response.status).toBe(404)
+    expect(response.headers.get('x-ably-errorcode')).toBe('40400')
   })
 
   it('answers a CORS preflight for any origin and exposes Ably’s headers on errors', async () => {

@@ -8,7 +8,7 @@ import { decode } from '../codec.ts'
 import { asHubError, HubError, toErrorInfo } from '../errors.ts'
 import { Action, type OutboundFrame } from '../protocol.ts'
 import { attach, detach, publishFrame } from './attachments.ts'
-import { applyPresenceFrame } from './presence.ts'
+import { answerSyncRequest, applyPresenceFrame } from './presence.ts'
 import { endSession, failLink, openConnection, reauthorize } from './sessions.ts'
 import { closeLink, send, type Frame, type Link, type RealtimeState, type Session } from './state.ts'
 
@@ -88,6 +88,8 @@ async function onFrame(state: RealtimeState, link: Link, data: RawData): Promise
       return acknowledge(state, link, session, frame, (msgSerial) => publishFrame(state, session, frame, msgSerial))
     case Action.PRESENCE:
       return acknowledge(state, link, session, frame, (msgSerial) => applyPresenceFrame(state, session, frame, msgSerial))
+    case Action.SYNC:
+      return answerSyncRequest(state, link, session, frame)
     case Action.AUTH:
       return reauthorize(state, link, session, frame)
     case Action.CLOSE:

@@ -21,6 +21,8 @@ export interface Realtime {
   accept(ws: WebSocket, url: URL, headers: IncomingHttpHeaders): void
   /** Stores messages and delivers them to attached subscribers. */
   publish(channel: string, messages: readonly InboundMessage[], connectionId?: string): PublishOutcome
+  /** The connection holding a connection key (for REST publishes on its behalf), if any. */
+  connection(key: string): { id: string; clientId?: string } | undefined
   /** Channel occupancy as Ably's channel status reports it. */
   occupancy(channel: string): ChannelMetrics
   /** Drops every socket abruptly; connection state stays for resume. */
@@ -35,6 +37,10 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   return {
     accept: (ws, url, headers) => acceptSocket(state, ws, url, headers),
     publish: (channel, messages, connectionId) => publish(state, channel, messages, connectionId),
+    connection: (key) => {
+      const session = state.sessions.get(key)
+      return session && { id: session.id, clientId: session.identity.clientId }
+    },
     occupancy: (channel) => occupancy(state, channel),
     dropAll: () => {
       for (const link of [...state.links]) closeLink(state, link, true)

@@ -9,9 +9,9 @@ import { recipients, send, sendToAll, type Frame, type Link, type RealtimeState,
 /** Sends presence events to every connection attached to `channel` with presence_subscribe. */
 export function broadcastPresence(state: RealtimeState, channel: string, events: readonly PresenceEvent[]): void {
   if (events.length === 0) return
-  sendToAll(state, recipients(state, channel, Mode.PRESENCE_SUBSCRIBE), (format) => ({
+  sendToAll(state, recipients(state, channel, Mode.PRESENCE_SUBSCRIBE), (format, name) => ({
     action: Action.PRESENCE,
-    channel,
+    channel: name,
     presence: events.map((event) => presenceToWire(event, format)),
   }))
 }
@@ -34,8 +34,13 @@ export function leavePresence(state: RealtimeState, session: Session, onlyChanne
 
 /** Applies a PRESENCE frame's events as the session's connection; the caller acknowledges it. */
 export function applyPresenceFrame(state: RealtimeState, session: Session, frame: Frame, msgSerial: number): undefined {
-  const channel = assertChannelName(frame.channel)
+  // A qualified name (`[?rewind=1]room`) enters presence on the channel it reads.
+  const attachment = typeof frame.channel === 'string' ? session.attachments.get(frame.channel) : undefined
+  const channel = attachment?.base ?? assertChannelName(frame.channel)
   assertPermitted(session.credential.capability, channel, 'presence')
+  if (attachment && !(attachment.modes & Mode.PRESENCE)) {
+    throw new HubError(40160, 'Presence is not permitted: the channel was attached without the presence mode', 401)
+  }
   const events = parsePresence(frame.presence)
   assertPublishSize(events, state.maxMessageSize)
   const timestamp = state.now()
@@ -57,4 +62,12 @@ export function syncPresence(state: RealtimeState, link: Link, channel: string, 
     channelSerial: `${state.randomId(6)}:`,
     presence: members.map((member) => presenceToWire(member, link.format, PresenceAction.PRESENT)),
   })
+}
+
+/** Answers a SYNC the client asks for (ably-js resumes an interrupted sync so) with the current members. */
+export function answerSyncRequest(state: RealtimeState, link: Link, session: Session, frame: Frame): void {
+  const name = typeof frame.channel === 'string' ? frame.channel : undefined
+  const attachment = name === undefined ? undefined : session.attachments.get(name)
+  if (!attachment || !(attachment.modes & Mode.PRESENCE_SUBSCRIBE)) return
+  syncPresence(state, link, attachment.name, state.store.members(attachment.base))
 }

@@ -13,7 +13,7 @@ import { closeLink, send, unlink, type Frame, type Link, type RealtimeState, typ
 const MAX_SESSIONS = 10_000
 // Ably removes the presence members of a connection that dropped without resuming after 15 s.
 const PRESENCE_GRACE_MS = 15_000
-// Ably prompts token renewal 30 s before expiry; shorter-lived tokens are prompted half-way through.
+// Ably prompts token renewal 30 s before expiry.
 const AUTH_PROMPT_MARGIN_MS = 30_000
 const CONNECTION_KEY = /^[\w-]+![\w-]+$/
 const isTokenError = (code: number) => code >= 40140 && code < 40150
@@ -50,36 +50,33 @@ function connectionDetails(state: RealtimeState, session: Session) {
   }
 }
 
-function applyCredential(
-  state: RealtimeState,
-  session: Session,
-  credential: Credential,
-  identity: Identity,
-  { renewal = false } = {},
-): void {
-  const replaced = renewal ? session.credential.expiresAt : undefined
+function applyCredential(session: Session, credential: Credential, identity: Identity): void {
   session.credential = credential
   session.identity = identity
-  const { expiresAt } = credential
-  // A renewal that does not outlive the token it replaces (the app session behind it is ending) would only be
-  // prompted again and again as the end nears: no more prompts, and DISCONNECTED 40142 comes at expiry.
-  const extendsLife = expiresAt !== undefined && (replaced === undefined || expiresAt > replaced)
-  session.authPromptAt = extendsLife
-    ? expiresAt - Math.min(AUTH_PROMPT_MARGIN_MS, (expiresAt - state.now()) / 2)
-    : undefined
+  // Ably prompts renewal 30 s before expiry. A token that never lives to that moment (a 5 s token, or a renewal
+  // issued after it) is not prompted: it ends with DISCONNECTED 40142, after which ably-js renews. A prompt that
+  // came due while the client was away is sent when it comes back.
+  const { expiresAt, issuedAt } = credential
+  const promptAt = expiresAt === undefined ? undefined : expiresAt - AUTH_PROMPT_MARGIN_MS
+  session.authPromptAt = promptAt !== undefined && (issuedAt === undefined || promptAt >= issuedAt) ? promptAt : undefined
 }
 
-function authenticate(
-  state: RealtimeState,
-  params: URLSearchParams,
-  headers: IncomingHttpHeaders,
-): Promise<Credential> | Credential {
-  const key = params.get('key')
-  if (key !== null) return state.authority.authenticateKey(key)
-  const token = params.get('access_token') ?? params.get('accessToken')
-  if (token !== null) return state.authority.authenticateToken(token)
-  return state.authority.authenticateHeader(headers.authorization ?? null)
+async function authenticate(state: RealtimeState, params: URLSearchParams, headers: IncomingHttpHeaders): Promise<Credential> {
+  try {
+    const key = params.get('key')
+    if (key !== null) return state.authority.authenticateKey(key)
+    const token = params.get('access_token') ?? params.get('accessToken')
+    if (token !== null) return await state.authority.authenticateToken(token)
+    return await state.authority.authenticateHeader(headers.authorization ?? null)
+  } catch (error) {
+    // Over REST an unknown key is 40400; a realtime connection that names one is refused as unauthorized.
+    if (error instanceof HubError && error.code === 40400) throw new HubError(40101, 'Invalid key: no such key', 401)
+    throw error
+  }
 }
+
+/** A fresh connection key for a connection: a resumed or recovered connection gets a new one, as on Ably. */
+const connectionKey = (state: RealtimeState, id: string) => `${state.randomId(18)}!${id}`
 
 function newSession(state: RealtimeState, credential: Credential, identity: Identity): Session {
   if (state.sessions.size >= MAX_SESSIONS) {
@@ -89,7 +86,7 @@ function newSession(state: RealtimeState, credential: Credential, identity: Iden
   const id = state.randomId(8)
   const session: Session = {
     id,
-    key: `${state.randomId(18)}!${id}`,
+    key: connectionKey(state, id),
     credential,
     identity,
     echo: true,
@@ -120,6 +117,7 @@ export async function openConnection(
     failLink(state, link, asHubError(error))
     return
   }
+  const recovering = params.get('resume') === null && params.get('recover') !== null
   const resumeKey = params.get('resume') ?? params.get('recover')
   let session: Session | undefined
   let error: HubError | undefined
@@ -135,12 +133,18 @@ export async function openConnection(
       candidate.identity.clientId === identity.clientId &&
       candidate.credential.keyName.split('.')[0] === credential.keyName.split('.')[0]
     if (compatible) session = candidate
-    else if (CONNECTION_KEY.test(resumeKey)) error = new HubError(80008, 'Unable to recover connection: connection expired', 400)
-    else error = new HubError(80018, 'Invalid connection key', 400)
+    else if (recovering || !CONNECTION_KEY.test(resumeKey)) error = new HubError(80018, 'Invalid connection key', 400)
+    else error = new HubError(80008, 'Unable to resume connection: connection expired', 400)
   }
-  if (session?.link) closeLink(state, session.link, true)
+  if (session) {
+    // The old key is spent: a client still holding it (the one a recovery took over from) cannot take it back.
+    if (session.link) closeLink(state, session.link, true)
+    state.sessions.delete(session.key)
+    session.key = connectionKey(state, session.id)
+    state.sessions.set(session.key, session)
+  }
   session ??= newSession(state, credential, identity)
-  applyCredential(state, session, credential, identity)
+  applyCredential(session, credential, identity)
   session.requestedClientId = requestedClientId
   session.echo = params.get('echo') !== 'false'
   session.link = link
@@ -179,7 +183,7 @@ export async function reauthorize(state: RealtimeState, link: Link, session: Ses
   if (identity.clientId !== session.identity.clientId) {
     throw new HubError(40102, 'Re-authentication may not change the clientId', 401)
   }
-  applyCredential(state, session, credential, identity, { renewal: true })
+  applyCredential(session, credential, identity)
   narrowAttachments(state, link, session, credential.capability)
   send(state, link, {
     action: Action.CONNECTED,

@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws'
 import type { Authority, Credential, Identity } from '../auth.ts'
 import type { ChannelStore } from '../channels.ts'
 import { encode, type Format } from '../codec.ts'
+import type { StoredMessage } from '../messages.ts'
 import type { OutboundFrame } from '../protocol.ts'
 
 export type LogLine = (line: Record<string, unknown>) => void
@@ -42,8 +43,8 @@ export interface Session {
   requestedClientId?: string
   echo: boolean
   link?: Link
-  /** Channel → granted modes, while a socket is linked. */
-  attachments: Map<string, number>
+  /** By the channel name the client attached with, while a socket is linked. */
+  attachments: Map<string, Attachment>
   /** Replies to recent msgSerials, re-sent when a resumed client re-sends an unacknowledged frame. */
   replies: Map<number, OutboundFrame>
   /** Serials listed in `replies`, which is what their memory grows with. */
@@ -52,6 +53,18 @@ export interface Session {
   disconnectedAt?: number
   presenceReleased: boolean
   authPromptAt?: number
+}
+
+/** One attach of a session: the name the client used, the channel it reads, and what it was granted. */
+export interface Attachment {
+  session: Session
+  /** As the client named it, e.g. `[filter=…]orders`; frames to the client carry this name. */
+  name: string
+  /** The channel whose messages and presence it reads, e.g. `orders`. */
+  base: string
+  modes: number
+  /** A derived channel's filter: only the messages it selects are delivered. */
+  filter?: (message: StoredMessage) => boolean
 }
 
 /** An inbound ProtocolMessage once decoded: an object with a numeric action, every other field unchecked. */
@@ -64,8 +77,8 @@ export interface RealtimeState extends RealtimeOptions {
   links: Set<Link>
   /** By connection key. */
   sessions: Map<string, Session>
-  /** Channel → sessions attached to it. */
-  subscribers: Map<string, Set<Session>>
+  /** Channel → the attachments that read it. */
+  subscribers: Map<string, Set<Attachment>>
 }
 
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
@@ -91,40 +104,43 @@ export function send(state: RealtimeState, link: Link | undefined, frame: Outbou
   if (link) sendEncoded(state, link, encode(frame, link.format))
 }
 
-/** Sends one frame to many connections, encoding it once per format. */
+/** Sends one frame to many attachments, encoding it once per format and channel name. */
 export function sendToAll(
   state: RealtimeState,
-  recipients: Iterable<Session>,
-  frameFor: (format: Format) => OutboundFrame,
+  recipients: Iterable<Attachment>,
+  frameFor: (format: Format, channel: string) => OutboundFrame,
 ): void {
-  const encoded = new Map<Format, string | Uint8Array>()
-  for (const session of recipients) {
+  const encoded = new Map<string, string | Uint8Array>()
+  for (const { session, name } of recipients) {
     const link = session.link
     if (!link) continue
-    let payload = encoded.get(link.format)
+    const cacheKey = `${link.format}\n${name}`
+    let payload = encoded.get(cacheKey)
     if (payload === undefined) {
-      payload = encode(frameFor(link.format), link.format)
-      encoded.set(link.format, payload)
+      payload = encode(frameFor(link.format, name), link.format)
+      encoded.set(cacheKey, payload)
     }
     sendEncoded(state, link, payload)
   }
 }
 
-/** Sessions attached to `channel` with `mode`, less the publisher when it connected with `echo=false`. */
-export function* recipients(state: RealtimeState, channel: string, mode: number, publisher?: string): Generator<Session> {
-  for (const session of state.subscribers.get(channel) ?? []) {
-    if (!((session.attachments.get(channel) ?? 0) & mode)) continue
-    if (!session.echo && session.id === publisher) continue
-    yield session
+/** Attachments reading `channel` with `mode`, less the publisher's when it connected with `echo=false`. */
+export function* recipients(state: RealtimeState, channel: string, mode: number, publisher?: string): Generator<Attachment> {
+  for (const attachment of state.subscribers.get(channel) ?? []) {
+    if (!(attachment.modes & mode)) continue
+    if (!attachment.session.echo && attachment.session.id === publisher) continue
+    yield attachment
   }
 }
 
-/** Ends a session's attachment to one channel. */
-export function unsubscribe(state: RealtimeState, session: Session, channel: string): void {
-  session.attachments.delete(channel)
-  const set = state.subscribers.get(channel)
-  set?.delete(session)
-  if (set?.size === 0) state.subscribers.delete(channel)
+/** Ends one attachment of a session (by the name it attached with). */
+export function unsubscribe(state: RealtimeState, session: Session, name: string): void {
+  const attachment = session.attachments.get(name)
+  if (!attachment) return
+  session.attachments.delete(name)
+  const set = state.subscribers.get(attachment.base)
+  set?.delete(attachment)
+  if (set?.size === 0) state.subscribers.delete(attachment.base)
 }
 
 /** Detaches the socket from its connection state; the state stays for resume. */

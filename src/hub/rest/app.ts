@@ -27,7 +27,7 @@ import { historyQuery, linkHeader } from './paging.ts'
 export interface RestOptions {
   authority: Authority
   store: ChannelStore
-  realtime: Pick<Realtime, 'publish' | 'occupancy'>
+  realtime: Pick<Realtime, 'publish' | 'occupancy' | 'connection'>
   now: () => number
   log: LogLine
   randomId: (bytes: number) => string
@@ -36,19 +36,6 @@ export interface RestOptions {
 }
 
 const MAX_BATCH_CHANNELS = 100
-const SERVED_PATHS = [
-  '/time',
-  '/stats',
-  '/keys/:keyName/requestToken',
-  '/channels/:channel',
-  '/channels/:channel/messages',
-  '/channels/:channel/messages/:serial',
-  '/channels/:channel/presence',
-  '/channels/:channel/presence/history',
-  '/messages',
-  '/presence',
-]
-
 const formatOf = (c: Context): Format => formatFromMediaType(c.req.header('accept'))
 
 /** Answers `body` in the format the client accepts. */
@@ -113,17 +100,29 @@ export function createRestApp({
     return name
   }
 
-  /** Validates, stamps and publishes messages on one channel as `identity`. */
+  /**
+   * Validates, stamps and publishes messages on one channel as `identity`. A message carrying a realtime
+   * `connectionKey` is published on behalf of that connection, as on Ably: its connectionId (so `echo=false`
+   * applies) and, unless the message names one, its clientId.
+   */
   const publishTo = (channel: string, credential: Credential, identity: Identity, messages: InboundMessage[]) => {
     assertPermitted(credential.capability, channel, 'publish')
     const base = randomId(9)
-    const prepared = messages.map((message, index) => ({
-      ...message,
-      id: message.id ?? `${base}:${index}`,
-      clientId: effectiveClientId(identity, message.clientId),
-    }))
-    const { serials } = realtime.publish(channel, prepared)
-    return { channel, messageId: prepared[0]?.id, serials }
+    const prepared = messages.map(({ connectionKey, ...message }, index) => {
+      const behalf = connectionKey === undefined ? undefined : realtime.connection(connectionKey)
+      if (connectionKey !== undefined && !behalf) throw new HubError(40006, 'Invalid connectionKey: no such connection', 400)
+      const clientId = effectiveClientId(identity, message.clientId) ?? behalf?.clientId
+      return { message: { ...message, id: message.id ?? `${base}:${index}`, clientId }, connectionId: behalf?.id }
+    })
+    const serials: (string | null)[] = []
+    // Each run of messages from one connection is one publish, so serials keep the order of the request.
+    for (let start = 0, end = 1; start < prepared.length; start = end, end = start + 1) {
+      const { connectionId } = prepared[start]!
+      while (end < prepared.length && prepared[end]!.connectionId === connectionId) end++
+      const run = prepared.slice(start, end).map((item) => item.message)
+      serials.push(...realtime.publish(channel, run, connectionId).serials)
+    }
+    return { channel, messageId: prepared[0]?.message.id, serials }
   }
 
   const parsePublish = (body: unknown) => {
@@ -227,7 +226,8 @@ export function createRestApp({
 
   app.post('/messages', async (c) => {
     const { credential, identity } = await caller(c)
-    const specs = asList(await readBody(c))
+    const body = await readBody(c)
+    const specs = asList(body)
     const count = specs.reduce<number>((total, spec) => total + asList((spec as { channels?: unknown })?.channels).length, 0)
     if (count > MAX_BATCH_CHANNELS) throw new HubError(90010, `At most ${MAX_BATCH_CHANNELS} channels per batch`, 400)
     const results = specs.map((spec) => {
@@ -236,7 +236,8 @@ export function createRestApp({
       const parsed = parsePublish(messages)
       return batch(asList(channels), (channel) => publishTo(channel, credential, identity, parsed))
     })
-    return reply(c, results, 201)
+    // A single spec (not a list, as curl users send it) is answered as Ably does: one result per channel.
+    return reply(c, Array.isArray(body) ? results : results[0]?.results, 201)
   })
 
   app.get('/presence', async (c) => {
@@ -252,13 +253,6 @@ export function createRestApp({
       }),
     )
   })
-
-  // A known route asked with a method it does not serve.
-  for (const path of SERVED_PATHS) {
-    app.all(path, () => {
-      throw new HubError(40500, 'Method not allowed', 405)
-    })
-  }
 
   const fail = (c: Context, error: unknown) => {
     const hubError = asHubError(error)
