@@ -254,6 +254,12 @@ export function createRestApp({
     )
   })
 
+  // ably-js falls back to long-polling (comet) where a browser cannot open a WebSocket; the hub serves only
+  // WebSocket, so the fallback fails at once (40400 is final for ably-js) with a message that says why.
+  app.all('/comet/*', () => {
+    throw new HubError(40400, 'The local hub serves only the WebSocket transport; long-polling (comet) is not available', 404)
+  })
+
   const fail = (c: Context, error: unknown) => {
     const hubError = asHubError(error)
     if (hubError.code === 50000) log({ event: 'hub.internal_error', message: String(error) })
