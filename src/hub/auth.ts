@@ -31,6 +31,8 @@ export interface Credential {
   clientId?: string
   /** Milliseconds since the epoch; tokens only. */
   expiresAt?: number
+  /** When the token was issued (its `iat`, whole seconds), in ms since the epoch; tokens only. */
+  issuedAt?: number
 }
 
 /** Who a connection or request acts as, once its credential and any requested clientId are combined. */
@@ -175,7 +177,7 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
         throw new HubError(40144, 'Invalid capability in JWT', 401, { cause: error })
       }
     }
-    return { kind: 'token', keyName: entry.name, capability, clientId, expiresAt }
+    return { kind: 'token', keyName: entry.name, capability, clientId, expiresAt, issuedAt: Number(payload.iat) * 1000 }
   }
 
   const authenticateHeader = async (authorization: string | null): Promise<Credential> => {

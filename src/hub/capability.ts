@@ -56,6 +56,9 @@ export function parseCapability(input: unknown): Capability {
         throw new HubError(40000, 'Capability names an unknown operation', 400)
       }
     }
+    if (operations.includes('*') && operations.length > 1) {
+      throw new HubError(40000, 'Capability operation "*" cannot be listed with other operations', 400)
+    }
     return [resource, [...new Set(operations as string[])].sort()]
   })
   // fromEntries defines own properties, so a resource named "__proto__" stays data.

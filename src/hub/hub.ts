@@ -7,8 +7,8 @@ import { getRequestListener } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
 import { createAuthority, type HubKey } from './auth.ts'
 import { createChannelStore } from './channels.ts'
-import { createRealtime, type LogLine } from './realtime.ts'
-import { createRestHandler } from './rest.ts'
+import { createRealtime, type LogLine } from './realtime/index.ts'
+import { createRestApp } from './rest/app.ts'
 
 export interface HubOptions {
   keys: HubKey[]
@@ -82,6 +82,12 @@ function refuseUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy())
 }
 
+function withStandardBody(request: Request): Request {
+  if (request.method === 'GET' || request.method === 'HEAD') return request
+  const { url, method, headers, body, signal } = request
+  return new Request(url, { method, headers, body, signal, duplex: 'half' } as RequestInit)
+}
+
 /** Creates a hub; nothing listens until `listen()`. */
 export function createHub({
   keys,
@@ -115,8 +121,13 @@ export function createHub({
   const store = createChannelStore({ now, historyLimit, retentionMs, idempotencyWindowMs, maxChannels })
   const shared = { authority, store, now, log, randomId, maxMessageSize }
   const realtime = createRealtime({ ...shared, maxFrameSize, connectionStateTtlMs, maxIdleIntervalMs })
-  const rest = createRestHandler({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
-  const requestListener = getRequestListener(rest, { overrideGlobalObjects: false })
+  const rest = createRestApp({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
+  // The hub leaves the process's global Request alone (it runs inside test processes and apps), so
+  // @hono/node-server hands over its own light Request, which undici cannot copy: a request with a body is
+  // rebuilt as a standard one, or the body limit's copy of a streamed (chunked) body would fail.
+  const requestListener = getRequestListener((request) => rest.fetch(withStandardBody(request)), {
+    overrideGlobalObjects: false,
+  })
 
   let server: Server | undefined
   let sockets: WebSocketServer | undefined

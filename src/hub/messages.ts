@@ -12,6 +12,8 @@ export interface InboundMessage {
   encoding?: string
   clientId?: string
   extras?: Record<string, unknown>
+  /** REST only: publish on behalf of the realtime connection holding this key. Never stored. */
+  connectionKey?: string
 }
 
 /** A message as stored and delivered. */
@@ -140,6 +142,7 @@ export function parseMessages(input: unknown): InboundMessage[] {
       name: optionalString(item, 'name'),
       clientId: optionalString(item, 'clientId'),
       extras: optionalExtras(item),
+      connectionKey: optionalString(item, 'connectionKey') || undefined,
       ...parsePayload(item),
     }
   })

@@ -217,6 +217,44 @@ describe('hostile input', () => {
     expect(response.headers.get('x-ably-errorcode')).toBe('40009')
   })
 
+  it('refuses a streamed REST body (no Content-Length) once it passes 2 MiB, and keeps serving', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024))
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 40) controller.enqueue(chunk)
+        else controller.close()
+      },
+    })
+    const response = await fixture.fetch('/channels/stream/messages', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ error: { code: 40009, statusCode: 413 } })
+    expect((await fixture.fetch('/time')).status).toBe(200)
+  })
+
+  it('accepts a streamed REST body (no Content-Length) under the limit', async () => {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"name":"streamed",'))
+        controller.enqueue(new TextEncoder().encode('"data":"x"}'))
+        controller.close()
+      },
+    })
+    const response = await fixture.fetch('/channels/stream/messages', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
+    expect(response.status).toBe(201)
+    expect(fixture.logs.filter((line) => line.event === 'hub.internal_error')).toEqual([])
+  })
+
   it('survives random frames on both formats', async () => {
     const check = await bystander()
     const frame = fc.oneof(

@@ -212,10 +212,26 @@ describe('REST wire details', () => {
     })
   })
 
-  it('refuses a wrong method with 405', async () => {
+  it('answers a method a route does not serve with 404, as Ably does', async () => {
     const response = await fixture.fetch('/time', { method: 'POST' })
-    expect(response.status).toBe(405)
-    expect(response.headers.get('x-ably-errorcode')).toBe('40500')
+    expect(response.status).toBe(404)
+    expect(response.headers.get('x-ably-errorcode')).toBe('40400')
+  })
+
+  it('answers a CORS preflight for any origin and exposes Ably’s headers on errors', async () => {
+    const preflight = await fixture.fetch('/channels/x/messages', {
+      method: 'OPTIONS',
+      headers: { origin: 'http://app.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-ably-version' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST')
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,x-ably-version')
+    expect(preflight.headers.get('access-control-max-age')).toBe('86400')
+    const refused = await fixture.fetch('/channels/x/messages', { headers: { origin: 'http://app.test' } })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*')
+    expect(refused.headers.get('access-control-expose-headers')).toMatch(/X-Ably-ErrorCode/i)
   })
 
   it('publishes a single object from curl and returns 201 with serials', async () => {

@@ -1,0 +1,51 @@
+/** Query parameters of Ably's paginated REST endpoints, and the `Link` header that pages through them. */
+import type { HistoryPage, HistoryQuery } from '../channels.ts'
+import { HubError } from '../errors.ts'
+
+const DEFAULT_LIMIT = 100
+const MAX_LIMIT = 1000
+
+function integerParam(params: URLSearchParams, name: string): number | undefined {
+  const value = params.get(name)
+  if (value === null || value === '') return undefined
+  const number = Number(value)
+  if (!Number.isSafeInteger(number)) throw new HubError(40000, `Parameter "${name}" must be an integer`, 400)
+  return number
+}
+
+/** Parses `limit`, `direction`, `start`, `end`, `from_serial` and `cursor` of a history request. */
+export function historyQuery(params: URLSearchParams): HistoryQuery {
+  const limit = integerParam(params, 'limit') ?? DEFAULT_LIMIT
+  if (limit < 1 || limit > MAX_LIMIT) throw new HubError(40000, `Parameter "limit" must be 1 to ${MAX_LIMIT}`, 400)
+  const direction = params.get('direction') ?? 'backwards'
+  if (direction !== 'backwards' && direction !== 'forwards') {
+    throw new HubError(40000, 'Parameter "direction" must be forwards or backwards', 400)
+  }
+  return {
+    limit,
+    direction,
+    start: integerParam(params, 'start'),
+    end: integerParam(params, 'end'),
+    untilSerial: params.get('from_serial') ?? undefined,
+    cursor: params.get('cursor') ?? undefined,
+  }
+}
+
+/** Ably's `Link` header: relative `./<segment>?…` links that repeat every query parameter. */
+export function linkHeader(segment: string, query: HistoryQuery, page: HistoryPage<unknown>): string {
+  const base: [string, string | number | undefined][] = [
+    ['limit', query.limit],
+    ['direction', query.direction],
+    ['start', query.start],
+    ['end', query.end],
+    ['from_serial', query.untilSerial],
+  ]
+  const link = (cursor: string | undefined, rel: string) => {
+    const pairs = [...base, ['cursor', cursor] as const].filter(([, value]) => value !== undefined)
+    const search = pairs.map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join('&')
+    return `<./${segment}?${search}>; rel="${rel}"`
+  }
+  const links = [link(undefined, 'first'), link(query.cursor, 'current')]
+  if (page.next !== undefined) links.push(link(page.next, 'next'))
+  return links.join(', ')
+}
