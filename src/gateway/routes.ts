@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { RouteFactory } from '../app.ts'
+import type { RouteFactory } from '../app-env.ts'
 import type { AppEnv } from '../app-env.ts'
 import type { AppUser } from '../auth/app-token.ts'
 import { HistoryQuery, IDEMPOTENCY_KEY, type BatchPublishResponse, type PublishResponse } from '../contract/index.ts'

@@ -6,10 +6,11 @@
  */
 import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
-import { createApp, renderError, type AppDeps } from '../app.ts'
+import { createApp, type AppDeps } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
 import { ALL_API_SETTINGS, ConfigError, parseConfig, type ApiSetting, type Env } from '../config/index.ts'
 import { AppError } from '../errors/index.ts'
+import { renderError } from '../errors/render.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { securityHeaders } from '../middleware/security-headers/index.ts'
 

@@ -8,9 +8,8 @@ import type { HandlerBuilder } from './handlers.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { edgeRoutes } from '../routes/index.ts'
 import type { MessageStore } from '../store/index.ts'
-import { createMemoryStore } from '../store/memory.ts'
-import { createMongoStore } from '../store/mongodb.ts'
-import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting, type StoreConfig } from '../gateway/config.ts'
+import { openStore } from '../store/open.ts'
+import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting } from '../gateway/config.ts'
 import { createGateway, type Gateway } from '../gateway/index.ts'
 import { gatewayRoutes } from '../gateway/routes.ts'
 
@@ -114,13 +113,6 @@ export const historyFunction: HandlerBuilder = (env, log) => {
 export const outboxFunction: HandlerBuilder = (env, log) => {
   const gateway = outboxFromEnv(env, { log })
   return async () => Response.json(await gateway.sweep())
-}
-
-/** The store the config names: MongoDB, or the embedded one. */
-export function openStore(config: StoreConfig): MessageStore {
-  return config.kind === 'mongodb'
-    ? createMongoStore({ uri: config.uri, dbName: config.dbName, timeoutMs: config.timeoutMs, maxPoolSize: config.maxPoolSize })
-    : createMemoryStore()
 }
 
 function buildGateway(
