@@ -33,7 +33,9 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const requestKey = idempotencyKeyHeader(c.req.header('idempotency-key'))
         const { items, batch } = parseEnvelope(await readJson(c), config.maxBatch)
         c.header('Cache-Control', 'no-store')
-        const onRateLimit = (headers: Record<string, string>) => Object.entries(headers).forEach(([name, value]) => c.header(name, value))
+        const onRateLimit = (headers: Record<string, string>) => {
+          for (const [name, value] of Object.entries(headers)) c.header(name, value)
+        }
         const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit })
         if (results.some((result) => result.replayed)) c.header('Idempotent-Replayed', 'true')
         if (batch) return c.json(batchBody(results), results.every((result) => result.status === 'published' || result.status === 'failed') ? 200 : 202)
