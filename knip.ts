@@ -3,11 +3,12 @@
  * exports count as used; so are the doors and tools that import src/ from outside it.
  */
 import type { KnipConfig } from 'knip'
-import { PUBLIC_ENTRIES } from './src/public.ts'
+import { PUBLIC_BINS, PUBLIC_ENTRIES } from './src/public.ts'
 
 const config: KnipConfig = {
   entry: [
     ...Object.values(PUBLIC_ENTRIES).map((entry) => entry.file),
+    ...Object.values(PUBLIC_BINS),
     'netlify/edge-functions/*.ts',
     'netlify/functions/*.mts',
     'hosts/*.ts',

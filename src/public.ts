@@ -33,8 +33,13 @@ export const PUBLIC_ENTRIES = {
   './server': { file: 'src/server/index.ts', runs: 'node' },
   './channels/schemas': { file: 'src/channels/schemas.ts', runs: 'node' },
   './migration/socket-io': { file: 'src/migration/socket-io.ts', runs: 'node' },
-  // Development: the local Ably-compatible hub (and its CLI), and the whole stack of `npm start`.
+  // Development: the local Ably-compatible hub, and the whole stack of `npm start`.
   './hub': { file: 'src/hub/index.ts', runs: 'node', devOnly: true },
-  './hub-cli': { file: 'src/wiring/hub-cli.ts', runs: 'node', devOnly: true },
   './local-stack': { file: 'src/wiring/local-stack.ts', runs: 'node', devOnly: true },
 } as const satisfies Record<`./${string}`, PublicEntry>
+
+/** The commands, by the name they will have in package.json `bin`. */
+export const PUBLIC_BINS = {
+  // Development: the local hub alone, for apps that run their own server.
+  'ably-hub': 'src/wiring/hub-cli.ts',
+} as const
