@@ -11,7 +11,6 @@ import { basename, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { createHub } from '../src/hub/index.ts'
 import { bundle } from './bundle.ts'
-import { measureBundleSizes } from './bundle-size.ts'
 import { denoExecutable, type Runtime } from './children.ts'
 import { median } from './stats.ts'
 import { ABLY_KEY_NAME, ABLY_KEY_SECRET, BENCH_ENV, mintAppTokens } from './token/fixtures.ts'
@@ -129,7 +128,6 @@ export async function measureColdStarts(entries: readonly string[], { runs = 7 }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { edgeEntries } = await measureBundleSizes()
   const results = await measureColdStarts(['netlify/edge-functions/ably-token.ts', ...BARE_HONO_ENTRIES], { runs: 15 })
   console.log(JSON.stringify(results, (key, value: unknown) => (key === 'runs' ? undefined : value), 2))
   const [ours, ...baselines] = results

@@ -1,7 +1,7 @@
-/** `npm start`: the API, the gateway, the demo and the local hub in one Node process (see src/local/stack.ts). */
+/** `npm start`: the API, the gateway, the demo and the local hub in one Node process (see src/wiring/local-stack.ts). */
 import { ConfigError } from '../src/config/index.ts'
 import { banner } from '../src/local/banner.ts'
-import { startLocalStack } from '../src/local/stack.ts'
+import { startLocalStack } from '../src/wiring/local-stack.ts'
 
 try {
   const stack = await startLocalStack({ env: process.env })

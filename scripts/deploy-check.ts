@@ -249,7 +249,12 @@ const preludes = new WeakMap<Writable, { statusCode: number; multiValueHeaders?:
 Object.assign(globalThis, {
   awslambda: {
     streamifyResponse: (handler: LambdaHandler) => handler,
-    HttpResponseStream: { from: (stream: Writable, prelude: { statusCode: number }) => (preludes.set(stream, prelude), stream) },
+    HttpResponseStream: {
+      from: (stream: Writable, prelude: { statusCode: number }) => {
+        preludes.set(stream, prelude)
+        return stream
+      },
+    },
   },
 })
 
@@ -303,7 +308,7 @@ async function serveEdge(bundleDir: string, runDir: string, env: Record<string, 
   const lines: string[] = []
   const port = await new Promise<number>((resolvePort, reject) => {
     child.once('exit', (code) => reject(new Error(`serve-edge exited with ${code}`)))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line)
       const match = /^\{"port":(\d+)\}$/.exec(line)
       if (match) resolvePort(Number(match[1]))

@@ -1,6 +1,10 @@
-/** The Hono environment shared by every route: typed request-scoped variables. */
-import type { AppUser } from './auth/app-token.ts'
+/** The Hono environment shared by every route (typed request-scoped variables), and what route factories receive. */
+import type { Hono } from 'hono/tiny'
+import type { AblyRest } from './ably-rest/index.ts'
+import type { AppTokenVerifier, AppUser } from './auth/app-token.ts'
+import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
+import type { Logger } from './log/index.ts'
 
 export interface AppEnv {
   Variables: {
@@ -11,3 +15,18 @@ export interface AppEnv {
     failure?: { code: ErrorCode; reason?: string }
   }
 }
+
+/** What route factories receive: the checked config and the shared services, built once per app. */
+export interface AppServices {
+  config: Config
+  verify: AppTokenVerifier
+  ably: AblyRest
+  log: Logger
+  now: () => number
+}
+
+/**
+ * Builds routes mounted under `/api/ably`. Each host lists the routes it serves, so an edge bundle carries only
+ * its own route (the token function has no stats or gateway code).
+ */
+export type RouteFactory = (services: AppServices) => Hono<AppEnv>

@@ -1,34 +1,18 @@
 /** `createApp(config, deps)`: the one Hono app every host serves (Netlify edge and Node, Deno, Workers, `npm start`). */
-import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
-import type { AppEnv } from './app-env.ts'
-import { createAppTokenVerifier, type AppTokenVerifier } from './auth/app-token.ts'
+import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
+import { createAppTokenVerifier } from './auth/app-token.ts'
 import type { Config } from './config/index.ts'
-import type { ErrorBody } from './contract/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
+import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
-
-/** What route factories receive: the checked config and the shared services, built once per app. */
-export interface AppServices {
-  config: Config
-  verify: AppTokenVerifier
-  ably: AblyRest
-  log: Logger
-  now: () => number
-}
-
-/**
- * Builds routes mounted under `/api/ably`. Each host lists the routes it serves, so an edge bundle carries only
- * its own route (the token function has no stats or gateway code).
- */
-export type RouteFactory = (services: AppServices) => Hono<AppEnv>
 
 export interface AppDeps {
   /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`. */
@@ -77,14 +61,6 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     return renderError(c, appError)
   })
   return app
-}
-
-/** Renders an error as `{ error, code, requestId, details? }` with its status and headers, and notes it for the request log. */
-export function renderError(c: Context<AppEnv>, error: AppError): Response {
-  c.set('failure', { code: error.code, ...(error.reason !== undefined && { reason: error.reason }) })
-  for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
-  const body: ErrorBody = { error: error.message, code: error.code, requestId: c.get('requestId'), ...(error.details !== undefined && { details: error.details }) }
-  return c.json(body, error.status)
 }
 
 function toAppError(error: unknown): AppError {

@@ -1,7 +1,7 @@
 /** Netlify Edge Function for `/api/ably/token`. The config is read and checked on the first request, not at import. */
 import type { Config } from '@netlify/edge-functions'
 import { edgeFunctionConfig } from '../../src/deploy/functions.ts'
-import { apiHandler, lazyHandler } from '../../src/hosts.ts'
+import { apiHandler, lazyHandler } from '../../src/wiring/handlers.ts'
 import { tokenRoutes } from '../../src/routes/token.ts'
 
 export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))

@@ -1,7 +1,7 @@
 /** Netlify Function (Node) for `/api/ably/history`, read from the message store; config checked on the first request. */
 import type { Config } from '@netlify/functions'
-import { historyFunction } from '../../src/gateway/node.ts'
-import { lazyHandler } from '../../src/hosts.ts'
+import { historyFunction } from '../../src/wiring/node-gateway.ts'
+import { lazyHandler } from '../../src/wiring/handlers.ts'
 
 export default lazyHandler(() => process.env, historyFunction)
 

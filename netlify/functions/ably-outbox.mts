@@ -4,8 +4,8 @@
  * only, never on Deploy Previews or branch deploys.
  */
 import type { Config } from '@netlify/functions'
-import { outboxFunction } from '../../src/gateway/node.ts'
-import { lazyHandler } from '../../src/hosts.ts'
+import { outboxFunction } from '../../src/wiring/node-gateway.ts'
+import { lazyHandler } from '../../src/wiring/handlers.ts'
 
 export default lazyHandler(() => process.env, outboxFunction)
 

@@ -1,7 +1,7 @@
 /** Netlify Function (Node) for `/api/ably/publish`. The config is read and checked on the first request; MongoDB is required. */
 import type { Config } from '@netlify/functions'
-import { publishFunction } from '../../src/gateway/node.ts'
-import { lazyHandler } from '../../src/hosts.ts'
+import { publishFunction } from '../../src/wiring/node-gateway.ts'
+import { lazyHandler } from '../../src/wiring/handlers.ts'
 
 export default lazyHandler(() => process.env, publishFunction)
 

@@ -13,14 +13,12 @@ export interface AblyMessage {
   clientId?: string
 }
 
-export type { ChannelOccupancy }
-
 export interface ChannelStatus {
   isActive: boolean
   occupancy?: ChannelOccupancy
 }
 
-export interface BatchSpec {
+interface BatchSpec {
   channels: string[]
   messages: AblyMessage[]
 }

@@ -74,10 +74,14 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
       const retryable: MessageDoc[] = []
       remaining.forEach((doc, index) => {
         const error = errors[index]
-        if (!error) return settle(doc, attempt, { status: 'published' })
+        if (!error) {
+          settle(doc, attempt, { status: 'published' })
+          return
+        }
         if (error.retryable) {
           lastError = error
-          return retryable.push(doc)
+          retryable.push(doc)
+          return
         }
         log({ level: 'error', msg: 'publish_rejected', messageId: doc._id, channelName: doc.channelName, statusCode: error.statusCode, ablyCode: error.ablyCode, error: describeError(error) })
         settle(doc, attempt, { status: 'failed', error: summary(error) })

@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { RouteFactory } from '../app.ts'
+import type { RouteFactory } from '../app-env.ts'
 import type { AppEnv } from '../app-env.ts'
 import type { AppUser } from '../auth/app-token.ts'
 import { HistoryQuery, IDEMPOTENCY_KEY, type BatchPublishResponse, type PublishResponse } from '../contract/index.ts'
@@ -33,7 +33,9 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const requestKey = idempotencyKeyHeader(c.req.header('idempotency-key'))
         const { items, batch } = parseEnvelope(await readJson(c), config.maxBatch)
         c.header('Cache-Control', 'no-store')
-        const onRateLimit = (headers: Record<string, string>) => Object.entries(headers).forEach(([name, value]) => c.header(name, value))
+        const onRateLimit = (headers: Record<string, string>) => {
+          for (const [name, value] of Object.entries(headers)) c.header(name, value)
+        }
         const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit })
         if (results.some((result) => result.replayed)) c.header('Idempotent-Replayed', 'true')
         if (batch) return c.json(batchBody(results), results.every((result) => result.status === 'published' || result.status === 'failed') ? 200 : 202)

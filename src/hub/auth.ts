@@ -45,7 +45,7 @@ export interface Identity {
 }
 
 /** A token as `POST /keys/:keyName/requestToken` returns it. */
-export interface TokenDetails {
+interface TokenDetails {
   token: string
   keyName: string
   issued: number

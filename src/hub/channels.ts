@@ -79,10 +79,9 @@ function page<T extends { serial: string; timestamp: number }>(items: readonly T
     if (untilSerial !== undefined && item.serial > untilSerial) return
     selected.push(item)
   }
-  if (direction === 'forwards') {
-    for (let index = 0; index < items.length && selected.length <= limit; index++) consider(items[index]!)
-  } else {
-    for (let index = items.length - 1; index >= 0 && selected.length <= limit; index--) consider(items[index]!)
+  for (const item of direction === 'forwards' ? items : items.toReversed()) {
+    if (selected.length > limit) break
+    consider(item)
   }
   if (selected.length <= limit) return { items: selected }
   selected.pop()
@@ -92,7 +91,7 @@ function page<T extends { serial: string; timestamp: number }>(items: readonly T
 /** Drops the oldest items beyond `limit` and those older than `oldest`, in one splice; returns the newest dropped. */
 function trim<T extends { serial: string; timestamp: number }>(items: T[], limit: number, oldest: number): T | undefined {
   let count = Math.max(0, items.length - limit)
-  while (count < items.length && items[count]!.timestamp < oldest) count++
+  while ((items[count]?.timestamp ?? oldest) < oldest) count++
   if (count === 0) return undefined
   const evicted = items[count - 1]
   items.splice(0, count)

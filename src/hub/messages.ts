@@ -2,7 +2,7 @@
 import { fromBase64, toBase64, type Format } from './codec.ts'
 import { HubError } from './errors.ts'
 
-export type Payload = string | Uint8Array
+type Payload = string | Uint8Array
 
 /** A message as a client sent it, validated; the hub assigns serial and timestamp when storing. */
 export interface InboundMessage {
@@ -47,6 +47,7 @@ const MAX_CHANNEL_NAME = 2048
 // Ably: not empty, must not start with `:` `,` `[` or whitespace, no line breaks. Control characters are
 // refused as well: nothing legitimate needs them and they make logs lie.
 const BAD_FIRST_CHARACTER = /^[:,[\s]/u
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose.
 const BAD_CHARACTER = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/u
 
 /** Returns `value` if it is a valid channel name, else throws 40010. */
@@ -121,7 +122,7 @@ function parsePayload(record: Record<string, unknown>): Pick<InboundMessage, 'da
  * number; this is far above what ably-js sends and keeps the cost of one publish (stored messages, the
  * serials in its ACK) bounded, since the size check counts an empty message as 0 bytes, as Ably does.
  */
-export const MAX_MESSAGES_PER_PUBLISH = 1000
+const MAX_MESSAGES_PER_PUBLISH = 1000
 
 function assertMessageCount(count: number): void {
   if (count > MAX_MESSAGES_PER_PUBLISH) {
@@ -177,7 +178,7 @@ function byteLength(value: string | undefined): number {
 }
 
 /** The size Ably counts for a publish: name + clientId + extras JSON + data, summed over its messages. */
-export function publishSize(messages: readonly (InboundMessage | InboundPresence)[]): number {
+function publishSize(messages: readonly (InboundMessage | InboundPresence)[]): number {
   let total = 0
   for (const message of messages) {
     total += 'name' in message ? byteLength(message.name) : 0
@@ -197,7 +198,7 @@ export function assertPublishSize(messages: readonly (InboundMessage | InboundPr
 }
 
 /** A payload in the recipient's format: JSON clients get binary as base64 with a `base64` encoding step. */
-export function payloadToWire(
+function payloadToWire(
   data: Payload | undefined,
   encoding: string | undefined,
   format: Format,

@@ -37,8 +37,8 @@ export const Mode = {
 /** The modes the hub can grant; other requested modes (annotations, objects) are dropped. */
 export const SUPPORTED_MODES = Mode.PRESENCE | Mode.PUBLISH | Mode.SUBSCRIBE | Mode.PRESENCE_SUBSCRIBE
 
-/** Ably's default mode set when an ATTACH requests none. */
-export const DEFAULT_MODES = SUPPORTED_MODES
+/** Ably's default mode set when an ATTACH requests none (the four the hub supports). */
+export const DEFAULT_MODES = Mode.PRESENCE | Mode.PUBLISH | Mode.SUBSCRIBE | Mode.PRESENCE_SUBSCRIBE
 
 const MODE_NAMES: Record<string, number> = {
   presence: Mode.PRESENCE,

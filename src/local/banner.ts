@@ -3,7 +3,7 @@
  * printed only when its secret was generated for development: one signed with the user's own JWT_SECRET would be
  * a real credential sitting in a terminal or a log.
  */
-import type { LocalStack } from './stack.ts'
+import type { LocalStack } from '../wiring/local-stack.ts'
 
 export async function banner(stack: LocalStack): Promise<string> {
   const generated = stack.sources.secrets === 'generated'

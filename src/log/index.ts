@@ -9,7 +9,7 @@ const URL_CREDENTIALS = /\/\/[^/\s:@]+:[^@\s/]+@/g
 const ABLY_KEY_LIKE = /\b[\w-]+\.[\w-]+:[\w+/=-]{16,}/g
 
 /** Removes anything shaped like a token, an API key or URL credentials from a string. */
-export function scrub(text: string): string {
+function scrub(text: string): string {
   return text.replace(JWT_LIKE, '[jwt]').replace(URL_CREDENTIALS, '//[credentials]@').replace(ABLY_KEY_LIKE, '[key]')
 }
 

@@ -1,5 +1,5 @@
 /** The edge routes, for hosts that serve both (Deno, Workers, Node). Netlify's edge functions import one each. */
-import type { RouteFactory } from '../app.ts'
+import type { RouteFactory } from '../app-env.ts'
 import { statsRoutes } from './stats.ts'
 import { tokenRoutes } from './token.ts'
 

@@ -1,7 +1,6 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
 import { Hono } from 'hono/tiny'
-import type { RouteFactory } from '../app.ts'
-import type { AppEnv } from '../app-env.ts'
+import type { AppEnv, RouteFactory } from '../app-env.ts'
 import { parseChannel } from '../channels/index.ts'
 import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'

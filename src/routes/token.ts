@@ -1,8 +1,7 @@
 /** `POST`/`GET /api/ably/token`: trades a verified app JWT for a least-privilege Ably JWT, signed locally. */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { RouteFactory } from '../app.ts'
-import type { AppEnv } from '../app-env.ts'
+import type { AppEnv, RouteFactory } from '../app-env.ts'
 import { invalidToken } from '../auth/app-token.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import { userCapability } from '../channels/index.ts'

@@ -18,7 +18,7 @@ import type { PublishResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts'
 import { createGateway, onlyResult, type Accepted, type Gateway, type SweepReport } from '../gateway/index.ts'
-import { openStore } from '../gateway/node.ts'
+import { openStore } from '../store/open.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import type { MessageStore } from '../store/index.ts'
 

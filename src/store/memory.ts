@@ -21,8 +21,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MessageStor
 export function createMemoryDatabase({ now = Date.now }: MemoryStoreOptions = {}): Database {
   const collections = new Map<string, MemoryCollection>()
   const get = (spec: CollectionSpec) => {
-    let collection = collections.get(spec.name)
-    if (!collection) collections.set(spec.name, (collection = new MemoryCollection(spec, now)))
+    const collection = collections.get(spec.name) ?? new MemoryCollection(spec, now)
+    collections.set(spec.name, collection)
     return collection
   }
   return {

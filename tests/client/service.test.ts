@@ -130,7 +130,7 @@ describe('the browser client', () => {
       }
       // No timer of the service's own takes part.
       const scheduled: number[] = []
-      const timers: Timers = { setTimeout: (run, ms) => scheduled.push(ms), clearTimeout: () => {} }
+      const timers: Timers = { setTimeout: (_run, ms) => scheduled.push(ms), clearTimeout: () => {} }
       const erin = service({ fetch, timers }, clocked)
       await erin.connect(await clocked.mint('erin', 7200))
       const connectionId = erin.realtime?.connection.id

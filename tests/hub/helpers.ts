@@ -26,7 +26,7 @@ export const PROTOCOLS = [
 ] as const
 
 /** A clock the tests move forward instead of sleeping. */
-export interface TestClock {
+interface TestClock {
   offset: number
   now(): number
 }
@@ -142,7 +142,7 @@ export async function mintJwt({
     .sign(new TextEncoder().encode(key.secret))
 }
 
-export type WireFrame = Record<string, unknown> & { action: number }
+type WireFrame = Record<string, unknown> & { action: number }
 
 /** A raw protocol socket: frames are queued as they arrive and taken with `next()`. */
 export interface RawSocket {

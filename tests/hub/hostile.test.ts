@@ -114,7 +114,7 @@ describe('hostile input', () => {
     ['data of the wrong type', { data: 5 }, 40013],
     ['a name of the wrong type', { name: ['x'] }, 40000],
     ['invalid base64 data', { data: '!!!', encoding: 'base64' }, 40013],
-    ['extras nested too deep', { extras: JSON.parse('{"a":'.repeat(40) + '1' + '}'.repeat(40)) }, 40000],
+    ['extras nested too deep', { extras: JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`) }, 40000],
     ['a message above maxMessageSize', { data: 'x'.repeat(65_537 - 10) + 'y'.repeat(10) }, 40009],
     ['a clientId that is "*"', { clientId: '*' }, 40012],
   ])('NACKs %s and keeps the connection', async (_case, message, code) => {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { decode, encode } from '@msgpack/msgpack'
-import * as Ably from 'ably'
+import type * as Ably from 'ably'
 import { describe, expect, it } from 'vitest'
 import { createFetchAblyRest } from '../../src/ably-rest/index.ts'
 import { ALICE_CAPABILITY, eventually, keyString, mintJwt, PROTOCOLS, ROOT_KEY, SUBSCRIBE_KEY, useHub } from './helpers.ts'

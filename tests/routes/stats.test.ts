@@ -19,6 +19,7 @@ async function getStats(
 ) {
   const { app, logs } = testApp({ ably, ...(now && { now }), routes: [(services) => healthRoutes(services, thresholds)] })
   const res = await app.request(path, { headers })
+  // biome-ignore lint/suspicious/noExplicitAny: the cases read nested fields the expectations then check; tests/contract checks the shape.
   return { res, body: (await res.json()) as Record<string, any>, logs }
 }
 

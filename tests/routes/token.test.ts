@@ -138,7 +138,7 @@ describe('POST /api/ably/token rejects forged and malformed app JWTs', () => {
     const token = await appToken()
     for (const { path, headers, body } of [
       { path: `/api/ably/token?token=${token}`, headers: {}, body: undefined },
-      { path: '/api/ably/token?access_token=' + token, headers: {}, body: undefined },
+      { path: `/api/ably/token?access_token=${token}`, headers: {}, body: undefined },
       { path: '/api/ably/token', headers: { Cookie: `token=${token}` }, body: undefined },
       { path: '/api/ably/token', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) },
     ]) {

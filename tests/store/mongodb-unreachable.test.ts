@@ -1,6 +1,6 @@
 /** D08 with the real driver: MongoDB unreachable → StoreUnavailableError within the short timeouts, and a 503 from the gateway. */
 import { describe, expect, it } from 'vitest'
-import { nodeGatewayFromEnv } from '../../src/gateway/node.ts'
+import { nodeGatewayFromEnv } from '../../src/wiring/node-gateway.ts'
 import { StoreUnavailableError } from '../../src/store/index.ts'
 import { createMongoStore, sharedMongoClient } from '../../src/store/mongodb.ts'
 import { appToken, bearer, testEnv } from '../support/fixtures.ts'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import { silentLogger } from '../../src/log/index.ts'
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../src/local/stack.ts'
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../src/wiring/local-stack.ts'
 
 export interface LocalStackFixture {
   /** The file's stack, started before its tests and closed after them. */

@@ -17,7 +17,7 @@ export function definedVars(env: Record<string, string | undefined>): Record<str
 }
 
 /** An app JWT for `alice`, valid for ten minutes from now. */
-export async function liveAppToken(options: { secret?: string } = {}): Promise<string> {
+async function liveAppToken(options: { secret?: string } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
   return appToken({ iat: now, exp: now + 600 }, options)
 }

@@ -1,8 +1,8 @@
 /**
  * The realtime side of the hub: one WebSocket per connection, Ably protocol 6 frames in JSON or
  * MessagePack, connection state kept for resume, channel attachments, fan-out, presence and token
- * renewal, each concern in its own module around one state object. See the protocol notes in
- * shared/reference/ably-protocol.md.
+ * renewal, each concern in its own module around one state object. The protocol is Ably's client library
+ * specification: https://sdk.ably.com/builds/ably/specification/main/features/
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ChannelMetrics } from 'ably'

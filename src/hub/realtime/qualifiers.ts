@@ -29,7 +29,7 @@ function truthy(value: JSONValue): boolean {
 }
 
 function compileFilter(encoded: string): (message: StoredMessage) => boolean {
-  let expression
+  let expression: ReturnType<typeof compile>
   try {
     expression = compile(utf8.decode(fromBase64(encoded)))
   } catch (error) {

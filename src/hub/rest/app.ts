@@ -117,8 +117,8 @@ export function createRestApp({
     const serials: (string | null)[] = []
     // Each run of messages from one connection is one publish, so serials keep the order of the request.
     for (let start = 0, end = 1; start < prepared.length; start = end, end = start + 1) {
-      const { connectionId } = prepared[start]!
-      while (end < prepared.length && prepared[end]!.connectionId === connectionId) end++
+      const connectionId = prepared[start]?.connectionId
+      while (end < prepared.length && prepared[end]?.connectionId === connectionId) end++
       const run = prepared.slice(start, end).map((item) => item.message)
       serials.push(...realtime.publish(channel, run, connectionId).serials)
     }

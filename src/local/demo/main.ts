@@ -224,8 +224,8 @@ function renderThread() {
 }
 
 function threadOf(contactId: string): Map<string, Shown> {
-  let thread = threads.get(contactId)
-  if (!thread) threads.set(contactId, (thread = new Map()))
+  const thread = threads.get(contactId) ?? new Map<string, Shown>()
+  threads.set(contactId, thread)
   return thread
 }
 

@@ -1,9 +1,9 @@
 /**
- * Runs the hub alone: `ABLY_API_KEY=app.key:secret ABLY_HUB_PORT=8889 npx tsx src/hub/cli.ts`.
+ * Runs the hub alone: `ABLY_API_KEY=app.key:secret ABLY_HUB_PORT=8889 npx tsx src/wiring/hub-cli.ts`.
  * Logs one JSON line per event on stdout; stops on SIGINT or SIGTERM.
  */
 import { ConfigError, parseAblyEnv } from '../config/index.ts'
-import { createHub } from './index.ts'
+import { createHub } from '../hub/index.ts'
 
 function fail(message: string): never {
   console.error(message)

@@ -6,12 +6,12 @@
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
 import { parseAblyEnv, type Env } from '../config/index.ts'
-import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from '../gateway/node.ts'
+import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from './node-gateway.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
-import { demoSite } from './demo/site.ts'
-import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from './dev-secrets.ts'
-import { mintAppToken } from './mint-app-token.ts'
+import { demoSite } from '../local/demo/site.ts'
+import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from '../local/dev-secrets.ts'
+import { mintAppToken } from '../local/mint-app-token.ts'
 
 export interface LocalStackOptions {
   /** The process environment; values that are set win over generated ones. */

@@ -6,12 +6,13 @@
  */
 import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
-import { createApp, renderError, type AppDeps } from './app.ts'
-import type { AppEnv } from './app-env.ts'
-import { ALL_API_SETTINGS, ConfigError, parseConfig, type ApiSetting, type Env } from './config/index.ts'
-import { AppError } from './errors/index.ts'
-import { jsonLineLogger, type Logger } from './log/index.ts'
-import { securityHeaders } from './middleware/security-headers/index.ts'
+import { createApp, type AppDeps } from '../app.ts'
+import type { AppEnv } from '../app-env.ts'
+import { ALL_API_SETTINGS, ConfigError, parseConfig, type ApiSetting, type Env } from '../config/index.ts'
+import { AppError } from '../errors/index.ts'
+import { renderError } from '../errors/render.ts'
+import { jsonLineLogger, type Logger } from '../log/index.ts'
+import { securityHeaders } from '../middleware/security-headers/index.ts'
 
 /** What a handler may use of the platform's per-request context (Netlify passes one to every function). */
 export interface PlatformContext {

@@ -4,15 +4,14 @@ import { createFetchAblyRest, type AblyRest } from '../ably-rest/index.ts'
 import { createApp } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
 import { ALL_API_SETTINGS, checkEnv, readAbly, readConfig, type ApiSetting, type Config, type Env } from '../config/index.ts'
-import type { HandlerBuilder } from '../hosts.ts'
+import type { HandlerBuilder } from './handlers.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { edgeRoutes } from '../routes/index.ts'
 import type { MessageStore } from '../store/index.ts'
-import { createMemoryStore } from '../store/memory.ts'
-import { createMongoStore } from '../store/mongodb.ts'
-import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting, type StoreConfig } from './config.ts'
-import { createGateway, type Gateway } from './index.ts'
-import { gatewayRoutes } from './routes.ts'
+import { openStore } from '../store/open.ts'
+import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting } from '../gateway/config.ts'
+import { createGateway, type Gateway } from '../gateway/index.ts'
+import { gatewayRoutes } from '../gateway/routes.ts'
 
 export interface NodeGatewayOptions {
   /** Refuse the embedded store unless `MESSAGE_STORE=memory` says so (serverless instances forget it). */
@@ -114,13 +113,6 @@ export const historyFunction: HandlerBuilder = (env, log) => {
 export const outboxFunction: HandlerBuilder = (env, log) => {
   const gateway = outboxFromEnv(env, { log })
   return async () => Response.json(await gateway.sweep())
-}
-
-/** The store the config names: MongoDB, or the embedded one. */
-export function openStore(config: StoreConfig): MessageStore {
-  return config.kind === 'mongodb'
-    ? createMongoStore({ uri: config.uri, dbName: config.dbName, timeoutMs: config.timeoutMs, maxPoolSize: config.maxPoolSize })
-    : createMemoryStore()
 }
 
 function buildGateway(
