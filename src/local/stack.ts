@@ -9,6 +9,7 @@ import { parseAblyEnv, type Env } from '../config/index.ts'
 import { nodeGatewayFromEnv, type NodeGateway } from '../gateway/node.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
+import { closeWhenBodyUnread, NODE_SERVER_OPTIONS } from '../node-listener/index.ts'
 import { demoSite } from './demo/site.ts'
 import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from './dev-secrets.ts'
 import { mintAppToken } from './mint-app-token.ts'
@@ -110,7 +111,7 @@ export async function startLocalStack({
 
 function listen(fetch: (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname }, () => resolve(server))
+    const server = serve({ fetch: closeWhenBodyUnread(fetch), port, hostname, serverOptions: NODE_SERVER_OPTIONS }, () => resolve(server))
     server.once('error', reject)
   })
 }
