@@ -78,14 +78,16 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
   return app
 }
 
-/** Renders an error as `{ error, code, requestId }` with its status and headers, and notes it for the request log. */
+/**
+ * Renders an error as `{ error, code, requestId }` with its status and headers, and notes it for the request log.
+ * The media type carries `charset=utf-8`: ably-js on Node reads a bare `application/json` error body as an Ably
+ * error, whose `error` field ours is not, and would lose the status (a 403 from the token route would be retried).
+ */
 export function renderError(c: Context<AppEnv>, error: AppError): Response {
   c.set('failure', { code: error.code, ...(error.reason !== undefined && { reason: error.reason }) })
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
-  return c.json(
-    { error: error.message, code: error.code, requestId: c.get('requestId'), ...(error.details !== undefined && { details: error.details }) },
-    error.status,
-  )
+  const body = { error: error.message, code: error.code, requestId: c.get('requestId'), ...(error.details !== undefined && { details: error.details }) }
+  return c.body(JSON.stringify(body), error.status, { 'Content-Type': 'application/json; charset=utf-8' })
 }
 
 function toAppError(error: unknown): AppError {
