@@ -5,13 +5,14 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
-import { parseAblyEnv, type Env } from '../config/index.ts'
+import { parseAblyEnv, parseConfig, type Env } from '../config/index.ts'
+import { parseGatewayConfig } from '../gateway/config.ts'
 import { nodeGatewayFromEnv, type NodeGateway } from '../gateway/node.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { closeWhenBodyUnread, NODE_SERVER_OPTIONS } from '../node-listener/index.ts'
 import { demoSite } from './demo/site.ts'
-import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from './dev-secrets.ts'
+import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets, secretId } from './dev-secrets.ts'
 import { mintAppToken } from './mint-app-token.ts'
 
 export interface LocalStackOptions {
@@ -36,6 +37,8 @@ export interface LocalStack extends NodeGateway {
   hubPort: number | undefined
   /** Where the store and Ably came from, for the banner. */
   sources: { ably: 'local hub' | 'Ably'; store: 'in-memory' | 'MongoDB'; secrets: 'generated' | 'environment' }
+  /** A one-way label of the stack's JWT secret (see `secretId`), so `npm run dev:token` can check it signs with the same. */
+  jwtSecretId: string
   /** Mints an app JWT with the stack's JWT secret (dev only). */
   mintAppToken(userId: string, role?: string): Promise<string>
   close(): Promise<void>
@@ -59,10 +62,13 @@ export async function startLocalStack({
   let hub: Hub | undefined
   let hubPort: number | undefined
   const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret }
+  // The config is checked before any port is taken: a second start with a bad config reports the config first.
+  parseConfig(useHub && devSecrets ? { ...resolved, ABLY_API_KEY: devSecrets.ablyKey, ABLY_REST_URL: 'http://localhost' } : resolved)
+  parseGatewayConfig(resolved)
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
     hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
-    hubPort = (await hub.listen()).port
+    hubPort = (await hub.listen().catch(portTaken(requestedHubPort, 'ABLY_HUB_PORT', 'the local Ably hub'))).port
     resolved.ABLY_API_KEY = devSecrets.ablyKey
     resolved.ABLY_REST_URL = `http://localhost:${hubPort}`
   }
@@ -79,11 +85,19 @@ export async function startLocalStack({
   // The dev login mints app JWTs for anyone who asks: only with a secret the stack made itself, or when asked to.
   const devLogin = (devSecrets !== undefined && !env.JWT_SECRET) || env.DEV_LOGIN === 'true'
   const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined })
-  const server = await listen(
-    (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
-    apiPort,
-    host,
-  )
+  let server: ServerType
+  try {
+    server = await listen(
+      (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
+      apiPort,
+      host,
+    ).catch(portTaken(apiPort, 'PORT', 'the API and demo'))
+  } catch (error) {
+    stopSweeper()
+    await node.gateway.close()
+    await hub?.close()
+    throw error
+  }
   const url = `http://localhost:${(server.address() as AddressInfo).port}`
 
   return {
@@ -96,6 +110,7 @@ export async function startLocalStack({
       store: node.gateway.config.store.kind === 'mongodb' ? 'MongoDB' : 'in-memory',
       secrets: devSecrets && !env.JWT_SECRET ? 'generated' : 'environment',
     },
+    jwtSecretId: secretId(jwtSecret),
     mintAppToken: (userId, role) => mintAppToken(jwtSecret, { userId, ...(role !== undefined && { role }) }),
     async close() {
       stopSweeper()
@@ -106,6 +121,20 @@ export async function startLocalStack({
       await node.gateway.close()
       await hub?.close()
     },
+  }
+}
+
+/** A port that could not be taken: which one, what it was for, and the variable that moves it. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError'
+}
+
+function portTaken(port: number, variable: string, what: string): (error: unknown) => never {
+  return (error) => {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new PortInUseError(`Port ${port} (${what}) is already in use, perhaps by another \`npm start\`. Stop that, or set ${variable} to another port, e.g. ${variable}=${port + 10} npm start.`, { cause: error })
+    if (code === 'EACCES') throw new PortInUseError(`Port ${port} (${what}) may not be used by this user. Set ${variable} to a port above 1023.`, { cause: error })
+    throw error
   }
 }
 
