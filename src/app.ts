@@ -6,6 +6,7 @@ import { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
 import type { AppEnv } from './app-env.ts'
 import { createAppTokenVerifier, type AppTokenVerifier } from './auth/app-token.ts'
+import { channelErrorHelp } from './channels/index.ts'
 import type { Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
@@ -86,7 +87,9 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
 export function renderError(c: Context<AppEnv>, error: AppError): Response {
   c.set('failure', { code: error.code, ...(error.reason !== undefined && { reason: error.reason }) })
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
-  const body = { error: error.message, code: error.code, requestId: c.get('requestId'), ...(error.details !== undefined && { details: error.details }) }
+  const help = channelErrorHelp(error.code)
+  const details = help ? { ...(typeof error.details === 'object' && error.details), ...help } : error.details
+  const body = { error: error.message, code: error.code, requestId: c.get('requestId'), ...(details !== undefined && { details }) }
   return c.body(JSON.stringify(body), error.status, { 'Content-Type': 'application/json; charset=utf-8' })
 }
 
