@@ -5,8 +5,10 @@
  * error). The clock of the request's deadline stops while the body arrives and restarts in full once it is in:
  * receiving a body and doing the work (e.g. storing it) are separate budgets.
  *
- * An answer given before the body was read to its end says `Connection: close`: the bytes still on their way
- * would otherwise be read as the next request, or the connection dropped under it.
+ * A body over the cap by less than {@link DISCARD_BYTES} is read to its end and dropped before the 413, so the
+ * connection stays usable and the client, still sending, reads its answer instead of a reset. Any answer given
+ * before the body was read to its end says `Connection: close`: the bytes still on their way would otherwise be read
+ * as the next request, or the connection dropped under it.
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
@@ -14,6 +16,8 @@ import { AppError } from '../../errors/index.ts'
 
 /** How long a body may take to arrive once its headers are in. */
 export const BODY_TIMEOUT_MS = 10_000
+/** How far past the cap a body is still read (and dropped) for a 413 on a connection that stays open. */
+export const DISCARD_BYTES = 1024 * 1024
 
 export interface BodyLimitOptions {
   /** The body's own time budget, in ms (default {@link BODY_TIMEOUT_MS}). */
@@ -34,7 +38,7 @@ export function bodyLimit(maxBytes: number, { timeoutMs = BODY_TIMEOUT_MS }: Bod
     const length = c.req.header('content-length')
     if (c.req.header('transfer-encoding') === undefined) {
       if (length === '0') return next()
-      if (length !== undefined && Number(length) > maxBytes) throw tooLarge(maxBytes)
+      if (length !== undefined && Number(length) > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes, CONNECTION_CLOSE)
     }
     const stream = c.req.raw.body
     if (!stream) return next()
@@ -46,8 +50,8 @@ export function bodyLimit(maxBytes: number, { timeoutMs = BODY_TIMEOUT_MS }: Bod
   }
 }
 
-function tooLarge(maxBytes: number): AppError {
-  return new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, { headers: CONNECTION_CLOSE })
+function tooLarge(maxBytes: number, headers: Record<string, string> = {}): AppError {
+  return new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, { headers })
 }
 
 async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number): Promise<ArrayBuffer> {
@@ -69,9 +73,11 @@ async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, ti
       })
       if (done) break
       size += value.byteLength
-      if (size > maxBytes) throw tooLarge(maxBytes)
-      chunks.push(value)
+      if (size > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes, CONNECTION_CLOSE)
+      if (size <= maxBytes) chunks.push(value)
     }
+    // Read to its end, so the connection can carry the next request.
+    if (size > maxBytes) throw tooLarge(maxBytes)
   } catch (error) {
     reader.cancel().catch(() => {})
     throw error
