@@ -5,8 +5,9 @@
  * error). The clock of the request's deadline stops while the body arrives and restarts in full once it is in:
  * receiving a body and doing the work (e.g. storing it) are separate budgets.
  *
- * A body over the cap by less than {@link DISCARD_BYTES} is read to its end and dropped before the 413, so the
- * connection stays usable and the client, still sending, reads its answer instead of a reset. Any answer given
+ * A body whose honest Content-Length is over the cap by at most {@link DISCARD_BYTES} is read to its end and dropped
+ * before the 413, so the connection stays usable and the client, still sending, reads its answer instead of a
+ * reset. A body without a length is cut as soon as it passes the cap. Any answer given
  * before the body was read to its end says `Connection: close`: the bytes still on their way would otherwise be read
  * as the next request, or the connection dropped under it.
  */
@@ -16,7 +17,7 @@ import { AppError } from '../../errors/index.ts'
 
 /** How long a body may take to arrive once its headers are in. */
 export const BODY_TIMEOUT_MS = 10_000
-/** How far past the cap a body is still read (and dropped) for a 413 on a connection that stays open. */
+/** How far past the cap a declared body is still read (and dropped) for a 413 on a connection that stays open. */
 export const DISCARD_BYTES = 1024 * 1024
 
 export interface BodyLimitOptions {
@@ -36,14 +37,18 @@ export function bodyLimit(maxBytes: number, { timeoutMs = BODY_TIMEOUT_MS }: Bod
     const method = c.req.method
     if (method === 'GET' || method === 'HEAD') return next()
     const length = c.req.header('content-length')
-    if (c.req.header('transfer-encoding') === undefined) {
+    // How much is read before giving up on the connection: the cap, or an honest length a little over it.
+    let readUpTo = maxBytes
+    if (c.req.header('transfer-encoding') === undefined && length !== undefined) {
       if (length === '0') return next()
-      if (length !== undefined && Number(length) > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes, CONNECTION_CLOSE)
+      const declared = Number(length)
+      if (declared > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes, CONNECTION_CLOSE)
+      if (declared > maxBytes) readUpTo = declared
     }
     const stream = c.req.raw.body
     if (!stream) return next()
     const resume = c.get('suspendDeadline')?.()
-    const body = await readBody(stream, maxBytes, timeoutMs)
+    const body = await readBody(stream, maxBytes, readUpTo, timeoutMs)
     resume?.()
     ;(c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> }).arrayBuffer = Promise.resolve(body)
     return next()
@@ -54,7 +59,7 @@ function tooLarge(maxBytes: number, headers: Record<string, string> = {}): AppEr
   return new AppError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`, { headers })
 }
 
-async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number): Promise<ArrayBuffer> {
+async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, readUpTo: number, timeoutMs: number): Promise<ArrayBuffer> {
   const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
@@ -73,7 +78,7 @@ async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, ti
       })
       if (done) break
       size += value.byteLength
-      if (size > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes, CONNECTION_CLOSE)
+      if (size > readUpTo) throw tooLarge(maxBytes, CONNECTION_CLOSE)
       if (size <= maxBytes) chunks.push(value)
     }
     // Read to its end, so the connection can carry the next request.
