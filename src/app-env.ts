@@ -13,6 +13,8 @@ export interface AppEnv {
     user?: AppUser
     /** Why the request failed, for the request log only. */
     failure?: { code: ErrorCode; reason?: string }
+    /** Set by the deadline: stops the request's clock (while its body arrives); the returned function restarts it in full. */
+    suspendDeadline?: () => () => void
   }
 }
 

@@ -36,7 +36,7 @@ function app(overrides: Partial<ReturnType<typeof testConfig>> = {}) {
 describe('every response', () => {
   const requests: [name: string, path: string, init?: RequestInit][] = [
     ['200 token', '/api/ably/token', { method: 'POST' }],
-    ['401 token', '/api/ably/token', { method: 'POST' }],
+    ['403 token', '/api/ably/token', { method: 'POST' }],
     ['404', '/nope'],
     ['405', '/api/ably/token', { method: 'PUT' }],
     ['500', '/api/ably/crash'],

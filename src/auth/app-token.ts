@@ -1,10 +1,12 @@
 /**
  * Verifies the app's own login JWTs (HS256) with jose. The only module that imports jose's verifier:
- * every failure becomes one `invalid_token` error, with jose's code kept as the log-only reason.
+ * every failure becomes one `invalid_token` error, with jose's code (or one of ours) kept as the log-only reason,
+ * and a `WWW-Authenticate` that tells an expired token from an invalid one and says nothing more.
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose'
 import { isValidId } from '../channels/index.ts'
 import { AppError } from '../errors/index.ts'
+import { wwwAuthenticate } from '../contract/challenge.ts'
 import { lazyHmacKey } from './hmac-key.ts'
 
 /** The verified caller. */
@@ -28,6 +30,15 @@ export interface AppTokenVerifierOptions {
 
 export type AppTokenVerifier = (token: string) => Promise<AppUser>
 
+/**
+ * JWS header parameters that locate or carry a key (RFC 7515 §4.1.2–4.1.7). jose ignores them when it is given the
+ * key; we refuse them, so a token never names where its key might come from. `kid` is a label only, and allowed.
+ */
+export const KEY_LOCATING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const
+
+/** The log-only reasons of our own (besides jose's error codes, e.g. `ERR_JWT_EXPIRED`); README lists them all. */
+export const NO_LIFETIME_LEFT = 'no lifetime left'
+
 /** What an Authorization header must look like: the Bearer scheme (any case) and three base64url segments. */
 const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
 
@@ -47,7 +58,10 @@ export function createAppTokenVerifier({
     if (token.length > maxTokenLength) throw invalidToken('token too long')
     let payload: JWTPayload
     try {
-      ;({ payload } = await jwtVerify(token, await importKey(), {
+      ;({ payload } = await jwtVerify(token, (header) => {
+        if (KEY_LOCATING_HEADERS.some((name) => name in header)) throw invalidToken('key-locating header')
+        return importKey()
+      }, {
         algorithms: ['HS256'],
         requiredClaims: ['exp'],
         clockTolerance: clockToleranceSec,
@@ -57,10 +71,15 @@ export function createAppTokenVerifier({
         ...(maxAgeSec !== undefined && { maxTokenAge: maxAgeSec }),
       }))
     } catch (error) {
-      if (error instanceof errors.JOSEError) throw invalidToken(error.code, error)
+      if (error instanceof errors.JOSEError) throw invalidToken(error.code, error, error instanceof errors.JWTExpired)
       throw error
     }
-    return toUser(payload, Math.floor(now() / 1000) + clockToleranceSec)
+    const nowSec = Math.floor(now() / 1000)
+    const user = toUser(payload, nowSec + clockToleranceSec)
+    // One rule for every route: the clock tolerance forgives a skewed `iat`/`nbf`, never an expiry. A token whose
+    // `exp` is now or past has no lifetime left (jose alone would accept it for `clockToleranceSec` more).
+    if (Math.floor(user.exp) <= nowSec) throw invalidToken(NO_LIFETIME_LEFT, undefined, true)
+    return user
   }
 }
 
@@ -87,11 +106,7 @@ function toUser(payload: JWTPayload, latestAcceptableSec: number): AppUser {
   return { userId, role, exp: payload.exp as number }
 }
 
-/** The one 401 every verification failure gets; the reason goes to the log only. */
-export function invalidToken(reason: string, cause?: unknown): AppError {
-  return new AppError('invalid_token', {
-    reason,
-    cause,
-    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-  })
+/** The one 401 every verification failure gets: one body; expired or not in `WWW-Authenticate`; the reason in the log. */
+export function invalidToken(reason: string, cause?: unknown, expired = false): AppError {
+  return new AppError('invalid_token', { reason, cause, headers: { 'WWW-Authenticate': wwwAuthenticate(expired) } })
 }

@@ -73,6 +73,26 @@ export type EventName = (typeof channelEvents)[ChannelKind][number]
 /** Every event name the product knows. */
 export const eventNames: readonly EventName[] = [...new Set(Object.values(channelEvents).flat())]
 
+/** Each channel kind's name, as a pattern (every id matches {@link ID_PATTERN}). */
+export const CHANNEL_FORMS = {
+  sms: 'sms:{userId}:{contactId}',
+  contacts: 'contacts:{userId}',
+  notifications: 'notifications:{userId}',
+} as const satisfies Record<ChannelKind, string>
+
+/**
+ * What would have been valid, for the `details` of an `invalid_channel` (the channel forms and the id pattern) or
+ * an `invalid_event` (the events each channel form accepts); nothing for other codes. Added to any details the
+ * thrower gave (e.g. a batch item's `index`) where errors are rendered, so every thrower's error carries it.
+ */
+export function channelErrorHelp(code: string): Record<string, unknown> | undefined {
+  if (code === 'invalid_channel') return { acceptedChannels: Object.values(CHANNEL_FORMS), idPattern: ID_PATTERN.source }
+  if (code === 'invalid_event') {
+    return { acceptedEvents: Object.fromEntries((Object.keys(CHANNEL_FORMS) as ChannelKind[]).map((kind) => [CHANNEL_FORMS[kind], channelEvents[kind]])) }
+  }
+  return undefined
+}
+
 /** Whether `kind` accepts `event`. */
 export function acceptsEvent(kind: ChannelKind, event: unknown): event is EventName {
   return (channelEvents[kind] as readonly unknown[]).includes(event)

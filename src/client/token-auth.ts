@@ -1,9 +1,11 @@
 /**
  * ably-js credentials from our token endpoint: an `authCallback` that trades the app JWT for an Ably JWT, with one
- * request in flight at a time, and a refusal (401/403) turned into the one error ably-js does not retry. It needs
- * no ably-js code, so it serves the modular build and the default one (`new Ably.Realtime({ authCallback })`) alike.
+ * request in flight at a time, and a refusal (401/403) turned into the one error ably-js does not retry. A refusal
+ * that says the app JWT expired first asks `getAppToken` once more (a session refreshed in the background recovers).
+ * It needs no ably-js code, so it serves the modular build and the default one (`new Ably.Realtime({ authCallback })`) alike.
  */
 import type { ErrorInfo, TokenDetails, TokenParams } from 'ably'
+import { saysExpired } from '../contract/challenge.ts'
 import type { TokenResponse } from '../contract/index.ts'
 
 /** The host app's current login JWT; null or undefined when the user is logged out. May refresh the session. */
@@ -75,6 +77,17 @@ export function createTokenAuth({
   async function fetchToken(): Promise<TokenDetails> {
     const appToken = await getAppToken()
     if (!appToken) throw refuse('there is no app session')
+    const first = await exchange(appToken)
+    if (first !== 'expired') return first
+    // The app JWT expired: the session may have been renewed meanwhile. Ask once more, then give up.
+    const renewed = await getAppToken()
+    if (!renewed || renewed === appToken) throw refuse('the app session expired')
+    const second = await exchange(renewed)
+    if (second === 'expired') throw refuse('the app session expired')
+    return second
+  }
+
+  async function exchange(appToken: string): Promise<TokenDetails | 'expired'> {
     let res: Response
     try {
       res = await fetch(tokenUrl, { method: 'POST', headers: { Authorization: `Bearer ${appToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) })
@@ -82,7 +95,10 @@ export function createTokenAuth({
       // The message names the failure only: a fetch error never carries the token, but keep it that way.
       throw new TokenRequestError(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
     }
-    if (res.status === 401 || res.status === 403) throw refuse(`the token endpoint answered ${res.status}`)
+    if (res.status === 401 || res.status === 403) {
+      if (saysExpired(res.headers.get('www-authenticate'))) return 'expired'
+      throw refuse(`the token endpoint answered ${res.status}`)
+    }
     if (!res.ok) throw new TokenRequestError(`The token endpoint answered ${res.status}`, { code: TOKEN_REQUEST_FAILED_CODE, statusCode: res.status })
     return tokenDetails(await res.json().catch(() => undefined))
   }

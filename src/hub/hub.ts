@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { WebSocketServer } from 'ws'
+import { NODE_SERVER_OPTIONS } from '../node-listener/index.ts'
 import { createAuthority, type HubKey } from './auth.ts'
 import { createChannelStore } from './channels.ts'
 import { createRealtime, type LogLine } from './realtime/index.ts'
@@ -138,7 +139,7 @@ export function createHub({
 
   const start = async (port: number) => {
     const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameSize, perMessageDeflate: false })
-    const http = createServer(requestListener)
+    const http = createServer(NODE_SERVER_OPTIONS, requestListener)
     http.on('upgrade', (request, socket, head) => {
       const url = requestTarget(request.url)
       if (url?.pathname !== '/') {

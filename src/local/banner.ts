@@ -23,11 +23,17 @@ export async function banner(stack: LocalStack): Promise<string> {
       ? '  Ably     real Ably (ABLY_API_KEY is set)'
       : `  Hub      ws://localhost:${stack.hubPort}  (Ably-compatible; SDK options { endpoint: 'localhost', port: ${stack.hubPort}, tls: false })`,
     `  Store    ${stack.sources.store}${stack.sources.store === 'in-memory' ? ' (set MONGODB_URI to use MongoDB)' : ''}`,
-    `  Secrets  ${stack.sources.secrets === 'generated' ? 'generated for development, kept in .local/dev-secrets.json' : 'from the environment'}`,
+    `  Secrets  ${stack.sources.secrets === 'generated' ? 'generated for development, kept in .local/dev-secrets.json' : 'JWT_SECRET from the environment'}`,
     '',
     ...(token
       ? ['A sample app JWT for user "alice" (valid 1 h; mint more with `npm run dev:token -- --user bob`):', '', `  export TOKEN=${token}`, '']
-      : ['JWT_SECRET is your own, so no token is printed. Mint one for local use:', '', '  export TOKEN=$(npm run -s dev:token -- --user alice)', '']),
+      : [
+          'JWT_SECRET is your own, so no token is printed. Mint one in a shell with the same JWT_SECRET',
+          '(dev:token checks that this stack accepts its secret, and says which one it used):',
+          '',
+          '  export TOKEN=$(npm run -s dev:token -- --user alice)',
+          '',
+        ]),
     'Try:',
     `  curl -s -X POST ${api}/token -H "Authorization: Bearer $TOKEN"`,
     `  curl -s ${api}/stats`,

@@ -1,6 +1,6 @@
 /** Development secrets for `npm start`: generated once, kept in a git-ignored file so tokens survive restarts. */
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 export interface DevSecrets {
@@ -27,4 +27,49 @@ export async function loadDevSecrets(file = DEFAULT_DEV_SECRETS_FILE): Promise<D
   await mkdir(dirname(file), { recursive: true })
   await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
   return { ...secrets, created: true }
+}
+
+/**
+ * A short, one-way label for a JWT secret (the first 16 hex digits of its SHA-256): enough to tell whether two
+ * processes sign with the same secret, never enough to recover it (the config refuses secrets under 32 characters).
+ */
+export function secretId(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex').slice(0, 16)
+}
+
+/** What a running `npm start` leaves in `.local/`, so `npm run dev:token` signs with the secret that stack accepts. */
+export interface RunningStack {
+  pid: number
+  url: string
+  /** Where its JWT secret came from. */
+  secrets: 'generated' | 'environment'
+  jwtSecretId: string
+}
+
+export const DEFAULT_RUNNING_STACK_FILE = '.local/running-stack.json'
+
+export async function writeRunningStack(stack: RunningStack, file = DEFAULT_RUNNING_STACK_FILE): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(file, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 })
+}
+
+/** Removes the record, if it is this process's (a second start that failed must not remove the first one's). */
+export async function removeRunningStack(pid = process.pid, file = DEFAULT_RUNNING_STACK_FILE): Promise<void> {
+  if ((await readRunningStack(file))?.pid === pid) await rm(file, { force: true })
+}
+
+/** The running stack's record, or undefined when there is none or its process has gone. */
+export async function readRunningStack(file = DEFAULT_RUNNING_STACK_FILE): Promise<RunningStack | undefined> {
+  let stack: RunningStack
+  try {
+    stack = JSON.parse(await readFile(file, 'utf8')) as RunningStack
+  } catch {
+    return undefined
+  }
+  try {
+    process.kill(stack.pid, 0)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return undefined
+  }
+  return stack
 }

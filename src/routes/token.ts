@@ -18,9 +18,8 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
     if (!user) throw invalidToken('no user')
     const nowMs = now()
     const iat = Math.floor(nowMs / 1000)
-    // The credential never outlives the app JWT. One accepted only by the clock tolerance has no life left to hand on.
+    // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route).
     const exp = Math.min(iat + ttlSec, Math.floor(user.exp))
-    if (exp <= iat) throw invalidToken('app token has no lifetime left')
     const capability = userCapability(user.userId)
     const token = await sign({ clientId: user.userId, capability, iat, exp })
     const body: TokenResponse = {
@@ -38,8 +37,9 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
     return c.json(body)
   }
 
-  // GET as well as POST, for ably-js `authUrl`.
+  // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every
+  // auth failure except a 403 from its auth endpoint (RSA4d), and nothing a retry sends would change the answer.
   return new Hono<AppEnv>()
-    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify }), issue)
+    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify, refuseAs: 'signed_out' }), issue)
     .all('/token', methodNotAllowed(['GET', 'POST']))
 }

@@ -10,8 +10,9 @@ import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from './node-gatew
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { demoSite } from '../local/demo/site.ts'
-import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets } from '../local/dev-secrets.ts'
+import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets, secretId } from '../local/dev-secrets.ts'
 import { mintAppToken } from '../local/mint-app-token.ts'
+import { closeWhenBodyUnread, NODE_SERVER_OPTIONS } from '../node-listener/index.ts'
 
 export interface LocalStackOptions {
   /** The process environment; values that are set win over generated ones. */
@@ -35,6 +36,8 @@ export interface LocalStack extends NodeGateway {
   hubPort: number | undefined
   /** Where the store and Ably came from, for the banner. */
   sources: { ably: 'local hub' | 'Ably'; store: 'in-memory' | 'MongoDB'; secrets: 'generated' | 'environment' }
+  /** A one-way label of the stack's JWT secret (see `secretId`), so `npm run dev:token` can check it signs with the same. */
+  jwtSecretId: string
   /** Mints an app JWT with the stack's JWT secret (dev only). */
   mintAppToken(userId: string, role?: string): Promise<string>
   close(): Promise<void>
@@ -64,7 +67,7 @@ export async function startLocalStack({
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
     hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
-    hubPort = (await hub.listen()).port
+    hubPort = (await hub.listen().catch(portTaken(requestedHubPort, 'ABLY_HUB_PORT', 'the local Ably hub'))).port
     resolved.ABLY_REST_URL = `http://localhost:${hubPort}`
   }
 
@@ -80,11 +83,19 @@ export async function startLocalStack({
   // The dev login mints app JWTs for anyone who asks: only with a secret the stack made itself, or when asked to.
   const devLogin = (devSecrets !== undefined && !env.JWT_SECRET) || env.DEV_LOGIN === 'true'
   const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined })
-  const server = await listen(
-    (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
-    apiPort,
-    host,
-  )
+  let server: ServerType
+  try {
+    server = await listen(
+      (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
+      apiPort,
+      host,
+    ).catch(portTaken(apiPort, 'PORT', 'the API and demo'))
+  } catch (error) {
+    stopSweeper()
+    await node.gateway.close()
+    await hub?.close()
+    throw error
+  }
   const url = `http://localhost:${(server.address() as AddressInfo).port}`
 
   return {
@@ -97,6 +108,7 @@ export async function startLocalStack({
       store: node.gateway.config.store.kind === 'mongodb' ? 'MongoDB' : 'in-memory',
       secrets: devSecrets && !env.JWT_SECRET ? 'generated' : 'environment',
     },
+    jwtSecretId: secretId(jwtSecret),
     mintAppToken: (userId, role) => mintAppToken(jwtSecret, { userId, ...(role !== undefined && { role }) }),
     async close() {
       stopSweeper()
@@ -110,9 +122,23 @@ export async function startLocalStack({
   }
 }
 
+/** A port that could not be taken: which one, what it was for, and the variable that moves it. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError'
+}
+
+function portTaken(port: number, variable: string, what: string): (error: unknown) => never {
+  return (error) => {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new PortInUseError(`Port ${port} (${what}) is already in use, perhaps by another \`npm start\`. Stop that, or set ${variable} to another port, e.g. ${variable}=${port + 10} npm start.`, { cause: error })
+    if (code === 'EACCES') throw new PortInUseError(`Port ${port} (${what}) may not be used by this user. Set ${variable} to a port above 1023.`, { cause: error })
+    throw error
+  }
+}
+
 function listen(fetch: (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname }, () => resolve(server))
+    const server = serve({ fetch: closeWhenBodyUnread(fetch), port, hostname, serverOptions: NODE_SERVER_OPTIONS }, () => resolve(server))
     server.once('error', reject)
   })
 }

@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MessageData } from '../../src/channels/schemas.ts'
 import { serverHelpersFor, type ServerHelpers } from '../../src/server/helpers.ts'
+import { mintAppToken } from '../../src/local/mint-app-token.ts'
 import { useLocalStack } from '../support/local-stack.ts'
 
 // The demo that `npm start` serves, driven in Debian's Chromium against the whole stack on ephemeral loopback ports.
@@ -123,4 +124,37 @@ describe.skipIf(!hasChromium)('the demo in Chromium', () => {
     expect(atUnauthorized).toBeLessThanOrEqual(6)
     await page.context().close()
   }, 60_000)
+
+  it('a pasted JWT that is junk, or signed with another secret, ends in one clear signed-out state', async () => {
+    const own = 'set-by-the-user-0123456789-abcdefghijklmnopq'
+    const other = await local.startAnother({ env: { JWT_SECRET: own } })
+    const page = await (await browser.newContext()).newPage()
+    try {
+      await page.goto(`${other.url}/`)
+      const events = () => page.$$eval('#events li', (items) => items.map((item) => item.textContent ?? ''))
+      const attempts: [string, RegExp][] = [
+        ['not-a-jwt', /Sign-in refused: that is not an app JWT/],
+        [await mintAppToken('another-secret-0123456789-abcdefghijklmnopqr', { userId: 'alice' }), /Sign-in refused: the API refused this app JWT: it is invalid or expired/],
+      ]
+      for (const [pasted, refusal] of attempts) {
+        await page.evaluate(() => document.getElementById('events')?.replaceChildren())
+        await page.fill('#jwt', pasted)
+        await page.click('#sign-in')
+        await page.waitForSelector('#state[data-state=unauthorized]')
+        await page.waitForTimeout(1500)
+        const lines = await events()
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toMatch(refusal)
+        expect(await page.textContent('#who')).toBe('Not signed in')
+        expect(await page.textContent('#state-detail')).toMatch(refusal)
+      }
+      await page.fill('#jwt', await mintAppToken(own, { userId: 'alice' }))
+      await page.click('#sign-in')
+      await page.waitForSelector('#state[data-state=connected]')
+      expect(await page.textContent('#who')).toBe('Signed in as alice')
+    } finally {
+      await page.context().close()
+      await other.close()
+    }
+  }, 30_000)
 })

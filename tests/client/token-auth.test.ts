@@ -62,6 +62,31 @@ describe('the token source', () => {
   })
 
   it.each([
+    ['a renewed JWT gets a token', ['old.app.jwt', 'new.app.jwt'], [403, 200], true],
+    ['the same JWT again is not sent again', ['old.app.jwt', 'old.app.jwt'], [403], false],
+    ['a second "expired" is final', ['old.app.jwt', 'new.app.jwt'], [403, 403], false],
+  ] as const)('an answer that says the app JWT expired: asks getAppToken once more; %s', async (_case, jwts, statuses, recovers) => {
+    const expired = () => new Response(null, { status: 403, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token expired"' } })
+    let answered = 0
+    const { fetch, calls } = scripted(() => (statuses[answered++] === 200 ? Response.json(tokenBody) : expired()))
+    let asked = 0
+    const auth = createTokenAuth({ getAppToken: () => jwts[asked++], fetch })
+    const result = await auth.requestToken().then(() => 'token', (error: TokenRequestError) => error.statusCode)
+    expect(result).toBe(recovers ? 'token' : 403)
+    expect(asked).toBe(2)
+    expect(calls.map((call) => call.authorization)).toEqual(statuses.map((_status, i) => `Bearer ${jwts[i]}`))
+    expect(auth.unauthorized).toBe(!recovers)
+  })
+
+  it('an answer that says the app JWT is invalid does not ask again', async () => {
+    const { fetch, calls } = scripted(() => new Response(null, { status: 403, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is missing or invalid"' } }))
+    let asked = 0
+    const auth = createTokenAuth({ getAppToken: () => (asked++, 'app.jwt'), fetch })
+    await expect(auth.requestToken()).rejects.toMatchObject({ statusCode: 403 })
+    expect([asked, calls.length]).toEqual([1, 1])
+  })
+
+  it.each([
     ['401 from the endpoint', () => new Response(null, { status: 401 }), true],
     ['403 from the endpoint', () => new Response(null, { status: 403 }), true],
     ['503 from the endpoint', () => new Response(null, { status: 503 }), false],

@@ -152,7 +152,7 @@ describe('the browser client', () => {
   it('imports nothing from routes, gateway, store or hub, and the contract as types only', () => {
     const imports = importsOf(join(root, 'src/client/index.ts'))
     const files = [...imports.keys()]
-    expect(files.filter((file) => /^src\/(routes|gateway|store|hub|server)\//.test(file))).toEqual([])
+    expect(files.filter((file) => /^src\/(routes|gateway|store|hub|server|auth|wiring)\//.test(file))).toEqual([])
     expect(files).toContain('src/contract/index.ts')
     expect(imports.get('src/contract/index.ts')).toBe(true)
   })

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import type { StatsResponse } from '../../src/contract/index.ts'
 import { testEnv } from '../support/fixtures.ts'
-import { assertAblyToken, assertConfigErrorResponse, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
+import { assertAblyToken, assertConfigErrorResponse, assertSecurityHeaders, assertSignedOut, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 
 type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
 
@@ -40,11 +40,11 @@ Deno.test('ably-token: a valid app JWT gets an Ably JWT signed with the Ably key
   await assertAblyToken(res)
 })
 
-Deno.test('ably-token: an app JWT signed with another secret gets the 401 invalid_token', async () => {
+Deno.test('ably-token: an app JWT signed with another secret gets the 403 signed_out', async () => {
   const handle = await loadEdgeEntry('ably-token', testEnv)
   const res = await handle(await tokenRequest(SITE, { secret: WRONG_JWT_SECRET }))
   assertSecurityHeaders(res)
-  await assertInvalidToken(res)
+  await assertSignedOut(res)
 })
 
 Deno.test('ably-stats: Ably unreachable on loopback → 503 unhealthy', async () => {

@@ -58,12 +58,19 @@ describe('the demo', () => {
     expect(local.stack.hub?.port).toBe(local.stack.hubPort)
   })
 
-  it('has no dev login when the JWT secret is the user’s own, unless DEV_LOGIN=true', async () => {
+  it('has no dev routes at all (login, hub controls) when the JWT secret is the user’s own, unless DEV_LOGIN=true', async () => {
     const env = { JWT_SECRET: 'set-by-the-user-0123456789-abcdefghijklmnopq' }
     for (const [extra, status] of [[{}, 404], [{ DEV_LOGIN: 'true' }, 200]] as const) {
       const other = await local.startAnother({ env: { ...env, ...extra } })
       try {
         expect((await post(`${other.url}/dev/session`, { userId: 'alice' })).status).toBe(status)
+        // Issue 11, defect 7: the hub controls answered 200 here and stopped the hub.
+        expect((await post(`${other.url}/dev/hub/stop`, {})).status).toBe(status)
+        if (status === 404) expect(other.hub?.port).toBe(other.hubPort)
+        expect((await post(`${other.url}/dev/hub/start`, {})).status).toBe(status)
+        expect(other.hub?.port).toBe(other.hubPort)
+        const config = (await (await fetch(`${other.url}/demo/config.json`)).json()) as { devLogin: boolean; hubControl: boolean }
+        expect(config).toMatchObject({ devLogin: status === 200, hubControl: status === 200 })
       } finally {
         await other.close()
       }

@@ -57,6 +57,17 @@ const rejected: Case[] = [
   ['J15', 'jku to an attacker URL, forged', () => craftJwt({ ...hs256, jku: 'https://evil.example/jwks' }, aliceClaims, { secret: WRONG_SECRET })],
   ['J15', 'x5u to an attacker URL, forged', () => craftJwt({ ...hs256, x5u: 'https://evil.example/cert' }, aliceClaims, { secret: WRONG_SECRET })],
   ['J15', 'embedded jwk (CVE-2018-0114)', () => craftJwt({ ...hs256, jwk: { kty: 'oct', k: 'ZXZpbA' } }, aliceClaims, { secret: 'evil' })],
+  // Key-locating headers are refused even on a token signed with the right secret (issue 11, defect 8).
+  ...(
+    [
+      ['jku', 'https://evil.example/jwks'],
+      ['jwk', { kty: 'oct', k: 'ZXZpbA' }],
+      ['x5u', 'https://evil.example/cert'],
+      ['x5c', ['MIIBszCCAVmgAwIBAgIU']],
+      ['x5t', 'dGh1bWJwcmludA'],
+      ['x5t#S256', 'dGh1bWJwcmludC1zaGEyNTY'],
+    ] as const
+  ).map(([name, value]): Case => ['J15', `${name} header on a genuine token`, () => craftJwt({ ...hs256, [name]: value }, aliceClaims)]),
   ['J16', 'exp = now - tolerance', () => appToken({ exp: NOW_SEC - 5 })],
   ['J16', 'exp inside the tolerance leaves no lifetime to hand on', () => appToken({ exp: NOW_SEC - 4 })],
   ['J17', 'exp missing', () => craftJwt(hs256, { userId: 'alice', iat: NOW_SEC })],
@@ -114,13 +125,20 @@ const accepted: Case[] = [
 
 afterEach(() => vi.restoreAllMocks())
 
+/** The cases whose token is genuine but past its time: their challenge says "expired", every other one "invalid". */
+const EXPIRED = new Set(['exp = now - tolerance', 'exp -1', 'exp inside the tolerance leaves no lifetime to hand on', 'older than JWT_MAX_AGE'])
+
+// The token route's contract: every refused app JWT is 403 `signed_out` (the one answer ably-js does not retry,
+// RSA4d), with the same body for every reason and a Bearer challenge that tells expired from invalid.
 describe('POST /api/ably/token rejects forged and malformed app JWTs', () => {
-  it.each(rejected)('%s %s → 401 invalid_token', async (_id, _description, makeToken, env) => {
+  it.each(rejected)('%s %s → 403 signed_out', async (_id, description, makeToken, env) => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch')
     const { res, body } = await requestToken(bearer(await makeToken()), { config: testConfig(env) })
-    expect(res.status).toBe(401)
-    expect(body).toEqual({ error: 'The access token is missing, invalid or expired.', code: 'invalid_token', requestId: res.headers.get('x-request-id') })
-    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
+    expect(res.status).toBe(403)
+    expect(body).toEqual({ error: 'The app session is missing, invalid or expired. Sign in again.', code: 'signed_out', requestId: res.headers.get('x-request-id') })
+    expect(res.headers.get('www-authenticate')).toBe(
+      `Bearer error="invalid_token", error_description="${EXPIRED.has(description) ? 'The access token expired' : 'The access token is missing or invalid'}"`,
+    )
     expect(fetchSpy).not.toHaveBeenCalled()
   })
 
@@ -128,10 +146,15 @@ describe('POST /api/ably/token rejects forged and malformed app JWTs', () => {
     ['no Authorization header', {}],
     ['Basic scheme', { Authorization: `Basic ${btoa('alice:pw')}` }],
     ['Bearer with nothing after it', { Authorization: 'Bearer ' }],
-  ])('%s → 401', async (_name, headers) => {
+  ])('%s → 403', async (_name, headers) => {
     const { res, body } = await requestToken(headers)
-    expect(res.status).toBe(401)
-    expect(body.code).toBe('invalid_token')
+    expect(res.status).toBe(403)
+    expect(body.code).toBe('signed_out')
+  })
+
+  it('logs why a key-locating header was refused', async () => {
+    const { logs } = await requestToken(bearer(await craftJwt({ ...hs256, jku: 'https://evil.example/jwks' }, aliceClaims)))
+    expect(logs).toContainEqual(expect.objectContaining({ status: 403, code: 'signed_out', reason: 'key-locating header' }))
   })
 
   it('J35: a token in the query, a cookie or the body is ignored', async () => {
@@ -143,7 +166,7 @@ describe('POST /api/ably/token rejects forged and malformed app JWTs', () => {
       { path: '/api/ably/token', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }) },
     ]) {
       const { res } = await requestToken(headers, { path, body })
-      expect(res.status).toBe(401)
+      expect(res.status).toBe(403)
     }
   })
 
@@ -151,7 +174,7 @@ describe('POST /api/ably/token rejects forged and malformed app JWTs', () => {
     const token = await appToken({}, { secret: WRONG_SECRET })
     const { logs } = await requestToken(bearer(token))
     const line = JSON.stringify(logs)
-    expect(logs).toContainEqual(expect.objectContaining({ status: 401, code: 'invalid_token', reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' }))
+    expect(logs).toContainEqual(expect.objectContaining({ status: 403, code: 'signed_out', reason: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' }))
     expect(line).not.toContain(token.split('.')[2])
     expect(line).not.toContain(TEST_JWT_SECRET)
   })

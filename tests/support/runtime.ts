@@ -39,13 +39,13 @@ export async function assertAblyToken(res: Response): Promise<void> {
   assert.deepEqual(Object.keys(JSON.parse(String(payload['x-ably-capability']))).sort(), ['contacts:alice', 'notifications:alice', 'sms:alice:*'])
 }
 
-/** Asserts the one 401 every bad app JWT gets: `{ error, code, requestId }` and a Bearer challenge. */
-export async function assertInvalidToken(res: Response): Promise<void> {
-  assert.equal(res.status, 401)
-  assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"')
+/** Asserts the one 403 the token route gives every bad app JWT: `{ error, code, requestId }` and a Bearer challenge. */
+export async function assertSignedOut(res: Response): Promise<void> {
+  assert.equal(res.status, 403)
+  assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token", error_description="The access token is missing or invalid"')
   assert.deepEqual(await res.json(), {
-    error: 'The access token is missing, invalid or expired.',
-    code: 'invalid_token',
+    error: 'The app session is missing, invalid or expired. Sign in again.',
+    code: 'signed_out',
     requestId: res.headers.get('x-request-id'),
   })
 }

@@ -3,7 +3,7 @@ import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundle } from '../../bench/bundle.ts'
 import { testEnv } from '../support/fixtures.ts'
-import { assertAblyToken, assertInvalidToken, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
+import { assertAblyToken, assertSignedOut, assertSecurityHeaders, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 
 const ORIGIN = 'https://worker.example'
 
@@ -46,8 +46,8 @@ describe('cloudflare-worker on workerd', () => {
     await assertAblyToken(res)
   })
 
-  it('refuses an app JWT signed with another secret with the 401 invalid_token', async () => {
-    await assertInvalidToken(await worker.send(await tokenRequest(ORIGIN, { secret: WRONG_JWT_SECRET })))
+  it('refuses an app JWT signed with another secret with the 403 signed_out', async () => {
+    await assertSignedOut(await worker.send(await tokenRequest(ORIGIN, { secret: WRONG_JWT_SECRET })))
   })
 })
 

@@ -2,7 +2,7 @@
  * The demo page's script: the browser client from src/client, as an app would use it. Sign in as a demo user,
  * read and send messages through the gateway, and watch the connection recover when the hub stops and starts.
  */
-import { createAblyService, fetchHistory, type ClientLogEvent, type ConversationEvent, type ServiceStateChange } from '../../client/index.ts'
+import { createAblyService, fetchHistory, HistoryError, type ClientLogEvent, type ConversationEvent, type ServiceStateChange } from '../../client/index.ts'
 import type { DemoConfig } from './site.ts'
 
 const CONTACTS = [
@@ -66,7 +66,7 @@ renderThread()
 
 ui.login.addEventListener('submit', (event) => {
   event.preventDefault()
-  signIn().catch((error: unknown) => log(`Sign-in failed: ${errorText(error)}`))
+  signIn().catch((error: unknown) => signedOut(errorText(error)))
 })
 ui.send.addEventListener('submit', (event) => {
   event.preventDefault()
@@ -75,19 +75,36 @@ ui.send.addEventListener('submit', (event) => {
 ui.hubStop.addEventListener('click', () => void hub('stop'))
 ui.hubStart.addEventListener('click', () => void hub('start'))
 
+/**
+ * Signs in, or ends in one clear state: a pasted value that is not a JWT, or a JWT the API refuses, is reported once,
+ * and the page stays signed out (no "Signed in", no connection, no attach errors).
+ */
 async function signIn() {
-  const next = config.devLogin ? await devSession(ui.user.value, Number(ui.ttl.value)) : pastedSession(ui.jwt.value.trim())
+  let next: { userId: string; token: string }
+  try {
+    next = config.devLogin ? await devSession(ui.user.value, Number(ui.ttl.value)) : pastedSession(ui.jwt.value.trim())
+  } catch (error) {
+    return signedOut(errorText(error))
+  }
   service.disconnect()
-  session = next
+  session = undefined
   threads.clear()
   unread.clear()
+  // The API decides whether the JWT is good before the page says anything: one history read.
+  try {
+    await loadThread(next, CONTACTS[0].id)
+  } catch (error) {
+    if (error instanceof HistoryError && (error.status === 401 || error.status === 403)) return signedOut('the API refused this app JWT: it is invalid or expired')
+    throw error
+  }
+  session = next
   ui.who.textContent = `Signed in as ${next.userId}`
   log(`Signed in as ${next.userId}`)
   for (const { id } of CONTACTS) service.subscribeToConversation(id, next.userId, (message) => receive(id, message))
   service.subscribeToContactUpdates(next.userId, ({ data }) => log(`Contacts: ${data.action}`))
   service.subscribeToNotifications(next.userId, ({ name }) => log(`Notification: ${name}`))
   const connected = service.connect()
-  await Promise.all(CONTACTS.map(({ id }) => loadThread(next, id)))
+  await Promise.all(CONTACTS.slice(1).map(({ id }) => loadThread(next, id)))
   renderConversations()
   renderThread()
   await connected
@@ -100,12 +117,33 @@ async function devSession(userId: string, ttlSec: number) {
   return { userId, token }
 }
 
-/** A JWT pasted by hand; its `userId` claim names the channels to read (the server checks the signature). */
+/** A JWT pasted by hand; its `userId` (or `sub`) claim names the channels to read (the server checks the signature). */
 function pastedSession(token: string) {
-  const payload = token.split('.')[1] ?? ''
-  const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { userId?: unknown }
-  if (typeof claims.userId !== 'string') throw new Error('the JWT has no userId claim')
-  return { userId: claims.userId, token }
+  const notAJwt = new Error('that is not an app JWT (three base64url parts, with a userId claim); mint one with npm run -s dev:token')
+  const [, payload, signature] = token.split('.')
+  if (!payload || signature === undefined || !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) throw notAJwt
+  let claims: { userId?: unknown; sub?: unknown }
+  try {
+    claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { userId?: unknown; sub?: unknown }
+  } catch {
+    throw notAJwt
+  }
+  const userId = claims?.userId ?? claims?.sub
+  if (typeof userId !== 'string') throw notAJwt
+  return { userId, token }
+}
+
+/** The one state a refused sign-in ends in. */
+function signedOut(why: string) {
+  service.disconnect()
+  session = undefined
+  ui.who.textContent = 'Not signed in'
+  ui.state.value = 'unauthorized'
+  ui.state.dataset.state = 'unauthorized'
+  ui.stateDetail.textContent = `Sign-in refused: ${why}.`
+  log(`Sign-in refused: ${why}`)
+  renderConversations()
+  renderThread()
 }
 
 /** The conversation's last messages, as the page finds them when it opens. */
@@ -180,7 +218,8 @@ function showState({ current, reason, retryIn }: ServiceStateChange) {
 function logClientEvent(event: ClientLogEvent) {
   if (event.event === 'backfill') log(`Backfill of ${event.channelName}: ${event.delivered} missed`)
   else if (event.event === 'backfill_failed') log(`Backfill of ${event.channelName} failed (${event.status})`)
-  else log(`Could not attach ${event.channelName} (${event.code ?? 'no code'})`)
+  // Once the session has ended, failed attaches are its consequence, not news: the state already says so.
+  else if (ui.state.dataset.state !== 'unauthorized') log(`Could not attach ${event.channelName} (${event.code ?? 'no code'})`)
 }
 
 function renderConversations() {

@@ -19,7 +19,10 @@ import { bundleForBrowser } from '../browser-bundle.ts'
 export interface DemoSiteOptions {
   /** The hub, when the stack runs one; the page then connects to it and offers to stop and start it. */
   hub: Hub | undefined
-  /** Mints an app JWT; undefined turns the dev login off (the page then asks for a pasted JWT). */
+  /**
+   * Mints an app JWT; undefined turns every dev-only route off (the login and the hub controls answer 404, and the
+   * page asks for a pasted JWT).
+   */
   mintSession: ((userId: string, ttlSec: number) => Promise<string>) | undefined
 }
 
@@ -46,13 +49,14 @@ export function demoSite({ hub, mintSession }: DemoSiteOptions): Hono<AppEnv> {
   const config = (): DemoConfig => ({
     ably: hub?.port === undefined ? {} : { endpoint: 'localhost', port: hub.port, tls: false, disconnectedRetryTimeout: 3000, suspendedRetryTimeout: 5000 },
     devLogin: mintSession !== undefined,
-    hubControl: hub !== undefined,
+    hubControl: hub !== undefined && mintSession !== undefined,
   })
   const contentSecurityPolicy = () => {
     const realtime = hub?.port === undefined ? ABLY_ORIGINS : [`ws://localhost:${hub.port}`, `http://localhost:${hub.port}`]
     return `default-src 'self'; connect-src 'self' ${realtime.join(' ')}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`
   }
 
+  const devOnly = devRoute(mintSession !== undefined)
   const hubControl = async (c: Context<AppEnv>, change: (running: Hub) => Promise<void>) => {
     if (!hub) throw new AppError('not_found')
     await change(hub)
@@ -89,14 +93,20 @@ export function demoSite({ hub, mintSession }: DemoSiteOptions): Hono<AppEnv> {
     .onError((error, c) => renderError(c, error instanceof AppError ? error : new AppError('internal_error', { cause: error })))
 }
 
-/** A dev-only route: from loopback, same-origin on a loopback host name (no CSRF, no DNS rebinding), JSON. */
-function devOnly(): MiddlewareHandler<AppEnv> {
-  return async function devOnly(c, next) {
-    const url = new URL(c.req.url)
-    if (!LOOPBACK_ADDRESS.test(getConnInfo(c).remote.address ?? '')) throw new AppError('not_found')
-    const origin = c.req.header('origin')
-    if (!LOOPBACK_HOST.has(url.hostname) || (origin !== undefined && origin !== url.origin)) throw new AppError('forbidden')
-    if (c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json') throw new AppError('unsupported_media_type')
-    await next()
-  }
+/**
+ * The one guard of every dev-only route: it exists only when the stack allows dev routes (its own generated JWT
+ * secret, or `DEV_LOGIN=true`), and answers only from loopback, same-origin on a loopback host name (no CSRF, no DNS
+ * rebinding), JSON.
+ */
+function devRoute(enabled: boolean): () => MiddlewareHandler<AppEnv> {
+  return () =>
+    async function devOnly(c, next) {
+      if (!enabled) throw new AppError('not_found')
+      const url = new URL(c.req.url)
+      if (!LOOPBACK_ADDRESS.test(getConnInfo(c).remote.address ?? '')) throw new AppError('not_found')
+      const origin = c.req.header('origin')
+      if (!LOOPBACK_HOST.has(url.hostname) || (origin !== undefined && origin !== url.origin)) throw new AppError('forbidden')
+      if (c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() !== 'application/json') throw new AppError('unsupported_media_type')
+      await next()
+    }
 }

@@ -1,5 +1,10 @@
-/** Answers 504 `deadline_exceeded` when a request runs longer than the deadline, below the platform's own limit. */
+/**
+ * Answers 504 `deadline_exceeded` when handling a request runs longer than the deadline, below the platform's own
+ * limit. The time its body takes to arrive is not handling: the body limit suspends the clock while it reads the body
+ * (with a budget of its own, 408 `request_timeout`), and the deadline restarts in full once the body is in.
+ */
 import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../../app-env.ts'
 import { AppError } from '../../errors/index.ts'
 
 /** The longest delay timers take (2^31 - 1 ms, about 24.8 days). */
@@ -18,7 +23,7 @@ interface InFlight {
  * timers module, ~5 ms of an isolate's first response. It cannot be cancelled, so an idle Deno process lives until
  * it fires, at most `ms` after the last request started (Node does not wait for it).
  */
-export function deadline(ms: number): MiddlewareHandler {
+export function deadline(ms: number): MiddlewareHandler<AppEnv> {
   if (!Number.isFinite(ms) || ms <= 0) throw new TypeError(`deadline: ms must be a positive number, got ${ms}`)
   const inFlight = new Set<InFlight>()
   // Held while armed: Node cancels the timeout of a signal nothing references any more.
@@ -38,17 +43,30 @@ export function deadline(ms: number): MiddlewareHandler {
     }
   }
 
-  return function deadline(_c, next) {
+  return function deadline(c, next) {
     return new Promise<void>((resolve, reject) => {
-      const request: InFlight = { at: performance.now() + ms, expire: reject }
-      inFlight.add(request)
-      if (timer === undefined) arm(ms)
+      let request!: InFlight
+      let settled = false
+      // Every entry's `at` is now + ms when it is added, so re-adding one at the end keeps the Set in deadline order.
+      const start = () => {
+        if (settled) return
+        request = { at: performance.now() + ms, expire: reject }
+        inFlight.add(request)
+        if (timer === undefined) arm(ms)
+      }
+      start()
+      c.set('suspendDeadline', () => {
+        if (!inFlight.delete(request)) return () => {}
+        return start
+      })
       next().then(
         () => {
+          settled = true
           inFlight.delete(request)
           resolve()
         },
         (error: unknown) => {
+          settled = true
           inFlight.delete(request)
           reject(error)
         },

@@ -1,0 +1,107 @@
+/**
+ * What a person at a terminal sees (issue 11, friction): `npm run dev:token` with bad arguments, which secret it
+ * signs with, and a second `npm start` while one runs. One clear line each, never a stack trace.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadDevSecrets, secretId, writeRunningStack } from '../../src/local/dev-secrets.ts'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const TSX = join(ROOT, 'node_modules/.bin/tsx')
+const OWN_SECRET = 'set-by-the-user-0123456789-abcdefghijklmnopq'
+let dir = ''
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cli-'))
+})
+afterAll(() => rm(dir, { recursive: true, force: true }))
+
+/** Runs one of the repo's entry files with tsx, in a temp dir (so `.local/` is the test's own). */
+function run(file: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { JWT_SECRET: _ignored, PORT: _port, ABLY_HUB_PORT: _hub, ...base } = process.env
+  return new Promise((done) => {
+    execFile(TSX, [join(ROOT, file), ...args], { cwd: dir, env: { ...base, ...env }, timeout: 20_000 }, (error, stdout, stderr) =>
+      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    )
+  })
+}
+
+function expectOneClearLine({ code, stdout, stderr }: { code: number; stdout: string; stderr: string }, exitCode: number, mentions: RegExp) {
+  expect(code).toBe(exitCode)
+  // Nothing on stdout but the JSON log lines of what had started (e.g. the hub, before the API port was refused).
+  for (const line of stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow()
+  expect(stderr.trim().split('\n')).toHaveLength(1)
+  expect(stderr).toMatch(mentions)
+  expect(stderr).not.toMatch(/\n\s+at |Error:/)
+}
+
+describe('npm run dev:token', () => {
+  it('--help prints the usage, and exits 0', async () => {
+    const { code, stdout } = await run('scripts/dev-token.ts', ['--help'])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^Usage: npm run -s dev:token -- \[--user <id>\]/)
+  })
+
+  it.each([
+    ['an unknown flag', ['--usr', 'bob'], /Unknown option '--usr'/],
+    ['a missing value', ['--user'], /'--user <value>' argument missing/],
+    ['a negative TTL', ['--ttl', '-5'], /--ttl/],
+    ['a negative TTL with =', ['--ttl=-5'], /--ttl must be a whole number of seconds from 1 to 86400, got "-5"/],
+    ['a zero TTL', ['--ttl', '0'], /--ttl must be/],
+    ['a bad user id', ['--user', 'a:b'], /--user must be/],
+    ['a stray argument', ['bob'], /Unexpected argument 'bob'/],
+  ])('%s: one clear line on stderr, exit 2', async (_name, args, mentions) => {
+    expectOneClearLine(await run('scripts/dev-token.ts', args), 2, mentions)
+  })
+
+  it('prints only the token on stdout and says on stderr which secret it used', async () => {
+    const generated = await run('scripts/dev-token.ts', ['--user', 'bob'])
+    expect(generated.code).toBe(0)
+    expect(generated.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+    expect(generated.stderr).toMatch(/signed with the generated development secret in \.local\/dev-secrets\.json/)
+    const own = await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET })
+    expect(own.stderr).toMatch(/signed with JWT_SECRET from the environment/)
+  })
+
+  it('refuses to sign with a secret the running npm start would refuse, naming which', async () => {
+    // A stack started with the user's own secret (this process stands in for it, so the record is live).
+    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) }, join(dir, '.local/running-stack.json'))
+    expectOneClearLine(await run('scripts/dev-token.ts'), 2, /npm start at http:\/\/localhost:18888 uses its own JWT_SECRET .* Run this with the same JWT_SECRET/)
+    const same = await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET })
+    expect(same.code).toBe(0)
+    expect(same.stderr).toMatch(/which npm start at http:\/\/localhost:18888 accepts/)
+
+    const { jwtSecret } = await loadDevSecrets(join(dir, '.local/dev-secrets.json'))
+    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'generated', jwtSecretId: secretId(jwtSecret) }, join(dir, '.local/running-stack.json'))
+    expectOneClearLine(await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET }), 2, /uses the generated secret/)
+    expect((await run('scripts/dev-token.ts')).code).toBe(0)
+    await rm(join(dir, '.local/running-stack.json'))
+  })
+})
+
+describe('a second npm start', () => {
+  let taken: Server
+  let port = 0
+  beforeAll(async () => {
+    taken = createServer()
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening))
+    port = (taken.address() as { port: number }).port
+  })
+  afterAll(() => new Promise<void>((closed) => taken.close(() => closed())))
+
+  it('says which port is taken and which variable moves it', async () => {
+    expectOneClearLine(await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: '0' }), 1, new RegExp(`Port ${port} \\(the API and demo\\) is already in use.*set PORT to another port`))
+    expectOneClearLine(await run('hosts/node-server.ts', [], { PORT: '0', ABLY_HUB_PORT: String(port) }), 1, new RegExp(`Port ${port} \\(the local Ably hub\\) is already in use.*set ABLY_HUB_PORT`))
+  })
+
+  it('reports a bad config first, before any port', async () => {
+    const { code, stdout, stderr } = await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: String(port), JWT_SECRET: 'weak' })
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^Invalid configuration:\n {2}- JWT_SECRET/)
+    expect(stderr).not.toMatch(/EADDRINUSE|\n\s+at /)
+  })
+})
