@@ -35,10 +35,10 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         c.header('Cache-Control', 'no-store')
         const onRateLimit = (headers: Record<string, string>) => Object.entries(headers).forEach(([name, value]) => c.header(name, value))
         const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit })
+        // The body first: a single message another request is delivering right now is a 409, not a replay.
+        const body = batch ? batchBody(results) : singleBody(onlyResult(results))
         if (results.some((result) => result.replayed)) c.header('Idempotent-Replayed', 'true')
-        if (batch) return c.json(batchBody(results), results.every((result) => result.status === 'published' || result.status === 'failed') ? 200 : 202)
-        const body = singleBody(onlyResult(results))
-        return c.json(body, body.status === 'published' ? 200 : 202)
+        return c.json(body, results.some((result) => result.status === 'queued' || result.status === 'in_progress') ? 202 : 200)
       })
       .all('/publish', methodNotAllowed(['POST']))
       .get('/history', authenticate({ verify }), async (c) => {
