@@ -65,6 +65,12 @@ export interface HistoryQuery {
   before?: string
 }
 
+/** The outcome of `reserve`: `count` is the window's total after it (unchanged when not granted). */
+export interface Reservation {
+  granted: boolean
+  count: number
+}
+
 export interface MessageStore {
   /** Creates the indexes. Safe to call on every start. */
   init(): Promise<void>
@@ -78,8 +84,13 @@ export interface MessageStore {
   settle(settlements: readonly Settlement[], owner: string): Promise<void>
   /** Accepted messages of one channel, newest first, failed ones excluded. */
   history(query: HistoryQuery): Promise<MessageDoc[]>
-  /** Adds `hits` to the rate-limit window `key` (created with `expiresAt` if new) and returns its total. */
-  hit(key: string, hits: number, expiresAt: Date): Promise<number>
+  /**
+   * Adds `hits` to the rate-limit window `key` (created with `expiresAt` if new) only if its total stays within
+   * `limit`, in one atomic update: granted or not, and the window's total after it. A refusal adds nothing.
+   */
+  reserve(key: string, hits: number, limit: number, expiresAt: Date): Promise<Reservation>
+  /** Gives back `hits` that a granted reservation did not use (the compensating decrement). */
+  release(key: string, hits: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -122,7 +133,8 @@ export function withTimeout(store: MessageStore, timeoutMs: number): MessageStor
     claim: guard('claim', (request: ClaimRequest) => store.claim(request)),
     settle: guard('settle', (settlements: readonly Settlement[], owner: string) => store.settle(settlements, owner)),
     history: guard('history', (query: HistoryQuery) => store.history(query)),
-    hit: guard('hit', (key: string, hits: number, expiresAt: Date) => store.hit(key, hits, expiresAt)),
+    reserve: guard('reserve', (key: string, hits: number, limit: number, expiresAt: Date) => store.reserve(key, hits, limit, expiresAt)),
+    release: guard('release', (key: string, hits: number) => store.release(key, hits)),
     close: () => store.close(),
   }
 }

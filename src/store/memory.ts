@@ -2,8 +2,8 @@
  * The embedded store for `npm start` and the tests: collections in memory, queried and updated by mingo, which
  * implements MongoDB's query and update language. Unique and TTL indexes are emulated. Nothing survives a restart.
  */
-import { find, update } from 'mingo'
-import type { Collection, CollectionSpec, Database, Doc, Filter, Sort, Update } from './collection.ts'
+import { Aggregator, find, update } from 'mingo'
+import { isPipeline, type Collection, type CollectionSpec, type Database, type Doc, type Filter, type Pipeline, type Sort, type Update } from './collection.ts'
 import type { MessageStore } from './index.ts'
 import { createMessageStore } from './messages.ts'
 
@@ -64,10 +64,10 @@ class MemoryCollection implements Collection<Stored> {
     return this.select(filter, sort, limit).map((doc) => structuredClone(doc))
   }
 
-  async findOneAndUpdate(filter: Filter, change: Update, { sort, upsert = false }: { sort?: Sort; upsert?: boolean } = {}) {
+  async findOneAndUpdate(filter: Filter, change: Update | Pipeline, { sort, upsert = false }: { sort?: Sort; upsert?: boolean } = {}) {
     const [match] = this.select(filter, sort, 1)
     if (match) {
-      this.apply(match, withoutInsertOnly(change))
+      this.apply(match, isPipeline(change) ? change : withoutInsertOnly(change))
       return structuredClone(match)
     }
     if (!upsert) return null
@@ -102,23 +102,23 @@ class MemoryCollection implements Collection<Stored> {
     return [...this.docs.values()]
   }
 
-  private apply(doc: Stored, change: Update) {
+  private apply(doc: Stored, change: Update | Pipeline) {
     this.unindex(doc)
-    update(doc, change)
+    applyUpdate(doc, change)
     const clash = this.takenKey(doc)
     this.index(doc)
     if (clash !== undefined) throw new Error(`duplicate key ${clash} after update of ${doc._id}`)
   }
 
   /** Mongo's upsert: the filter's top-level equalities, then `$setOnInsert`, then the other operators. */
-  private upserted(filter: Filter, change: Update): Stored {
+  private upserted(filter: Filter, change: Update | Pipeline): Stored {
     const seed: Record<string, unknown> = {}
     for (const [field, value] of Object.entries(filter)) {
       if (!field.startsWith('$') && !isOperatorObject(value)) seed[field] = structuredClone(value)
     }
     if (typeof seed._id !== 'string') throw new TypeError('upsert needs a string _id in the filter')
-    const doc = { ...seed, ...structuredClone(change.$setOnInsert ?? {}) } as Stored
-    update(doc, withoutInsertOnly(change))
+    const doc = { ...seed, ...(isPipeline(change) ? {} : structuredClone(change.$setOnInsert ?? {})) } as Stored
+    applyUpdate(doc, isPipeline(change) ? change : withoutInsertOnly(change))
     return doc
   }
 
@@ -155,6 +155,15 @@ class MemoryCollection implements Collection<Stored> {
       }
     }
   }
+}
+
+/** Applies an operator update, or a pipeline (run by mingo's aggregation), to `doc` in place. */
+function applyUpdate(doc: Stored, change: Update | Pipeline) {
+  if (!isPipeline(change)) return void update(doc, change)
+  const [result] = new Aggregator([...change]).run([structuredClone(doc)])
+  if (!result || result._id !== doc._id) throw new Error(`update pipeline must keep the document ${doc._id}`)
+  for (const field of Object.keys(doc)) delete doc[field]
+  Object.assign(doc, result)
 }
 
 function withoutInsertOnly({ $setOnInsert: _, ...change }: Update): Update {

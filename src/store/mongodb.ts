@@ -3,7 +3,7 @@
  * with short timeouts and a small pool. Driver errors become `StoreUnavailableError` here and nowhere else.
  */
 import { MongoBulkWriteError, MongoClient, MongoError, MongoServerError, type Collection as MongoCollection, type Document, type MongoClientOptions } from 'mongodb'
-import type { Collection, CollectionSpec, Database, Doc, Filter, Update } from './collection.ts'
+import { isPipeline, type Collection, type CollectionSpec, type Database, type Doc, type Filter, type Update } from './collection.ts'
 import { StoreUnavailableError, type MessageStore } from './index.ts'
 import { createMessageStore } from './messages.ts'
 
@@ -128,7 +128,8 @@ function mongoCollection<T extends Doc>(collection: MongoCollection<Document>): 
       }),
     findOneAndUpdate: (filter, update, { sort, upsert = false } = {}) =>
       translated(async () => {
-        const run = () => collection.findOneAndUpdate(filter, update, { returnDocument: 'after', upsert, ...(sort && { sort }) })
+        const change = isPipeline(update) ? [...update] : update
+        const run = () => collection.findOneAndUpdate(filter, change, { returnDocument: 'after', upsert, ...(sort && { sort }) })
         try {
           const doc = await run()
           return doc ? typed(doc) : null

@@ -3,32 +3,10 @@ import { describe, expect, it } from 'vitest'
 import type { MessageStore } from '../../src/store/index.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { appToken, NOW } from '../support/fixtures.ts'
-import { ablyDown, faultyStore, gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
+import { ablyDown, faultyStore, gatewayApp, lookupsInPairs, ownMessages, publish, smsMessage } from './support.ts'
 
 const message = ownMessages()[0]
 const key = (value: string) => ({ 'Idempotency-Key': value })
-
-/**
- * A store whose key lookups (while `state.on`) wait for each other in pairs: two requests in flight at once both
- * look up before either goes on to insert or claim, as two function instances may.
- */
-function lookupsInPairs(inner: MessageStore) {
-  const state = { on: true }
-  const waiting: (() => void)[] = []
-  const store: MessageStore = {
-    ...inner,
-    findByKeys: async (keys) => {
-      const found = await inner.findByKeys(keys)
-      if (!state.on) return found
-      await new Promise<void>((resolve) => {
-        waiting.push(resolve)
-        if (waiting.length === 2) for (const release of waiting.splice(0)) release()
-      })
-      return found
-    },
-  }
-  return { store, state }
-}
 
 describe('Idempotency-Key', () => {
   it('a retry returns the original result, marked as replayed, and publishes nothing new', async () => {

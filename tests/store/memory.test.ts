@@ -13,9 +13,9 @@ describe('embedded store specifics', () => {
     let now = Date.UTC(2026, 0, 1)
     const store = createMemoryStore({ now: () => now })
     const expiresAt = new Date(now + 60_000)
-    expect(await store.hit('alice:w', 5, expiresAt)).toBe(5)
+    expect(await store.reserve('alice:w', 5, 10, expiresAt)).toEqual({ granted: true, count: 5 })
     now += 60_000
-    expect(await store.hit('alice:w', 1, new Date(now + 60_000))).toBe(1)
+    expect(await store.reserve('alice:w', 1, 10, new Date(now + 60_000))).toEqual({ granted: true, count: 1 })
   })
 
   it('hands out copies, never its own documents', async () => {
