@@ -40,7 +40,14 @@ export interface GatewayConfig {
     readonly baseDelayMs: number
     readonly maxDelayMs: number
   }
-  readonly history: { readonly defaultLimit: number; readonly maxLimit: number }
+  readonly history: {
+    readonly defaultLimit: number
+    readonly maxLimit: number
+    /** History reads per user per window; `undefined` when switched off. */
+    readonly rateLimit: { readonly limit: number; readonly windowSec: number } | undefined
+  }
+  /** Delivered and failed messages are removed this long after they settled; pending ones never are. */
+  readonly retentionSec: number
 }
 
 export interface GatewayConfigOptions {
@@ -97,6 +104,9 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
   const maxBatch = integer('PUBLISH_MAX_BATCH', 50, 1, 100, 'messages')
   const deliveryBudgetMs = integer('PUBLISH_DELIVERY_BUDGET_MS', 3000, 100, 6000, 'milliseconds')
   const maxAgeSec = integer('OUTBOX_MAX_AGE_SEC', 86_400, 60, 30 * 86_400, 'seconds')
+  const historyLimit = integer('HISTORY_RATE_LIMIT', 120, 0, 1_000_000, 'reads')
+  const historyWindowSec = integer('HISTORY_RATE_WINDOW_SEC', 60, 1, 86_400, 'seconds')
+  const retentionSec = integer('MESSAGE_RETENTION_SEC', 7 * 86_400, 3600, 365 * 86_400, 'seconds', ' (an idempotency key is remembered as long as its message)')
 
   if (problems.length > 0) throw new ConfigError(problems)
   return {
@@ -109,6 +119,7 @@ export function parseGatewayConfig(env: Env, { requireDurableStore = false }: Ga
     deliveryBudgetMs,
     retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 },
     outbox: { leaseMs: 30_000, batchSize: 100, runBudgetMs: 20_000, maxAgeSec, baseDelayMs: 30_000, maxDelayMs: 5 * 60_000 },
-    history: { defaultLimit: 50, maxLimit: 100 },
+    history: { defaultLimit: 50, maxLimit: 100, rateLimit: historyLimit === 0 ? undefined : { limit: historyLimit, windowSec: historyWindowSec } },
+    retentionSec,
   }
 }

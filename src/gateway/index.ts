@@ -81,10 +81,11 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
   })
   const storeThenDeliver = createStoreThenDeliver({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log })
   const publishLimit = config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit })
+  const historyLimit = config.history.rateLimit && createRateLimiter({ store, now, name: 'history', ...config.history.rateLimit })
   let initializing: Promise<void> | undefined
   // Creates the indexes on first use; a failure is retried by the next call.
   const ready = () =>
-    (initializing ??= store.init().catch((error: unknown) => {
+    (initializing ??= store.init({ retentionSec: config.retentionSec }).catch((error: unknown) => {
       initializing = undefined
       throw error
     }))
@@ -130,6 +131,15 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
           }),
         request,
         config.history,
+        // Each read of a user counts one; a trusted server is not limited.
+        async () => {
+          const { caller, onRateLimit } = request
+          if (!historyLimit || caller.kind !== 'user') return
+          await storeCall(async () => {
+            await ready()
+            onRateLimit?.((await historyLimit(caller.userId, 1)).headers())
+          })
+        },
       ),
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),

@@ -33,8 +33,7 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const requestKey = idempotencyKeyHeader(c.req.header('idempotency-key'))
         const { items, batch } = parseEnvelope(await readJson(c), config.maxBatch)
         c.header('Cache-Control', 'no-store')
-        const onRateLimit = (headers: Record<string, string>) => Object.entries(headers).forEach(([name, value]) => c.header(name, value))
-        const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit })
+        const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit: (headers) => setHeaders(c, headers) })
         // The body first: a single message another request is delivering right now is a 409, not a replay.
         const body = batch ? batchBody(results) : singleBody(onlyResult(results))
         if (results.some((result) => result.replayed)) c.header('Idempotent-Replayed', 'true')
@@ -45,10 +44,14 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const query = HistoryQuery.safeParse(c.req.query())
         if (!query.success) throw query.error.issues.some((issue) => issue.path[0] === 'channelName') ? new AppError('invalid_channel') : historyLimitError(config.history.maxLimit)
         c.header('Cache-Control', 'no-store')
-        return c.json(await gateway.history({ caller: callerOf(c), ...query.data }))
+        return c.json(await gateway.history({ caller: callerOf(c), ...query.data, onRateLimit: (headers) => setHeaders(c, headers) }))
       })
       .all('/history', methodNotAllowed(['GET']))
   }
+}
+
+function setHeaders(c: Context<AppEnv>, headers: Record<string, string>) {
+  for (const [name, value] of Object.entries(headers)) c.header(name, value)
 }
 
 function currentUser(c: Context<AppEnv>): AppUser {

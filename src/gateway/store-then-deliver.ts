@@ -182,6 +182,7 @@ function newDoc(message: PreparedMessage, { id, index, publisherId, owner, at, l
     updatedAt: createdAt,
     nextAttemptAt: createdAt,
     publishedAt: null,
+    settledAt: null,
     // Held by this request while it delivers; a sweeper takes over only once the lease has run out.
     leaseOwner: owner,
     leaseUntil,

@@ -54,14 +54,20 @@ export interface Database {
   close(): Promise<void>
 }
 
-/** The outbox and history of accepted messages. */
-export const messagesCollection: CollectionSpec = {
-  name: 'messages',
-  indexes: [
-    { name: 'idempotencyKey_unique', key: { idempotencyKey: 1 }, unique: true },
-    { name: 'outbox_due', key: { status: 1, nextAttemptAt: 1 } },
-    { name: 'history', key: { channelName: 1, seq: -1 } },
-  ],
+/**
+ * The outbox and history of accepted messages; with a retention, a TTL index removes a message that long after it
+ * was delivered or failed (`settledAt` is null while it is pending, and MongoDB's TTL monitor skips anything not a date).
+ */
+export function messagesCollection(retentionSec?: number): CollectionSpec {
+  return {
+    name: 'messages',
+    indexes: [
+      { name: 'idempotencyKey_unique', key: { idempotencyKey: 1 }, unique: true },
+      { name: 'outbox_due', key: { status: 1, nextAttemptAt: 1 } },
+      { name: 'history', key: { channelName: 1, seq: -1 } },
+      ...(retentionSec === undefined ? [] : [{ name: 'settledAt_ttl', key: { settledAt: 1 as const }, expireAfterSeconds: retentionSec }]),
+    ],
+  }
 }
 
 /** Per-user rate-limit windows, removed by MongoDB once they have expired. */

@@ -32,6 +32,8 @@ export interface MessageDoc {
   /** A sweeper may try again from this time. */
   nextAttemptAt: Date
   publishedAt: Date | null
+  /** When it was published or failed (set once, never while pending): retention counts from it. */
+  settledAt: Date | null
   /** Who is publishing it right now (a request or a sweeper), until `leaseUntil`. */
   leaseOwner: string | null
   leaseUntil: Date | null
@@ -65,6 +67,14 @@ export interface HistoryQuery {
   before?: string
 }
 
+export interface StoreInitOptions {
+  /**
+   * Delivered and failed messages are removed this long after they settled (a TTL index on `settledAt`, which a
+   * pending message does not have). Without it, messages are kept until removed by hand.
+   */
+  retentionSec?: number
+}
+
 /** The outcome of `reserve`: `count` is the window's total after it (unchanged when not granted). */
 export interface Reservation {
   granted: boolean
@@ -72,8 +82,8 @@ export interface Reservation {
 }
 
 export interface MessageStore {
-  /** Creates the indexes. Safe to call on every start. */
-  init(): Promise<void>
+  /** Creates the indexes, with the retention of settled messages when given. Safe to call on every start. */
+  init(options?: StoreInitOptions): Promise<void>
   findByKeys(keys: readonly string[]): Promise<MessageDoc[]>
   findByIds(ids: readonly string[]): Promise<MessageDoc[]>
   /** Inserts new messages. A message whose idempotency key is taken is not inserted: the stored one comes back. */
@@ -126,7 +136,7 @@ export function withTimeout(store: MessageStore, timeoutMs: number): MessageStor
     async (...args: A): Promise<R> =>
       within(call(...args), timeoutMs, `store ${name}`)
   return {
-    init: guard('init', () => store.init()),
+    init: guard('init', (options?: StoreInitOptions) => store.init(options)),
     findByKeys: guard('findByKeys', (keys: readonly string[]) => store.findByKeys(keys)),
     findByIds: guard('findByIds', (ids: readonly string[]) => store.findByIds(ids)),
     insert: guard('insert', (docs: readonly MessageDoc[]) => store.insert(docs)),

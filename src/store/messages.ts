@@ -12,12 +12,12 @@ interface RateWindow {
 
 /** Builds the message store over `db`. */
 export function createMessageStore(db: Database): MessageStore {
-  const messages = db.collection<MessageDoc>(messagesCollection)
+  const messages = db.collection<MessageDoc>(messagesCollection())
   const windows = db.collection<RateWindow>(rateLimitsCollection)
 
   return {
-    async init() {
-      await db.createIndexes(messagesCollection)
+    async init({ retentionSec } = {}) {
+      await db.createIndexes(messagesCollection(retentionSec))
       await db.createIndexes(rateLimitsCollection)
     },
 
@@ -110,9 +110,9 @@ function settleUpdate(settlement: Settlement): Update {
   const $inc = { attempts: settlement.attempts }
   switch (settlement.status) {
     case 'published':
-      return { $set: { ...released, status: 'published', publishedAt: settlement.now }, $inc }
+      return { $set: { ...released, status: 'published', publishedAt: settlement.now, settledAt: settlement.now }, $inc }
     case 'failed':
-      return { $set: { ...released, status: 'failed', lastError: settlement.error }, $inc }
+      return { $set: { ...released, status: 'failed', lastError: settlement.error, settledAt: settlement.now }, $inc }
     case 'pending':
       return { $set: { ...released, nextAttemptAt: settlement.nextAttemptAt, lastError: settlement.error }, $inc }
   }

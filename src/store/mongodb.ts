@@ -16,6 +16,7 @@ export interface MongoStoreOptions {
 }
 
 const DUPLICATE_KEY = 11000
+const INDEX_OPTIONS_CONFLICT = 85
 const clients = new Map<string, MongoClient>()
 
 /** The client for `uri`, created once per process and reused: a warm function keeps its connections. */
@@ -87,14 +88,25 @@ export function createMongoDatabase(client: MongoClient, dbName: string, onClose
     collection: <T extends Doc>(spec: CollectionSpec): Collection<T> => mongoCollection<T>(db.collection<Document>(spec.name)),
     createIndexes: (spec) =>
       translated(async () => {
-        await db.collection(spec.name).createIndexes(
-          spec.indexes.map(({ name, key, unique, expireAfterSeconds }) => ({
-            name,
-            key,
-            ...(unique !== undefined && { unique }),
-            ...(expireAfterSeconds !== undefined && { expireAfterSeconds }),
-          })),
-        )
+        const create = () =>
+          db.collection(spec.name).createIndexes(
+            spec.indexes.map(({ name, key, unique, expireAfterSeconds }) => ({
+              name,
+              key,
+              ...(unique !== undefined && { unique }),
+              ...(expireAfterSeconds !== undefined && { expireAfterSeconds }),
+            })),
+          )
+        try {
+          await create()
+        } catch (error) {
+          // A TTL index that exists with another expiry (the retention was changed): collMod sets the new one.
+          if (!(error instanceof MongoServerError && error.code === INDEX_OPTIONS_CONFLICT)) throw error
+          for (const { name, expireAfterSeconds } of spec.indexes) {
+            if (expireAfterSeconds !== undefined) await db.command({ collMod: spec.name, index: { name, expireAfterSeconds } })
+          }
+          await create()
+        }
       }),
     close: async () => {
       onClose()

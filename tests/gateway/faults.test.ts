@@ -311,7 +311,7 @@ function docFor(index: number) {
   const at = new Date(NOW)
   return {
     _id: `d${index}`, idempotencyKey: `k${index}`, fingerprint: 'f', channelName: 'sms:alice:c1', ownerId: 'alice', publisherId: 'alice', eventName: 'message',
-    data: { n: index }, size: 10, status: 'pending' as const, attempts: 0, seq: `${index}`, createdAt: at, updatedAt: at, nextAttemptAt: at, publishedAt: null,
+    data: { n: index }, size: 10, status: 'pending' as const, attempts: 0, seq: `${index}`, createdAt: at, updatedAt: at, nextAttemptAt: at, publishedAt: null, settledAt: null,
     leaseOwner: 'o', leaseUntil: new Date(NOW + 10_000), lastError: null,
   }
 }

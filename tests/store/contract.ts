@@ -28,6 +28,7 @@ export function messageDoc(overrides: Partial<MessageDoc> = {}, offsetMs = 0): M
     updatedAt: createdAt,
     nextAttemptAt: createdAt,
     publishedAt: null,
+    settledAt: null,
     leaseOwner: null,
     leaseUntil: null,
     lastError: null,
@@ -116,6 +117,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       expect(ids.sort()).toEqual(docs.map((doc) => doc._id).sort())
     })
 
+    // settledAt is the retention TTL's field (issue 11 #9): set once a message is published or failed, never while pending.
     it('settles: published by anyone, failed or postponed only by the lease holder', async () => {
       const [a, b, c, d] = [messageDoc(), messageDoc(), messageDoc(), messageDoc()]
       await store.insert([a!, b!, c!, d!])
@@ -130,13 +132,19 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       )
       await store.settle([{ id: d!._id, attempts: 1, now: at(10), status: 'failed', error: 'not mine' }], 'intruder')
       const byId = new Map((await store.findByIds([a!._id, b!._id, c!._id, d!._id])).map((doc) => [doc._id, doc]))
-      expect(byId.get(a!._id)).toMatchObject({ status: 'published', attempts: 2, publishedAt: at(10), leaseOwner: null, leaseUntil: null })
-      expect(byId.get(b!._id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Ably 400 40010', leaseOwner: null })
-      expect(byId.get(c!._id)).toMatchObject({ status: 'pending', attempts: 3, nextAttemptAt: at(60_000), lastError: 'Ably 503', leaseOwner: null })
+      expect(byId.get(a!._id)).toMatchObject({ status: 'published', attempts: 2, publishedAt: at(10), settledAt: at(10), leaseOwner: null, leaseUntil: null })
+      expect(byId.get(b!._id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Ably 400 40010', settledAt: at(10), leaseOwner: null })
+      expect(byId.get(c!._id)).toMatchObject({ status: 'pending', attempts: 3, nextAttemptAt: at(60_000), lastError: 'Ably 503', settledAt: null, leaseOwner: null })
       expect(byId.get(d!._id)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: 'me' })
       // Published is final: a late failure report does not undo it.
       await store.settle([{ id: a!._id, attempts: 1, now: at(20), status: 'failed', error: 'late' }], 'me')
-      expect((await store.findByIds([a!._id]))[0]).toMatchObject({ status: 'published', attempts: 2 })
+      expect((await store.findByIds([a!._id]))[0]).toMatchObject({ status: 'published', attempts: 2, settledAt: at(10) })
+    })
+
+    it('issue 11 #9: init takes a retention and a changed one (the TTL index updated in place)', async () => {
+      await store.init({ retentionSec: 3600 })
+      await store.init({ retentionSec: 7200 })
+      await store.init({ retentionSec: 7200 })
     })
 
     it('returns history newest first, without failed messages, paged by seq', async () => {
