@@ -141,26 +141,26 @@ class MemoryCollection implements Collection<Stored> {
 
   /** The documents a query must look at: the smallest set an equality on `_id` or an indexed field allows. */
   private candidates(filter: Filter): Stored[] {
-    let best: Iterable<unknown> | undefined
-    let bestSize = this.docs.size
-    const consider = (ids: Iterable<unknown>, size: number) => {
-      if (size < bestSize || best === undefined) [best, bestSize] = [ids, size]
+    // Each choice is sized first and only the smallest is listed.
+    let best: { size: number; ids: () => Iterable<unknown> } | undefined
+    const consider = (size: number, ids: () => Iterable<unknown>) => {
+      if (size < (best?.size ?? Number.POSITIVE_INFINITY)) best = { size, ids }
     }
     for (const [field, index] of [['_id', undefined] as const, ...this.unique]) {
       const values = equalityValues(filter[field])
-      if (values) consider(index ? values.map((value) => index.get(value)) : values, values.length)
+      if (values) consider(values.length, () => (index ? values.map((value) => index.get(value)) : values))
     }
     for (const [field, index] of this.lookups) {
       const values = equalityValues(filter[field])
       if (!values) continue
       const sets = [...new Set<string | typeof OTHER>([...values.filter((value): value is string => typeof value === 'string'), OTHER])].flatMap((value) => index.get(value) ?? [])
       consider(
-        sets.flatMap((set) => [...set]),
         sets.reduce((sum, set) => sum + set.size, 0),
+        () => sets.flatMap((set) => [...set]),
       )
     }
     if (best === undefined) return [...this.docs.values()]
-    return [...new Set(best)].flatMap((id) => (typeof id === 'string' && this.docs.has(id) ? [this.docs.get(id) as Stored] : []))
+    return [...new Set(best.ids())].flatMap((id) => (typeof id === 'string' && this.docs.has(id) ? [this.docs.get(id) as Stored] : []))
   }
 
   private apply(doc: Stored, change: Update | Pipeline) {
