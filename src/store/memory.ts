@@ -92,6 +92,7 @@ class MemoryCollection implements Collection<Stored> {
       return index.expireAfterSeconds === undefined || field === undefined ? [] : [{ field, afterMs: index.expireAfterSeconds * 1000 }]
     })
     this.lastExpiry = Number.NEGATIVE_INFINITY
+    this.bytes = 0
     for (const doc of this.docs.values()) this.index(doc)
   }
 

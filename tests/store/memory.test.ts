@@ -42,6 +42,14 @@ describe('embedded store specifics', () => {
     expect(await store.history({ channelName: 'sms:alice:c1', limit: 10 })).toHaveLength(3)
   })
 
+  it('counts the bytes it holds once, however often its indexes are created', async () => {
+    const store = createMemoryStore({ maxMessageBytes: 100 })
+    await store.insert([messageDoc(), messageDoc()])
+    for (let n = 0; n < 3; n += 1) await store.init({ retentionSec: 3600 + n })
+    await store.insert([messageDoc(), messageDoc()])
+    await expect(store.insert([messageDoc(), messageDoc()])).rejects.toBeInstanceOf(StoreUnavailableError)
+  })
+
   it('hands out copies, never its own documents', async () => {
     const store = createMemoryStore()
     const [outcome] = await store.insert([{
