@@ -108,6 +108,21 @@ describe('A01: per-user rate limit on publish', () => {
     expect(ably.delivered).toHaveLength(5)
   })
 
+  it('issue 11 #5: a request refused with 422 after it reserved (a concurrent request stored its key first) gives it all back', async () => {
+    const paired = lookupsInPairs(createMemoryStore({ now: () => NOW }))
+    const { app } = gatewayApp({ store: paired.store, env: { PUBLISH_RATE_LIMIT: '4' } })
+    const token = await appToken()
+    const [sms, contacts, notification] = ownMessages()
+    const [a, b] = await Promise.all([
+      publish(app, { messages: [{ ...sms, id: 'x' }, { ...contacts, id: 'y' }] }, { token }),
+      publish(app, { messages: [{ ...notification, id: 'y' }, { ...contacts, id: 'z' }] }, { token }),
+    ])
+    expect([a.status, b.status, b.body.code]).toEqual([200, 422, 'idempotency_mismatch'])
+    paired.state.on = false
+    const next = await publish(app, { messages: distinct(2, 'after') }, { token })
+    expect([next.status, next.res.headers.get('ratelimit')]).toEqual([200, '"publish";r=0;t=60'])
+  })
+
   it('PUBLISH_RATE_LIMIT=0 switches it off', () => {
     expect(parseGatewayConfig({ PUBLISH_RATE_LIMIT: '0' }).rateLimit).toBeUndefined()
     expect(parseGatewayConfig({}).rateLimit).toEqual({ limit: 60, windowSec: 60 })
