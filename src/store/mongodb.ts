@@ -100,10 +100,17 @@ export function createMongoDatabase(client: MongoClient, dbName: string, onClose
         try {
           await create()
         } catch (error) {
-          // A TTL index that exists with another expiry (the retention was changed): collMod sets the new one.
+          // A TTL index that exists with another expiry (the retention was changed): collMod sets the new one. A user
+          // with only the readWrite role may not run collMod; it may drop the index, which is then created anew.
           if (!(error instanceof MongoServerError && error.code === INDEX_OPTIONS_CONFLICT)) throw error
           for (const { name, expireAfterSeconds } of spec.indexes) {
-            if (expireAfterSeconds !== undefined) await db.command({ collMod: spec.name, index: { name, expireAfterSeconds } })
+            if (expireAfterSeconds === undefined) continue
+            try {
+              await db.command({ collMod: spec.name, index: { name, expireAfterSeconds } })
+            } catch (collModError) {
+              if (!(collModError instanceof MongoServerError)) throw collModError
+              await db.collection(spec.name).dropIndex(name)
+            }
           }
           await create()
         }
