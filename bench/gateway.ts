@@ -60,7 +60,8 @@ const noopStore: MessageStore = {
   claim: async () => [],
   settle: async () => {},
   history: async () => [],
-  hit: async (_key, hits) => hits,
+  reserve: async (_key, hits) => ({ granted: true, count: hits }),
+  release: async () => {},
   close: async () => {},
 }
 

@@ -40,17 +40,24 @@ export interface GatewayConfig {
     readonly baseDelayMs: number
     readonly maxDelayMs: number
   }
-  readonly history: { readonly defaultLimit: number; readonly maxLimit: number }
+  readonly history: {
+    readonly defaultLimit: number
+    readonly maxLimit: number
+    /** History reads per user per window; `undefined` when switched off. */
+    readonly rateLimit: { readonly limit: number; readonly windowSec: number } | undefined
+  }
+  /** Delivered and failed messages are removed this long after they settled; pending ones never are. */
+  readonly retentionSec: number
 }
 
 /**
  * The gateway's settings beyond the store, which every gateway function reads: `publish` is `PUBLISH_*`, `outbox` is
- * `OUTBOX_MAX_AGE_SEC`. A function that does not read a setting keeps its default and never fails over it, so a typo
+ * `OUTBOX_MAX_AGE_SEC`, `history` is `HISTORY_RATE_*`. A function that does not read a setting keeps its default and never fails over it, so a typo
  * in `PUBLISH_MAX_BATCH` cannot stop the outbox sweeper.
  */
-export type GatewaySetting = 'publish' | 'outbox'
+export type GatewaySetting = 'publish' | 'outbox' | 'history'
 
-export const ALL_GATEWAY_SETTINGS: readonly GatewaySetting[] = ['publish', 'outbox']
+export const ALL_GATEWAY_SETTINGS: readonly GatewaySetting[] = ['publish', 'outbox', 'history']
 
 export interface GatewayConfigOptions {
   /** Refuse the embedded store (a serverless instance forgets it): MongoDB, or an explicit `MESSAGE_STORE=memory`. */
@@ -120,6 +127,10 @@ export function readGatewayConfig(env: Env, problems: ConfigProblems, { requireD
   const maxBatch = ifRead('publish', 'PUBLISH_MAX_BATCH', 50, 1, 100, 'messages')
   const deliveryBudgetMs = ifRead('publish', 'PUBLISH_DELIVERY_BUDGET_MS', 3000, 100, 6000, 'milliseconds')
   const maxAgeSec = ifRead('outbox', 'OUTBOX_MAX_AGE_SEC', 86_400, 60, 30 * 86_400, 'seconds')
+  const historyLimit = ifRead('history', 'HISTORY_RATE_LIMIT', 120, 0, 1_000_000, 'reads')
+  const historyWindowSec = ifRead('history', 'HISTORY_RATE_WINDOW_SEC', 60, 1, 86_400, 'seconds')
+  // Read by every function, since each one that opens the store sets the retention index: they must agree.
+  const retentionSec = integer('MESSAGE_RETENTION_SEC', 7 * 86_400, 3600, 365 * 86_400, 'seconds', ' (an idempotency key is remembered as long as its message)')
 
   return {
     store,
@@ -131,6 +142,7 @@ export function readGatewayConfig(env: Env, problems: ConfigProblems, { requireD
     deliveryBudgetMs,
     retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 },
     outbox: { leaseMs: 30_000, batchSize: 100, runBudgetMs: 20_000, maxAgeSec, baseDelayMs: 30_000, maxDelayMs: 5 * 60_000 },
-    history: { defaultLimit: 50, maxLimit: 100 },
+    history: { defaultLimit: 50, maxLimit: 100, rateLimit: historyLimit === 0 ? undefined : { limit: historyLimit, windowSec: historyWindowSec } },
+    retentionSec,
   }
 }

@@ -12,6 +12,8 @@ export interface HistoryRequest {
   limit?: number | undefined
   /** A `next` value of an earlier page, or an ISO 8601 time (messages accepted strictly before it). */
   before?: string | undefined
+  /** Told the rate-limit headers (`RateLimit`, `RateLimit-Policy`) once a user's read is counted. */
+  onRateLimit?: ((headers: Record<string, string>) => void) | undefined
 }
 
 export interface HistoryLimits {
@@ -23,10 +25,15 @@ export interface HistoryLimits {
 const CURSOR = /^\d{15}(:\d{4})?(:[A-Za-z0-9_-]{1,64})?$/
 
 /**
- * Checks the request, then reads one page plus one message (to know whether there is a next page) with `read`, so
- * that a bad request is refused before the store is asked anything.
+ * Checks the request, counts it with `admit` (which throws to refuse), then reads one page plus one message (to know
+ * whether there is a next page) with `read`, so that a bad request is refused before the store is asked anything.
  */
-export async function readHistory(read: MessageStore['history'], { caller, channelName, limit, before }: HistoryRequest, limits: HistoryLimits): Promise<HistoryResponse> {
+export async function readHistory(
+  read: MessageStore['history'],
+  { caller, channelName, limit, before }: HistoryRequest,
+  limits: HistoryLimits,
+  admit: () => Promise<void> = async () => {},
+): Promise<HistoryResponse> {
   const channel = parseChannel(channelName)
   if (!channel) throw new AppError('invalid_channel')
   if (caller.kind === 'user' && channel.userId !== caller.userId && !caller.admin) {
@@ -35,6 +42,7 @@ export async function readHistory(read: MessageStore['history'], { caller, chann
   const size = limit ?? limits.defaultLimit
   if (!Number.isInteger(size) || size < 1 || size > limits.maxLimit) throw historyLimitError(limits.maxLimit)
   const cursor = historyCursor(before)
+  await admit()
   const docs = await read({ channelName, limit: size + 1, ...(cursor !== undefined && { before: cursor }) })
   const page = docs.slice(0, size)
   return { channelName, messages: page.map(historyItem), next: docs.length > size ? (page.at(-1)?.seq ?? null) : null }

@@ -43,7 +43,7 @@ export interface AcceptOptions {
   batch?: boolean
   /** When the answer is due (ms since the epoch); nothing is stored that the answer could not wait for. */
   deadline?: number | undefined
-  /** Told the rate-limit headers (`RateLimit`, `RateLimit-Policy`) once a user's messages are counted. */
+  /** Told the rate-limit headers (`RateLimit`, `RateLimit-Policy`) once a user's new messages are counted. */
   onRateLimit?: (headers: Record<string, string>) => void
 }
 
@@ -80,11 +80,12 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     ...(random && { random }),
   })
   const storeThenDeliver = createStoreThenDeliver({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log })
-  const rateLimit = config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit })
+  const publishLimit = config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit })
+  const historyLimit = config.history.rateLimit && createRateLimiter({ store, now, name: 'history', ...config.history.rateLimit })
   let initializing: Promise<void> | undefined
   // Creates the indexes on first use; a failure is retried by the next call.
   const ready = () =>
-    (initializing ??= store.init().catch((error: unknown) => {
+    (initializing ??= store.init({ retentionSec: config.retentionSec }).catch((error: unknown) => {
       initializing = undefined
       throw error
     }))
@@ -99,12 +100,25 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
       const prepared = await prepareMessages(items, batch, { caller, requestKey, maxMessageBytes: config.maxMessageBytes, newKey: () => crypto.randomUUID() })
       return storeCall(async () => {
         await ready()
-        if (rateLimit && caller.kind === 'user') onRateLimit?.(await rateLimit(caller.userId, prepared.length))
         return storeThenDeliver(prepared, {
           // Random, not the request id: a client may send its own X-Request-Id, and two requests must never share a lease.
           owner: `${caller.kind === 'user' ? 'req' : 'server'}:${crypto.randomUUID()}`,
           publisherId: caller.kind === 'user' ? caller.userId : 'server',
           deadlineAt: deadline,
+          // Only new messages of a user count; a trusted server is not limited.
+          reserve:
+            publishLimit && caller.kind === 'user'
+              ? async (count) => {
+                  const reservation = await publishLimit(caller.userId, count)
+                  onRateLimit?.(reservation.headers())
+                  return {
+                    release: async (unused) => {
+                      await reservation.release(unused)
+                      onRateLimit?.(reservation.headers())
+                    },
+                  }
+                }
+              : undefined,
         })
       })
     },
@@ -117,6 +131,15 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
           }),
         request,
         config.history,
+        // Each read of a user counts one; a trusted server is not limited.
+        async () => {
+          const { caller, onRateLimit } = request
+          if (!historyLimit || caller.kind !== 'user') return
+          await storeCall(async () => {
+            await ready()
+            onRateLimit?.((await historyLimit(caller.userId, 1)).headers())
+          })
+        },
       ),
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),

@@ -85,17 +85,20 @@ export async function prepareMessages(items: readonly PublishItem[], batch: bool
   const scope = options.caller.kind === 'user' ? `u:${options.caller.userId}` : 's:server'
   // With a request key, a message's fingerprint covers the whole request: any change to it is a different request.
   const requestFingerprint = options.requestKey === undefined ? undefined : await sha256(canonicalJson(items.map(normalised)))
+  const holder = items.findIndex((source) => source.id === undefined)
   return Promise.all(
     checked.map(async (message, index) => {
       const source = items[index] as PublishItem
-      // In a batch: the request key, a space and the index. Keys have no spaces, so `K#0` sent alone never meets
-      // the first message of a batch sent with `K`.
+      // One request key names one canonical request, whatever its envelope: the first message without its own id
+      // holds the key itself, so a single message and `{ messages: [it] }` meet (a replay) and any other request with
+      // the key meets its fingerprint (a 422). Other messages add a space and their index; keys have no spaces, so
+      // `K 1` is never a key a caller sent.
       const newKey = source.id === undefined && options.requestKey === undefined
       const idempotencyKey =
         source.id !== undefined
           ? `${scope}:id:${source.id}`
           : options.requestKey !== undefined
-            ? `${scope}:key:${options.requestKey}${batch ? ` ${index}` : ''}`
+            ? `${scope}:key:${options.requestKey}${index === holder ? '' : ` ${index}`}`
             : `${scope}:new:${options.newKey()}`
       if (keys.has(idempotencyKey)) throw new AppError('invalid_request', { message: 'Two messages in one request share an id.', details: { index } })
       keys.add(idempotencyKey)

@@ -33,24 +33,25 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
         const requestKey = idempotencyKeyHeader(c.req.header('idempotency-key'))
         const { items, batch } = parseEnvelope(await readJson(c), config.maxBatch)
         c.header('Cache-Control', 'no-store')
-        const onRateLimit = (headers: Record<string, string>) => {
-          for (const [name, value] of Object.entries(headers)) c.header(name, value)
-        }
-        const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit })
+        const results = await gateway.accept(items, { caller: callerOf(c), requestKey, batch, deadline, onRateLimit: (headers) => setHeaders(c, headers) })
+        // The body first: a single message another request is delivering right now is a 409, not a replay.
+        const body = batch ? batchBody(results) : singleBody(onlyResult(results))
         if (results.some((result) => result.replayed)) c.header('Idempotent-Replayed', 'true')
-        if (batch) return c.json(batchBody(results), results.every((result) => result.status === 'published' || result.status === 'failed') ? 200 : 202)
-        const body = singleBody(onlyResult(results))
-        return c.json(body, body.status === 'published' ? 200 : 202)
+        return c.json(body, results.some((result) => result.status === 'queued' || result.status === 'in_progress') ? 202 : 200)
       })
       .all('/publish', methodNotAllowed(['POST']))
       .get('/history', authenticate({ verify }), async (c) => {
         const query = HistoryQuery.safeParse(c.req.query())
         if (!query.success) throw query.error.issues.some((issue) => issue.path[0] === 'channelName') ? new AppError('invalid_channel') : historyLimitError(config.history.maxLimit)
         c.header('Cache-Control', 'no-store')
-        return c.json(await gateway.history({ caller: callerOf(c), ...query.data }))
+        return c.json(await gateway.history({ caller: callerOf(c), ...query.data, onRateLimit: (headers) => setHeaders(c, headers) }))
       })
       .all('/history', methodNotAllowed(['GET']))
   }
+}
+
+function setHeaders(c: Context<AppEnv>, headers: Record<string, string>) {
+  for (const [name, value] of Object.entries(headers)) c.header(name, value)
 }
 
 function currentUser(c: Context<AppEnv>): AppUser {

@@ -46,6 +46,11 @@ export interface StoreThenDeliverContext {
   publisherId: string
   /** An outer deadline (the request's), in ms since the epoch. */
   deadlineAt?: number | undefined
+  /**
+   * Reserves room for the messages about to be stored (the caller's rate limit), after the key lookup so that only
+   * new messages count; it throws to refuse. What is then not stored after all is given back with `release`.
+   */
+  reserve?: ((count: number) => Promise<{ release(count: number): Promise<void> }>) | undefined
 }
 
 /** Stores what is new, takes over what nobody delivers any more, delivers both, and reports each message. */
@@ -64,7 +69,7 @@ export function createStoreThenDeliver({
   log = () => {},
   newId = () => `msg-${crypto.randomUUID()}`,
 }: StoreThenDeliverOptions): StoreThenDeliver {
-  return async function storeThenDeliver(messages, { owner, publisherId, deadlineAt = Number.POSITIVE_INFINITY }) {
+  return async function storeThenDeliver(messages, { owner, publisherId, deadlineAt = Number.POSITIVE_INFINITY, reserve }) {
     const start = now()
     const leaseUntil = new Date(start + leaseMs)
     const lookup = messages.filter((message) => !message.newKey).map((message) => message.idempotencyKey)
@@ -73,12 +78,25 @@ export function createStoreThenDeliver({
     if (reused) throw reused
 
     const fresh = messages.flatMap((message, index) => (known.has(message.idempotencyKey) ? [] : [newDoc(message, { id: newId(), index, publisherId, owner, at: start, leaseUntil })]))
+    const untilDeadline = () => deadlineAt - now()
+    // A replay reserves nothing, so it always gets its original answer.
+    const reservation = fresh.length > 0 && reserve ? await reserve(fresh.length) : undefined
+    const giveBack = async (count: number) => {
+      if (!reservation || count <= 0) return
+      try {
+        await within(reservation.release(count), untilDeadline(), 'release before the deadline')
+      } catch (error) {
+        // Over-counted, never under-counted: the caller may be refused early in this window, and nothing is lost.
+        log({ level: 'warn', msg: 'rate_limit_release_failed', owner, count, error: describeError(error) })
+      }
+    }
     // Store nothing that the answer might not wait for: once a message is stored, the request must be able to say so.
-    if (fresh.length > 0 && deadlineAt - now() < storeCallMs + DEADLINE_MARGIN_MS) {
+    if (fresh.length > 0 && untilDeadline() < storeCallMs + DEADLINE_MARGIN_MS) {
+      await giveBack(fresh.length)
       throw new StoreUnavailableError(`too little time left to store ${fresh.length} messages before the deadline`)
     }
-    const untilDeadline = () => deadlineAt - now()
     const inserted = new Set<string>()
+    // A failed insert keeps its reservation: the messages may have been stored all the same.
     for (const outcome of await store.insert(fresh)) {
       if (outcome.inserted) inserted.add(outcome.doc._id)
       else known.set(outcome.doc.idempotencyKey, outcome.doc)
@@ -90,8 +108,11 @@ export function createStoreThenDeliver({
       const at = new Date(now())
       const error = `refused with its request: ${reusedLate.reason ?? 'idempotency key reused with another body'}`
       await within(store.settle([...inserted].map((id) => ({ id, attempts: 0, now: at, status: 'failed' as const, error })), owner), untilDeadline(), 'settle before the deadline')
+      await giveBack(fresh.length)
       throw reusedLate
     }
+    // Keys a concurrent request stored first are replays here: they count for that request, not this one.
+    await giveBack(fresh.length - inserted.size)
 
     const orphans = [...known.values()].filter((doc) => doc.status === 'pending' && (doc.leaseUntil === null || doc.leaseUntil.getTime() <= start))
     let adopted: MessageDoc[] = []
@@ -161,6 +182,7 @@ function newDoc(message: PreparedMessage, { id, index, publisherId, owner, at, l
     updatedAt: createdAt,
     nextAttemptAt: createdAt,
     publishedAt: null,
+    settledAt: null,
     // Held by this request while it delivers; a sweeper takes over only once the lease has run out.
     leaseOwner: owner,
     leaseUntil,

@@ -12,7 +12,14 @@ export interface Update {
   $inc?: Record<string, number>
   $setOnInsert?: Record<string, unknown>
 }
+/** An update pipeline (MongoDB 4.2+): stages such as `$set` whose values are aggregation expressions over the document. */
+export type Pipeline = readonly Record<string, unknown>[]
 export type Sort = Record<string, 1 | -1>
+
+/** Tells an update pipeline from an operator update. */
+export function isPipeline(update: Update | Pipeline): update is Pipeline {
+  return Array.isArray(update)
+}
 
 export interface IndexSpec {
   name: string
@@ -31,8 +38,11 @@ export interface Collection<T extends Doc> {
   /** Inserts every document it can; returns the positions refused because a unique key was taken. */
   insertMany(docs: readonly T[]): Promise<{ duplicates: number[] }>
   find(filter: Filter, options?: { sort?: Sort; limit?: number }): Promise<T[]>
-  /** Updates the first match (by `sort`) and returns it as updated, or inserts one when `upsert` and none matched. */
-  findOneAndUpdate(filter: Filter, update: Update, options?: { sort?: Sort; upsert?: boolean }): Promise<T | null>
+  /**
+   * Updates the first match (by `sort`) atomically and returns it as updated, or inserts one when `upsert` and none
+   * matched (an upsert starts from the filter's equalities, then applies the update or pipeline).
+   */
+  findOneAndUpdate(filter: Filter, update: Update | Pipeline, options?: { sort?: Sort; upsert?: boolean }): Promise<T | null>
   /** Returns how many documents matched. */
   updateMany(filter: Filter, update: Update): Promise<number>
 }
@@ -44,14 +54,20 @@ export interface Database {
   close(): Promise<void>
 }
 
-/** The outbox and history of accepted messages. */
-export const messagesCollection: CollectionSpec = {
-  name: 'messages',
-  indexes: [
-    { name: 'idempotencyKey_unique', key: { idempotencyKey: 1 }, unique: true },
-    { name: 'outbox_due', key: { status: 1, nextAttemptAt: 1 } },
-    { name: 'history', key: { channelName: 1, seq: -1 } },
-  ],
+/**
+ * The outbox and history of accepted messages; with a retention, a TTL index removes a message that long after it
+ * was delivered or failed (`settledAt` is null while it is pending, and MongoDB's TTL monitor skips anything not a date).
+ */
+export function messagesCollection(retentionSec?: number): CollectionSpec {
+  return {
+    name: 'messages',
+    indexes: [
+      { name: 'idempotencyKey_unique', key: { idempotencyKey: 1 }, unique: true },
+      { name: 'outbox_due', key: { status: 1, nextAttemptAt: 1 } },
+      { name: 'history', key: { channelName: 1, seq: -1 } },
+      ...(retentionSec === undefined ? [] : [{ name: 'settledAt_ttl', key: { settledAt: 1 as const }, expireAfterSeconds: retentionSec }]),
+    ],
+  }
 }
 
 /** Per-user rate-limit windows, removed by MongoDB once they have expired. */

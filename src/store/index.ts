@@ -32,6 +32,8 @@ export interface MessageDoc {
   /** A sweeper may try again from this time. */
   nextAttemptAt: Date
   publishedAt: Date | null
+  /** When it was published or failed (set once, never while pending): retention counts from it. */
+  settledAt: Date | null
   /** Who is publishing it right now (a request or a sweeper), until `leaseUntil`. */
   leaseOwner: string | null
   leaseUntil: Date | null
@@ -65,9 +67,23 @@ export interface HistoryQuery {
   before?: string
 }
 
+export interface StoreInitOptions {
+  /**
+   * Delivered and failed messages are removed this long after they settled (a TTL index on `settledAt`, which a
+   * pending message does not have). Without it, messages are kept until removed by hand.
+   */
+  retentionSec?: number
+}
+
+/** The outcome of `reserve`: `count` is the window's total after it (unchanged when not granted). */
+export interface Reservation {
+  granted: boolean
+  count: number
+}
+
 export interface MessageStore {
-  /** Creates the indexes. Safe to call on every start. */
-  init(): Promise<void>
+  /** Creates the indexes, with the retention of settled messages when given. Safe to call on every start. */
+  init(options?: StoreInitOptions): Promise<void>
   findByKeys(keys: readonly string[]): Promise<MessageDoc[]>
   findByIds(ids: readonly string[]): Promise<MessageDoc[]>
   /** Inserts new messages. A message whose idempotency key is taken is not inserted: the stored one comes back. */
@@ -78,8 +94,13 @@ export interface MessageStore {
   settle(settlements: readonly Settlement[], owner: string): Promise<void>
   /** Accepted messages of one channel, newest first, failed ones excluded. */
   history(query: HistoryQuery): Promise<MessageDoc[]>
-  /** Adds `hits` to the rate-limit window `key` (created with `expiresAt` if new) and returns its total. */
-  hit(key: string, hits: number, expiresAt: Date): Promise<number>
+  /**
+   * Adds `hits` to the rate-limit window `key` (created with `expiresAt` if new) only if its total stays within
+   * `limit`, in one atomic update: granted or not, and the window's total after it. A refusal adds nothing.
+   */
+  reserve(key: string, hits: number, limit: number, expiresAt: Date): Promise<Reservation>
+  /** Gives back `hits` that a granted reservation did not use (the compensating decrement). */
+  release(key: string, hits: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -115,14 +136,15 @@ export function withTimeout(store: MessageStore, timeoutMs: number): MessageStor
     async (...args: A): Promise<R> =>
       within(call(...args), timeoutMs, `store ${name}`)
   return {
-    init: guard('init', () => store.init()),
+    init: guard('init', (options?: StoreInitOptions) => store.init(options)),
     findByKeys: guard('findByKeys', (keys: readonly string[]) => store.findByKeys(keys)),
     findByIds: guard('findByIds', (ids: readonly string[]) => store.findByIds(ids)),
     insert: guard('insert', (docs: readonly MessageDoc[]) => store.insert(docs)),
     claim: guard('claim', (request: ClaimRequest) => store.claim(request)),
     settle: guard('settle', (settlements: readonly Settlement[], owner: string) => store.settle(settlements, owner)),
     history: guard('history', (query: HistoryQuery) => store.history(query)),
-    hit: guard('hit', (key: string, hits: number, expiresAt: Date) => store.hit(key, hits, expiresAt)),
+    reserve: guard('reserve', (key: string, hits: number, limit: number, expiresAt: Date) => store.reserve(key, hits, limit, expiresAt)),
+    release: guard('release', (key: string, hits: number) => store.release(key, hits)),
     close: () => store.close(),
   }
 }

@@ -5,17 +5,19 @@ import type { MessageDoc, MessageStore, Settlement } from './index.ts'
 interface RateWindow {
   _id: string
   count: number
+  /** Whether the last reservation was granted (read back from the update that decided it). */
+  granted: boolean
   expiresAt: Date
 }
 
 /** Builds the message store over `db`. */
 export function createMessageStore(db: Database): MessageStore {
-  const messages = db.collection<MessageDoc>(messagesCollection)
+  const messages = db.collection<MessageDoc>(messagesCollection())
   const windows = db.collection<RateWindow>(rateLimitsCollection)
 
   return {
-    async init() {
-      await db.createIndexes(messagesCollection)
+    async init({ retentionSec } = {}) {
+      await db.createIndexes(messagesCollection(retentionSec))
       await db.createIndexes(rateLimitsCollection)
     },
 
@@ -74,9 +76,24 @@ export function createMessageStore(db: Database): MessageStore {
       return messages.find(filter, { sort: { seq: -1 }, limit })
     },
 
-    async hit(key, hits, expiresAt) {
-      const window = await windows.findOneAndUpdate({ _id: key }, { $inc: { count: hits }, $setOnInsert: { expiresAt } }, { upsert: true })
-      return window?.count ?? hits
+    async reserve(key, hits, limit, expiresAt) {
+      // One atomic update of the window (an upsert for its first use): `granted` is decided from the count as it is
+      // inside the update, so concurrent reservations can never add up past the limit, and a refusal adds nothing.
+      const count = { $ifNull: ['$count', 0] }
+      const window = await windows.findOneAndUpdate(
+        { _id: key },
+        [
+          { $set: { granted: { $lte: [{ $add: [count, hits] }, limit] }, expiresAt: { $ifNull: ['$expiresAt', { $literal: expiresAt }] } } },
+          { $set: { count: { $add: [count, { $cond: ['$granted', hits, 0] }] } } },
+        ],
+        { upsert: true },
+      )
+      if (!window) throw new Error(`rate-limit window ${key} was neither updated nor inserted`)
+      return { granted: window.granted, count: window.count }
+    },
+
+    async release(key, hits) {
+      if (hits > 0) await windows.updateMany({ _id: key }, { $inc: { count: -hits } })
     },
 
     close: () => db.close(),
@@ -93,9 +110,9 @@ function settleUpdate(settlement: Settlement): Update {
   const $inc = { attempts: settlement.attempts }
   switch (settlement.status) {
     case 'published':
-      return { $set: { ...released, status: 'published', publishedAt: settlement.now }, $inc }
+      return { $set: { ...released, status: 'published', publishedAt: settlement.now, settledAt: settlement.now }, $inc }
     case 'failed':
-      return { $set: { ...released, status: 'failed', lastError: settlement.error }, $inc }
+      return { $set: { ...released, status: 'failed', lastError: settlement.error, settledAt: settlement.now }, $inc }
     case 'pending':
       return { $set: { ...released, nextAttemptAt: settlement.nextAttemptAt, lastError: settlement.error }, $inc }
   }

@@ -3,7 +3,7 @@
  * with short timeouts and a small pool. Driver errors become `StoreUnavailableError` here and nowhere else.
  */
 import { MongoBulkWriteError, MongoClient, MongoError, MongoServerError, type Collection as MongoCollection, type Document, type MongoClientOptions } from 'mongodb'
-import type { Collection, CollectionSpec, Database, Doc, Filter, Update } from './collection.ts'
+import { isPipeline, type Collection, type CollectionSpec, type Database, type Doc, type Filter, type Update } from './collection.ts'
 import { StoreUnavailableError, type MessageStore } from './index.ts'
 import { createMessageStore } from './messages.ts'
 
@@ -16,6 +16,7 @@ export interface MongoStoreOptions {
 }
 
 const DUPLICATE_KEY = 11000
+const INDEX_OPTIONS_CONFLICT = 85
 const clients = new Map<string, MongoClient>()
 
 /** The client for `uri`, created once per process and reused: a warm function keeps its connections. */
@@ -87,14 +88,32 @@ export function createMongoDatabase(client: MongoClient, dbName: string, onClose
     collection: <T extends Doc>(spec: CollectionSpec): Collection<T> => mongoCollection<T>(db.collection<Document>(spec.name)),
     createIndexes: (spec) =>
       translated(async () => {
-        await db.collection(spec.name).createIndexes(
-          spec.indexes.map(({ name, key, unique, expireAfterSeconds }) => ({
-            name,
-            key,
-            ...(unique !== undefined && { unique }),
-            ...(expireAfterSeconds !== undefined && { expireAfterSeconds }),
-          })),
-        )
+        const create = () =>
+          db.collection(spec.name).createIndexes(
+            spec.indexes.map(({ name, key, unique, expireAfterSeconds }) => ({
+              name,
+              key,
+              ...(unique !== undefined && { unique }),
+              ...(expireAfterSeconds !== undefined && { expireAfterSeconds }),
+            })),
+          )
+        try {
+          await create()
+        } catch (error) {
+          // A TTL index that exists with another expiry (the retention was changed): collMod sets the new one. A user
+          // with only the readWrite role may not run collMod; it may drop the index, which is then created anew.
+          if (!(error instanceof MongoServerError && error.code === INDEX_OPTIONS_CONFLICT)) throw error
+          for (const { name, expireAfterSeconds } of spec.indexes) {
+            if (expireAfterSeconds === undefined) continue
+            try {
+              await db.command({ collMod: spec.name, index: { name, expireAfterSeconds } })
+            } catch (collModError) {
+              if (!(collModError instanceof MongoServerError)) throw collModError
+              await db.collection(spec.name).dropIndex(name)
+            }
+          }
+          await create()
+        }
       }),
     close: async () => {
       onClose()
@@ -128,7 +147,8 @@ function mongoCollection<T extends Doc>(collection: MongoCollection<Document>): 
       }),
     findOneAndUpdate: (filter, update, { sort, upsert = false } = {}) =>
       translated(async () => {
-        const run = () => collection.findOneAndUpdate(filter, update, { returnDocument: 'after', upsert, ...(sort && { sort }) })
+        const change = isPipeline(update) ? [...update] : update
+        const run = () => collection.findOneAndUpdate(filter, change, { returnDocument: 'after', upsert, ...(sort && { sort }) })
         try {
           const doc = await run()
           return doc ? typed(doc) : null

@@ -105,7 +105,7 @@ export const publishFunction: HandlerBuilder = (env, log) => {
  * key too, because the gateway it shares with publish holds an Ably client (it never calls it).
  */
 export const historyFunction: HandlerBuilder = (env, log) => {
-  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: [], log })
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: ['history'], log })
   return (request) => app.fetch(request)
 }
 

@@ -81,3 +81,18 @@ describe('parseGatewayConfig', () => {
     expect(parseGatewayConfig({ MESSAGE_STORE: 'memory', NETLIFY_DEV: 'true' }).store.kind).toBe('memory')
   })
 })
+
+describe('issue 11 #9: history rate limit and retention', () => {
+  it('defaults to 120 history reads per user per minute and 7 days of retention for settled messages', () => {
+    expect(parseGatewayConfig({})).toMatchObject({ history: { rateLimit: { limit: 120, windowSec: 60 } }, retentionSec: 604_800 })
+    expect(parseGatewayConfig({ HISTORY_RATE_LIMIT: '0' }).history.rateLimit).toBeUndefined()
+    expect(parseGatewayConfig({ HISTORY_RATE_LIMIT: '10', HISTORY_RATE_WINDOW_SEC: '5', MESSAGE_RETENTION_SEC: '3600' })).toMatchObject({
+      history: { rateLimit: { limit: 10, windowSec: 5 } },
+      retentionSec: 3600,
+    })
+  })
+
+  it('refuses a retention under an hour, naming the variable', () => {
+    expect(() => parseGatewayConfig({ MESSAGE_RETENTION_SEC: '60' })).toThrow(/MESSAGE_RETENTION_SEC must be a whole number of seconds between 3600 and/)
+  })
+})

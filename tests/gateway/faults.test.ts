@@ -160,7 +160,7 @@ describe('store faults', () => {
     expect(ably.requests).toBe(0)
   })
 
-  it.each(['findByKeys', 'insert', 'hit'])('D08: the store failing on %s → 503, nothing published', async (call) => {
+  it.each(['findByKeys', 'insert', 'reserve'])('D08: the store failing on %s → 503, nothing published', async (call) => {
     const faulty = faultyStore()
     faulty.state.failing.add(call)
     const { app, ably } = gatewayApp({ store: faulty.store })
@@ -187,7 +187,7 @@ describe('store faults', () => {
 
   it('D09: a slow store that leaves too little time to store → 503 before the deadline, nothing stored or published (was 504 after publishing)', async () => {
     const inner = createMemoryStore()
-    const store = slowStore(inner, { hit: 800, findByKeys: 800, insert: 800, settle: 800 })
+    const store = slowStore(inner, { reserve: 800, findByKeys: 800, insert: 800, settle: 800 })
     const { app, ably } = gatewayApp({ store, now: Date.now, deadlineMs: 3000, tune: (config) => ({ ...config, storeTimeoutMs: 900 }) })
     const started = Date.now()
     const { status, body } = await publish(app, message, { token: await liveToken(), headers: { 'Idempotency-Key': 'slow-lookup' } })
@@ -311,7 +311,7 @@ function docFor(index: number) {
   const at = new Date(NOW)
   return {
     _id: `d${index}`, idempotencyKey: `k${index}`, fingerprint: 'f', channelName: 'sms:alice:c1', ownerId: 'alice', publisherId: 'alice', eventName: 'message',
-    data: { n: index }, size: 10, status: 'pending' as const, attempts: 0, seq: `${index}`, createdAt: at, updatedAt: at, nextAttemptAt: at, publishedAt: null,
+    data: { n: index }, size: 10, status: 'pending' as const, attempts: 0, seq: `${index}`, createdAt: at, updatedAt: at, nextAttemptAt: at, publishedAt: null, settledAt: null,
     leaseOwner: 'o', leaseUntil: new Date(NOW + 10_000), lastError: null,
   }
 }

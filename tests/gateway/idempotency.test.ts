@@ -3,32 +3,10 @@ import { describe, expect, it } from 'vitest'
 import type { MessageStore } from '../../src/store/index.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { appToken, NOW } from '../support/fixtures.ts'
-import { ablyDown, faultyStore, gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
+import { ablyDown, faultyStore, gatewayApp, lookupsInPairs, ownMessages, publish, smsMessage } from './support.ts'
 
 const message = ownMessages()[0]
 const key = (value: string) => ({ 'Idempotency-Key': value })
-
-/**
- * A store whose key lookups (while `state.on`) wait for each other in pairs: two requests in flight at once both
- * look up before either goes on to insert or claim, as two function instances may.
- */
-function lookupsInPairs(inner: MessageStore) {
-  const state = { on: true }
-  const waiting: (() => void)[] = []
-  const store: MessageStore = {
-    ...inner,
-    findByKeys: async (keys) => {
-      const found = await inner.findByKeys(keys)
-      if (!state.on) return found
-      await new Promise<void>((resolve) => {
-        waiting.push(resolve)
-        if (waiting.length === 2) for (const release of waiting.splice(0)) release()
-      })
-      return found
-    },
-  }
-  return { store, state }
-}
 
 describe('Idempotency-Key', () => {
   it('a retry returns the original result, marked as replayed, and publishes nothing new', async () => {
@@ -91,6 +69,39 @@ describe('Idempotency-Key', () => {
     expect(ably.delivered).toHaveLength(2)
   })
 
+  it('issue 11 #4: one key binds one canonical request across envelopes: a message alone, then as a one-message batch, is a replay', async () => {
+    for (const [first, second] of [
+      [message, { messages: [message] }],
+      [{ messages: [message] }, message],
+    ]) {
+      const { app, ably, store } = gatewayApp()
+      const a = await publish(app, first, { headers: key('K') })
+      const b = await publish(app, second, { headers: key('K') })
+      expect([a.status, b.status]).toEqual([200, 200])
+      expect(b.res.headers.get('idempotent-replayed')).toBe('true')
+      const ids = [a, b].map(({ body }) => (body.messageId ?? (body.results as { messageId: string }[])[0]?.messageId) as string)
+      expect(ids[1]).toBe(ids[0])
+      expect(await store.history({ channelName: message.channelName, limit: 10 })).toHaveLength(1)
+      expect(ably.delivered).toHaveLength(1)
+    }
+  })
+
+  it('issue 11 #4: the key of a message alone, reused for a batch that starts with it (or the other way round) → 422, never a second message', async () => {
+    const [sms, contacts] = ownMessages()
+    for (const [first, second] of [
+      [sms, { messages: [sms, contacts] }],
+      [{ messages: [sms, contacts] }, sms],
+      [{ messages: [{ ...contacts, id: 'own' }, sms] }, contacts],
+    ]) {
+      const { app, ably } = gatewayApp()
+      expect((await publish(app, first, { headers: key('K') })).status).toBe(200)
+      const reused = await publish(app, second, { headers: key('K') })
+      expect(reused.status).toBe(422)
+      expect(reused.body.code).toBe('idempotency_mismatch')
+      expect(ably.delivered).toHaveLength(Array.isArray((first as { messages?: unknown[] }).messages) ? 2 : 1)
+    }
+  })
+
   it('a replayed batch answers the original results; a longer batch with the same key → 422', async () => {
     const { app, ably } = gatewayApp()
     const messages = ownMessages()
@@ -148,6 +159,8 @@ describe('concurrency', () => {
     const responses = await Promise.all(Array.from({ length: 10 }, () => publish(app, message, { token, headers: key('same') })))
     const statuses = responses.map((response) => response.status)
     expect(statuses.every((status) => status === 200 || status === 409)).toBe(true)
+    // Issue 11 #6: only a replay says so; a 409 (someone else is delivering it) never does.
+    for (const response of responses.filter((response) => response.status === 409)) expect(response.res.headers.get('idempotent-replayed')).toBeNull()
     expect(statuses).toContain(200)
     const ids = new Set(responses.filter((response) => response.status === 200).map((response) => response.body.messageId))
     expect(ids.size).toBe(1)
@@ -229,6 +242,8 @@ describe('concurrency', () => {
     expect(retry.status).toBe(409)
     expect(retry.body.code).toBe('idempotency_conflict')
     expect(retry.res.headers.get('retry-after')).toBe('1')
+    // Issue 11 #6: a 409 is not a replay.
+    expect(retry.res.headers.get('idempotent-replayed')).toBeNull()
     expect(ably.delivered).toHaveLength(0)
   })
 })

@@ -128,6 +128,28 @@ export function slowStore(store: MessageStore, latencyMs: Partial<Record<keyof M
   return Object.fromEntries(delayed) as unknown as MessageStore
 }
 
+/**
+ * A store whose key lookups (while `state.on`) wait for each other in pairs: two requests in flight at once both
+ * look up before either goes on to insert or claim, as two function instances may.
+ */
+export function lookupsInPairs(inner: MessageStore) {
+  const state = { on: true }
+  const waiting: (() => void)[] = []
+  const store: MessageStore = {
+    ...inner,
+    findByKeys: async (keys) => {
+      const found = await inner.findByKeys(keys)
+      if (!state.on) return found
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve)
+        if (waiting.length === 2) for (const release of waiting.splice(0)) release()
+      })
+      return found
+    },
+  }
+  return { store, state }
+}
+
 /** Test environment for the gateway: generous rate limit unless a test sets one. */
 export const gatewayEnv: Env = { PUBLISH_RATE_LIMIT: '100000' }
 

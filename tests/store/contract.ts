@@ -28,6 +28,7 @@ export function messageDoc(overrides: Partial<MessageDoc> = {}, offsetMs = 0): M
     updatedAt: createdAt,
     nextAttemptAt: createdAt,
     publishedAt: null,
+    settledAt: null,
     leaseOwner: null,
     leaseUntil: null,
     lastError: null,
@@ -116,6 +117,7 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       expect(ids.sort()).toEqual(docs.map((doc) => doc._id).sort())
     })
 
+    // settledAt is the retention TTL's field (issue 11 #9): set once a message is published or failed, never while pending.
     it('settles: published by anyone, failed or postponed only by the lease holder', async () => {
       const [a, b, c, d] = [messageDoc(), messageDoc(), messageDoc(), messageDoc()]
       await store.insert([a!, b!, c!, d!])
@@ -130,13 +132,19 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       )
       await store.settle([{ id: d!._id, attempts: 1, now: at(10), status: 'failed', error: 'not mine' }], 'intruder')
       const byId = new Map((await store.findByIds([a!._id, b!._id, c!._id, d!._id])).map((doc) => [doc._id, doc]))
-      expect(byId.get(a!._id)).toMatchObject({ status: 'published', attempts: 2, publishedAt: at(10), leaseOwner: null, leaseUntil: null })
-      expect(byId.get(b!._id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Ably 400 40010', leaseOwner: null })
-      expect(byId.get(c!._id)).toMatchObject({ status: 'pending', attempts: 3, nextAttemptAt: at(60_000), lastError: 'Ably 503', leaseOwner: null })
+      expect(byId.get(a!._id)).toMatchObject({ status: 'published', attempts: 2, publishedAt: at(10), settledAt: at(10), leaseOwner: null, leaseUntil: null })
+      expect(byId.get(b!._id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Ably 400 40010', settledAt: at(10), leaseOwner: null })
+      expect(byId.get(c!._id)).toMatchObject({ status: 'pending', attempts: 3, nextAttemptAt: at(60_000), lastError: 'Ably 503', settledAt: null, leaseOwner: null })
       expect(byId.get(d!._id)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: 'me' })
       // Published is final: a late failure report does not undo it.
       await store.settle([{ id: a!._id, attempts: 1, now: at(20), status: 'failed', error: 'late' }], 'me')
-      expect((await store.findByIds([a!._id]))[0]).toMatchObject({ status: 'published', attempts: 2 })
+      expect((await store.findByIds([a!._id]))[0]).toMatchObject({ status: 'published', attempts: 2, settledAt: at(10) })
+    })
+
+    it('issue 11 #9: init takes a retention and a changed one (the TTL index updated in place)', async () => {
+      await store.init({ retentionSec: 3600 })
+      await store.init({ retentionSec: 7200 })
+      await store.init({ retentionSec: 7200 })
     })
 
     it('returns history newest first, without failed messages, paged by seq', async () => {
@@ -153,11 +161,42 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
 
     it('counts rate-limit hits per window key, also under concurrency', async () => {
       const expiresAt = new Date(Date.now() + 60_000)
-      expect(await store.hit('alice:1', 1, expiresAt)).toBe(1)
-      expect(await store.hit('alice:1', 3, expiresAt)).toBe(4)
-      expect(await store.hit('bob:1', 1, expiresAt)).toBe(1)
-      const totals = await Promise.all(Array.from({ length: 10 }, () => store.hit('carol:1', 1, expiresAt)))
-      expect(totals.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+      expect(await store.reserve('alice:1', 1, 100, expiresAt)).toEqual({ granted: true, count: 1 })
+      expect(await store.reserve('alice:1', 3, 100, expiresAt)).toEqual({ granted: true, count: 4 })
+      expect(await store.reserve('bob:1', 1, 100, expiresAt)).toEqual({ granted: true, count: 1 })
+      const totals = await Promise.all(Array.from({ length: 10 }, () => store.reserve('carol:1', 1, 100, expiresAt)))
+      expect(totals.map((total) => total.count).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    })
+
+    it('issue 11 #5: a reservation that does not fit is refused and adds nothing; a release gives hits back', async () => {
+      const expiresAt = new Date(Date.now() + 60_000)
+      expect(await store.reserve('dave:1', 50, 60, expiresAt)).toEqual({ granted: true, count: 50 })
+      expect(await store.reserve('dave:1', 20, 60, expiresAt)).toEqual({ granted: false, count: 50 })
+      expect(await store.reserve('dave:1', 10, 60, expiresAt)).toEqual({ granted: true, count: 60 })
+      expect(await store.reserve('dave:1', 1, 60, expiresAt)).toEqual({ granted: false, count: 60 })
+      await store.release('dave:1', 7)
+      expect(await store.reserve('dave:1', 7, 60, expiresAt)).toEqual({ granted: true, count: 60 })
+      // A first reservation larger than the limit creates the window empty.
+      expect(await store.reserve('erin:1', 61, 60, expiresAt)).toEqual({ granted: false, count: 0 })
+    })
+
+    it('issue 11 #5: concurrent batches never add up past the limit, and every refused one did not fit', async () => {
+      const expiresAt = new Date(Date.now() + 60_000)
+      const sizes = Array.from({ length: 40 }, (_, n) => 1 + ((n * 7) % 13))
+      const outcomes = await Promise.all(sizes.map((hits) => store.reserve('frank:1', hits, 60, expiresAt).then((outcome) => ({ hits, ...outcome }))))
+      const granted = outcomes.filter((outcome) => outcome.granted)
+      const refused = outcomes.filter((outcome) => !outcome.granted)
+      const total = granted.reduce((sum, outcome) => sum + outcome.hits, 0)
+      expect(total).toBeLessThanOrEqual(60)
+      expect(refused.length).toBeGreaterThan(0)
+      // Nothing is given back here, so the count only grew: a refused batch would not fit even now.
+      for (const outcome of refused) expect(total + outcome.hits).toBeGreaterThan(60)
+      // The window holds exactly what was granted: refusals consumed nothing.
+      expect(await store.reserve('frank:1', 0, 60, expiresAt)).toEqual({ granted: true, count: total })
+      // Equal batches: exactly as many fit as the limit allows.
+      const equal = await Promise.all(Array.from({ length: 12 }, () => store.reserve('grace:1', 7, 60, expiresAt)))
+      expect(equal.filter((outcome) => outcome.granted)).toHaveLength(8)
+      expect(Math.max(...equal.map((outcome) => outcome.count))).toBe(56)
     })
   })
 }
