@@ -1,8 +1,10 @@
 /**
  * Channel state: bounded message history with serials, idempotent-id dedupe, presence members and
- * presence history. In memory, bounded by a per-channel cap, a retention period and a channel cap.
+ * presence history. In memory, bounded by a per-channel cap, a retention period and a channel cap; presence
+ * history by its own cap and retention (see limits.ts).
  */
 import { HubError } from './errors.ts'
+import { DEFAULT_PRESENCE_HISTORY_LIMIT, DEFAULT_PRESENCE_RETENTION_MS } from './limits.ts'
 import type { InboundMessage, PresenceEvent, StoredMessage } from './messages.ts'
 import { PresenceAction } from './protocol.ts'
 
@@ -54,6 +56,9 @@ export interface ChannelStoreOptions {
   now: () => number
   historyLimit: number
   retentionMs: number
+  /** Presence history has its own, shorter bounds (Ably keeps it 2 minutes). */
+  presenceHistoryLimit?: number
+  presenceRetentionMs?: number
   idempotencyWindowMs: number
   maxChannels: number
 }
@@ -103,6 +108,8 @@ export function createChannelStore({
   now,
   historyLimit,
   retentionMs,
+  presenceHistoryLimit = DEFAULT_PRESENCE_HISTORY_LIMIT,
+  presenceRetentionMs = DEFAULT_PRESENCE_RETENTION_MS,
   idempotencyWindowMs,
   maxChannels,
 }: ChannelStoreOptions): ChannelStore {
@@ -145,7 +152,7 @@ export function createChannelStore({
   const trimChannel = (channel: Channel, time: number) => {
     const evicted = trim(channel.messages, historyLimit, time - retentionMs)
     if (evicted) channel.evicted = evicted.serial
-    trim(channel.presenceLog, historyLimit, time - retentionMs)
+    trim(channel.presenceLog, presenceHistoryLimit, time - presenceRetentionMs)
   }
 
   const prune = () => {

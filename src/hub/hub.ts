@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws'
 import { NODE_SERVER_OPTIONS } from '../node-listener/index.ts'
 import { createAuthority, type HubKey } from './auth.ts'
 import { createChannelStore } from './channels.ts'
+import { DEFAULT_MAX_INBOUND_RATE, DEFAULT_PRESENCE_HISTORY_LIMIT, DEFAULT_PRESENCE_RETENTION_MS } from './limits.ts'
 import { createRealtime, type LogLine } from './realtime/index.ts'
 import { createRestApp } from './rest/app.ts'
 
@@ -21,6 +22,15 @@ export interface HubOptions {
   historyLimit?: number
   /** How long messages stay in history. */
   retentionMs?: number
+  /** Presence events kept per channel in presence history (oldest dropped first); 100 by default. */
+  presenceHistoryLimit?: number
+  /** How long presence events stay in presence history; Ably's 2 minutes by default. */
+  presenceRetentionMs?: number
+  /**
+   * Messages and presence events one connection may send per second (Ably's default, 50). Over it they are
+   * NACKed 42911; at 20 times it the connection is closed with 42921.
+   */
+  maxInboundRate?: number
   /** Largest publish (sum of its messages' name, clientId, extras and data), in bytes. */
   maxMessageSize?: number
   /** Largest WebSocket frame; larger frames close that socket. */
@@ -96,6 +106,9 @@ export function createHub({
   port: defaultPort = 0,
   historyLimit = 1000,
   retentionMs = 86_400_000,
+  presenceHistoryLimit = DEFAULT_PRESENCE_HISTORY_LIMIT,
+  presenceRetentionMs = DEFAULT_PRESENCE_RETENTION_MS,
+  maxInboundRate = DEFAULT_MAX_INBOUND_RATE,
   maxMessageSize = 65_536,
   maxFrameSize = 524_288,
   connectionStateTtlMs = 120_000,
@@ -108,6 +121,9 @@ export function createHub({
 }: HubOptions): Hub {
   positive('historyLimit', historyLimit)
   positive('retentionMs', retentionMs)
+  positive('presenceHistoryLimit', presenceHistoryLimit)
+  positive('presenceRetentionMs', presenceRetentionMs)
+  positive('maxInboundRate', maxInboundRate)
   positive('maxMessageSize', maxMessageSize)
   positive('maxFrameSize', maxFrameSize)
   positive('connectionStateTtlMs', connectionStateTtlMs)
@@ -119,9 +135,17 @@ export function createHub({
 
   const randomId = (bytes: number) => randomBytes(bytes).toString('base64url')
   const authority = createAuthority({ keys, now })
-  const store = createChannelStore({ now, historyLimit, retentionMs, idempotencyWindowMs, maxChannels })
+  const store = createChannelStore({
+    now,
+    historyLimit,
+    retentionMs,
+    presenceHistoryLimit,
+    presenceRetentionMs,
+    idempotencyWindowMs,
+    maxChannels,
+  })
   const shared = { authority, store, now, log, randomId, maxMessageSize }
-  const realtime = createRealtime({ ...shared, maxFrameSize, connectionStateTtlMs, maxIdleIntervalMs })
+  const realtime = createRealtime({ ...shared, maxInboundRate, maxFrameSize, connectionStateTtlMs, maxIdleIntervalMs })
   const rest = createRestApp({ ...shared, realtime, maxBodySize: MAX_REST_BODY })
   // The hub leaves the process's global Request alone (it runs inside test processes and apps), so
   // @hono/node-server hands over its own light Request, which undici cannot copy: a request with a body is

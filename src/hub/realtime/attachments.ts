@@ -115,6 +115,7 @@ export function publishFrame(state: RealtimeState, session: Session, frame: Fram
   if (!Array.isArray(frame.messages)) throw new HubError(40000, 'MESSAGE needs messages', 400)
   const messages = parseMessages(frame.messages)
   assertPublishSize(messages, state.maxMessageSize)
+  session.limitInbound(messages.length)
   // A connectionKey means something only to REST; over realtime the publisher is the connection itself.
   const prepared = messages.map(({ connectionKey: _ignored, ...message }, index) => ({
     ...message,

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { RawData, WebSocket } from 'ws'
 import { decode } from '../codec.ts'
 import { asHubError, HubError, toErrorInfo } from '../errors.ts'
+import { FATAL_RATE_CODE } from '../limits.ts'
 import { Action, type OutboundFrame } from '../protocol.ts'
 import { attach, detach, publishFrame } from './attachments.ts'
 import { answerSyncRequest, applyPresenceFrame } from './presence.ts'
@@ -63,6 +64,8 @@ function acknowledge(
     reply = { action: Action.ACK, msgSerial, count: 1, res: run(msgSerial) }
   } catch (error) {
     const hubError = asHubError(error)
+    // Far over the inbound rate (42921) Ably closes the connection rather than refusing the message.
+    if (hubError.code === FATAL_RATE_CODE) throw hubError
     if (hubError.code === 50000) state.log({ event: 'hub.internal_error', message: String(error) })
     state.log({ event: 'hub.publish.refused', connectionId: session.id, channel: frame.channel, code: hubError.code })
     reply = { action: Action.NACK, msgSerial, count: 1, error: toErrorInfo(hubError) }

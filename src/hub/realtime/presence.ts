@@ -3,6 +3,7 @@ import { effectiveClientId } from '../auth.ts'
 import { assertPermitted } from '../capability.ts'
 import { HubError } from '../errors.ts'
 import { assertChannelName, assertPublishSize, parsePresence, presenceToWire, type PresenceEvent } from '../messages.ts'
+import { MAX_PRESENCE_MEMBERS } from '../limits.ts'
 import { Action, Mode, PresenceAction } from '../protocol.ts'
 import { recipients, send, sendToAll, type Frame, type Link, type RealtimeState, type Session } from './state.ts'
 
@@ -32,6 +33,19 @@ export function leavePresence(state: RealtimeState, session: Session, onlyChanne
   }
 }
 
+/** Refuses with 91003 events that would take the channel past Ably's limit of present members. */
+function assertRoomForMembers(state: RealtimeState, channel: string, session: Session, events: readonly { action: number; clientId: string }[]): void {
+  const present = new Set(state.store.members(channel).map((member) => `${member.connectionId}\n${member.clientId}`))
+  for (const { action, clientId } of events) {
+    const member = `${session.id}\n${clientId}`
+    if (action === PresenceAction.LEAVE) present.delete(member)
+    else present.add(member)
+  }
+  if (present.size > MAX_PRESENCE_MEMBERS) {
+    throw new HubError(91003, `Unable to enter member to presence channel; maximum number of ${MAX_PRESENCE_MEMBERS} members exceeded`, 400)
+  }
+}
+
 /** Applies a PRESENCE frame's events as the session's connection; the caller acknowledges it. */
 export function applyPresenceFrame(state: RealtimeState, session: Session, frame: Frame, msgSerial: number): undefined {
   // A qualified name (`[?rewind=1]room`) enters presence on the channel it reads.
@@ -42,7 +56,6 @@ export function applyPresenceFrame(state: RealtimeState, session: Session, frame
     throw new HubError(40160, 'Presence is not permitted: the channel was attached without the presence mode', 401)
   }
   const events = parsePresence(frame.presence)
-  assertPublishSize(events, state.maxMessageSize)
   const timestamp = state.now()
   const prepared = events.map((event, index) => {
     const clientId = effectiveClientId(session.identity, event.clientId)
@@ -50,6 +63,11 @@ export function applyPresenceFrame(state: RealtimeState, session: Session, frame
     const action = event.action === PresenceAction.PRESENT ? PresenceAction.ENTER : event.action
     return { ...event, action, clientId, connectionId: session.id, id: `${session.id}:${msgSerial}:${index}`, timestamp }
   })
+  // A presence message always carries its clientId, so its size counts it even when the client left it implicit.
+  assertPublishSize(prepared, state.maxMessageSize)
+  assertRoomForMembers(state, channel, session, prepared)
+  // Presence counts against the connection's inbound rate exactly as published messages do.
+  session.limitInbound(prepared.length)
   broadcastPresence(state, channel, prepared.map((event) => state.store.applyPresence(channel, event)))
   return undefined
 }

@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { resolveIdentity, type Credential, type Identity } from '../auth.ts'
 import { asHubError, HubError, toErrorInfo } from '../errors.ts'
+import { createInboundLimiter } from '../limits.ts'
 import { Action } from '../protocol.ts'
 import { narrowAttachments } from './attachments.ts'
 import { leavePresence } from './presence.ts'
@@ -43,6 +44,7 @@ function connectionDetails(state: RealtimeState, session: Session) {
     connectionKey: session.key,
     clientId: session.identity.clientId ?? (session.identity.wildcard ? '*' : undefined),
     maxMessageSize: state.maxMessageSize,
+    maxInboundRate: state.maxInboundRate,
     maxFrameSize: state.maxFrameSize,
     connectionStateTtl: state.connectionStateTtlMs,
     maxIdleInterval: state.maxIdleIntervalMs,
@@ -94,6 +96,7 @@ function newSession(state: RealtimeState, credential: Credential, identity: Iden
     replies: new Map(),
     repliedSerials: 0,
     lastMsgSerial: -1,
+    limitInbound: createInboundLimiter(state.maxInboundRate, state.now),
     presenceReleased: false,
   }
   state.sessions.set(session.key, session)

@@ -18,6 +18,8 @@ export interface RealtimeOptions {
   log: LogLine
   randomId: (bytes: number) => string
   maxMessageSize: number
+  /** Messages (and presence events) a connection may send per second; see ../limits.ts. */
+  maxInboundRate: number
   maxFrameSize: number
   connectionStateTtlMs: number
   maxIdleIntervalMs: number
@@ -50,6 +52,8 @@ export interface Session {
   /** Serials listed in `replies`, which is what their memory grows with. */
   repliedSerials: number
   lastMsgSerial: number
+  /** Counts messages and presence events against the connection's inbound rate; throws 42911 or 42921. */
+  limitInbound: (count: number) => void
   disconnectedAt?: number
   presenceReleased: boolean
   authPromptAt?: number
