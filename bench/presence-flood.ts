@@ -1,7 +1,7 @@
 // The figure of issue 11 #10 (README, Rate and size limits): 1,000 presence updates of 60 KiB on one connection,
-// in MessagePack and JSON, against a hub with default limits on loopback. Run: npx tsx tests/hub/presence-flood.ts
+// in MessagePack and JSON, against a hub with default limits on loopback. Run: npx tsx bench/presence-flood.ts
 import * as Ably from 'ably'
-import { createHub } from '../../src/hub/index.ts'
+import { createHub } from '../src/hub/index.ts'
 const key = { name: 'app.root', secret: 'rootsecret0123456789' }
 const hub = createHub({ keys: [key] })
 const { port } = await hub.listen()
