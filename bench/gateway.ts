@@ -61,6 +61,7 @@ const noopStore: MessageStore = {
   settle: async () => {},
   history: async () => [],
   hit: async (_key, hits) => hits,
+  outboxStats: async () => ({ pending: 0, oldestPendingAt: null, failed: 0 }),
   close: async () => {},
 }
 

@@ -65,6 +65,16 @@ export interface HistoryQuery {
   before?: string
 }
 
+/** The outbox's backlog, for health checks and the scheduled run's `health` line. */
+export interface OutboxStats {
+  /** Messages accepted and not yet published. */
+  pending: number
+  /** When the oldest pending message was accepted; null when none is pending. */
+  oldestPendingAt: Date | null
+  /** Messages marked failed since `failedSince`. */
+  failed: number
+}
+
 export interface MessageStore {
   /** Creates the indexes. Safe to call on every start. */
   init(): Promise<void>
@@ -80,6 +90,8 @@ export interface MessageStore {
   history(query: HistoryQuery): Promise<MessageDoc[]>
   /** Adds `hits` to the rate-limit window `key` (created with `expiresAt` if new) and returns its total. */
   hit(key: string, hits: number, expiresAt: Date): Promise<number>
+  /** The outbox's backlog, and how many messages failed since `failedSince` (indexed queries: `outbox_age`, `outbox_settled`). */
+  outboxStats(failedSince: Date): Promise<OutboxStats>
   close(): Promise<void>
 }
 
@@ -123,6 +135,7 @@ export function withTimeout(store: MessageStore, timeoutMs: number): MessageStor
     settle: guard('settle', (settlements: readonly Settlement[], owner: string) => store.settle(settlements, owner)),
     history: guard('history', (query: HistoryQuery) => store.history(query)),
     hit: guard('hit', (key: string, hits: number, expiresAt: Date) => store.hit(key, hits, expiresAt)),
+    outboxStats: guard('outboxStats', (failedSince: Date) => store.outboxStats(failedSince)),
     close: () => store.close(),
   }
 }

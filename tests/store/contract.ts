@@ -159,5 +159,19 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       const totals = await Promise.all(Array.from({ length: 10 }, () => store.hit('carol:1', 1, expiresAt)))
       expect(totals.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     })
+
+    it('outboxStats: pending count, oldest pending, failures since a time', async () => {
+      expect(await store.outboxStats(at(0))).toEqual({ pending: 0, oldestPendingAt: null, failed: 0 })
+      await store.insert([
+        messageDoc({}, 5_000),
+        messageDoc({}, 1_000),
+        messageDoc({ status: 'published', publishedAt: at(0) }, 0),
+        messageDoc({ status: 'failed', updatedAt: at(-60_000) }, -120_000),
+        messageDoc({ status: 'failed', updatedAt: at(2_000) }, -90_000),
+        messageDoc({ status: 'failed', updatedAt: at(3_000) }, -90_000),
+      ])
+      expect(await store.outboxStats(at(0))).toEqual({ pending: 2, oldestPendingAt: at(1_000), failed: 2 })
+      expect((await store.outboxStats(at(-60_000))).failed).toBe(3)
+    })
   })
 }
