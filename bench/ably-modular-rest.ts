@@ -37,5 +37,13 @@ export function createAblyModularRest({ key, restUrl }: Pick<FetchAblyRestOption
         ),
       )
     },
+    async batchPresence(channels) {
+      const batches = await rest.batchPresence([...channels])
+      return batches.flatMap(({ results }) => results).map((result) =>
+        'error' in result
+          ? { channel: result.channel, error: new AblyRestError(result.error.message, { statusCode: result.error.statusCode, ablyCode: result.error.code }) }
+          : { channel: result.channel, members: result.presence.map(({ clientId, connectionId }) => ({ clientId, connectionId })) },
+      )
+    },
   }
 }

@@ -49,6 +49,7 @@ const noopAbly: AblyRest = {
   channelStatus: async () => ({ isActive: false }),
   publish: async () => {},
   batchPublish: async (specs) => specs.flatMap((spec) => spec.channels.map((channel) => ({ channel, messageId: spec.messages[0]?.id ?? '' }))),
+  batchPresence: async (channels) => channels.map((channel) => ({ channel, members: [] })),
 }
 
 /** A store that stores nothing and always answers "new", leaving only the gateway's own work to measure. */

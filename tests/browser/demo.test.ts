@@ -22,7 +22,7 @@ beforeAll(async () => {
   if (!hasChromium) return
   const { stack } = local
   // The server helpers over the stack's own gateway, as the app's backend would publish.
-  server = serverHelpersFor(stack.gateway)
+  server = serverHelpersFor(stack.gateway, stack.ablyRest)
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],

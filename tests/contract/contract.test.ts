@@ -113,7 +113,7 @@ describe('wire contract', () => {
 
   it('the error code union is the table of codes, and an unknown code is refused', () => {
     expect(ErrorBody.shape.code.options).toEqual(errorCodes)
-    expect(ErrorBody.safeParse({ error: 'x', code: 'ably_unavailable', requestId: 'r' }).success).toBe(false)
+    expect(ErrorBody.safeParse({ error: 'x', code: 'no_such_code', requestId: 'r' }).success).toBe(false)
   })
 })
 
