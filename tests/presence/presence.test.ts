@@ -7,6 +7,7 @@ import { isOnline, presenceOf } from '../../src/presence/index.ts'
 import { presenceRoutes } from '../../src/routes/presence.ts'
 import { appToken, bearer, fakeAbly, testApp, type FakeAblyBehaviour } from '../support/fixtures.ts'
 import { keyString, ROOT_KEY, useHub } from '../hub/helpers.ts'
+import { restPresenceContract } from './contract.ts'
 
 const fixture = useHub()
 const root = () => fixture.rest({ key: keyString(ROOT_KEY) })
@@ -32,6 +33,8 @@ async function enterAs(userIds: readonly string[]): Promise<Ably.Realtime> {
   await Promise.all(userIds.map((userId) => client.channels.get(`notifications:${userId}`).presence.enterClient(userId)))
   return client
 }
+
+restPresenceContract('the local hub', () => ({ key: keyString(ROOT_KEY), restUrl: `http://127.0.0.1:${fixture.port}`, clientOptions: { endpoint: 'localhost', port: fixture.port, tls: false } }))
 
 describe('the hub’s REST presence', () => {
   it('pages GET /channels/{name}/presence with Ably’s Link header, as ably-js follows it', async () => {
