@@ -136,8 +136,8 @@ async function main(): Promise<number> {
     record('ably-history: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
     const health = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: {} })
     record(
-      'ably-health: anonymous → 200 with status and timestamp only, cacheable by Netlify\'s CDN for 5 s, keyed on Authorization',
-      health.status === 200 && JSON.stringify(Object.keys(health.json as object)) === '["status","timestamp"]' && cdnCacheable(health.headers, 'header=Authorization'),
+      'ably-health: anonymous → 200 with status and timestamp only, cacheable by Netlify\'s CDN for 5 s, keyed on Authorization and Origin',
+      health.status === 200 && JSON.stringify(Object.keys(health.json as object)) === '["status","timestamp"]' && cdnCacheable(health.headers, 'header=Authorization|Origin'),
       health,
     )
     const adminHealth = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: adminBearer })
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
     const stats = await edge.fetch('/api/ably/stats')
     const statsHeaders = Object.fromEntries(stats.headers)
     record('ably-stats: 200 healthy, from the local hub', stats.status === 200 && ((await stats.json()) as { status?: string }).status === 'healthy', stats.status)
-    record('ably-stats: anonymous → cacheable by Netlify\'s CDN for 5 s, keyed on channelName and Authorization only', cdnCacheable(statsHeaders, 'query=channelName,header=Authorization'), statsHeaders)
+    record('ably-stats: anonymous → cacheable by Netlify\'s CDN for 5 s, keyed on channelName, Authorization and Origin only', cdnCacheable(statsHeaders, 'query=channelName,header=Authorization|Origin'), statsHeaders)
     const userStats = await edge.fetch('/api/ably/stats', { headers: bearer })
     const userStatsHeaders = Object.fromEntries(userStats.headers)
     record('ably-stats: with a token → never cacheable', userStats.status === 200 && neverCached(userStatsHeaders), userStatsHeaders)

@@ -39,14 +39,14 @@ async function withBacklog(store: MessageStore, { pending = 0, ageSec = 0, faile
 const CDN = 'public, max-age=5, must-revalidate'
 
 describe('GET /api/ably/health', () => {
-  it('anonymous: status and timestamp only, cacheable by Netlify’s CDN for 5 s, keyed on Authorization', async () => {
+  it('anonymous: status and timestamp only, cacheable by Netlify’s CDN for 5 s, keyed on Authorization and Origin', async () => {
     const store = await withBacklog(createMemoryStore({ now: () => NOW }), { pending: 3, ageSec: 10 })
     const { res, body } = await getHealth(healthApp({ store }).app)
     expect(res.status).toBe(200)
     expect(body).toEqual({ status: 'healthy', timestamp: new Date(NOW).toISOString() })
     expect(JSON.stringify(body)).not.toMatch(/pending|latency|store|ably/)
     expect(res.headers.get('netlify-cdn-cache-control')).toBe(CDN)
-    expect(res.headers.get('netlify-vary')).toBe('header=Authorization')
+    expect(res.headers.get('netlify-vary')).toBe('header=Authorization|Origin')
     expect(res.headers.get('vary')).toMatch(/Authorization/)
     expect(res.headers.get('cache-control')).toBe('no-store')
   })

@@ -39,10 +39,10 @@ describe('GET /api/ably/stats', () => {
     expect(body).toEqual(expect.objectContaining({ channels: {}, timestamp: expect.any(String), responseTime: expect.any(Number) }))
   })
 
-  it('anonymous answers are cacheable by Netlify’s CDN for 5 s (keyed on channelName and Authorization only); answers to a token never are', async () => {
+  it('anonymous answers are cacheable by Netlify’s CDN for 5 s (keyed on channelName, Authorization and Origin only); answers to a token never are', async () => {
     const anonymous = await getStats('/api/ably/stats?utm_source=x', { ably: fakeAbly() })
     expect(anonymous.res.headers.get('netlify-cdn-cache-control')).toBe('public, max-age=5, must-revalidate')
-    expect(anonymous.res.headers.get('netlify-vary')).toBe('query=channelName,header=Authorization')
+    expect(anonymous.res.headers.get('netlify-vary')).toBe('query=channelName,header=Authorization|Origin')
     expect(anonymous.res.headers.get('vary')).toMatch(/Authorization/)
     const down = await getStats('/api/ably/stats', { ably: fakeAbly({ time: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) }) })
     expect([down.res.status, down.res.headers.get('netlify-cdn-cache-control')]).toEqual([503, 'public, max-age=5, must-revalidate'])

@@ -3,7 +3,8 @@
  * store costs one invocation per edge location per window, however many ask. Only `Netlify-CDN-Cache-Control` is set
  * (browsers still see the handler's `Cache-Control: no-store`), only on answers to requests without `Authorization`,
  * and the cache key varies on that header, so a request with a token never gets a cached anonymous answer and its own
- * answer is never cached (https://docs.netlify.com/platform/caching/).
+ * answer is never cached (https://docs.netlify.com/platform/caching/). It varies on `Origin` too, whose CORS headers
+ * the answer carries.
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
@@ -23,7 +24,7 @@ const CACHEABLE = new Set([200, 503])
 
 export function cdnCache({ seconds, varyQuery = [] }: CdnCacheOptions): MiddlewareHandler<AppEnv> {
   if (!Number.isInteger(seconds) || seconds < 1) throw new TypeError(`cdnCache: seconds must be a positive integer, got ${seconds}`)
-  const vary = [...(varyQuery.length > 0 ? [`query=${varyQuery.join('|')}`] : []), 'header=Authorization'].join(',')
+  const vary = [...(varyQuery.length > 0 ? [`query=${varyQuery.join('|')}`] : []), 'header=Authorization|Origin'].join(',')
   return async function cdnCache(c, next) {
     await next()
     c.header('Vary', 'Authorization', { append: true })
