@@ -1,6 +1,6 @@
 /**
  * Who is online: a user is online while at least one of their connections is present on their `notifications:{userId}`
- * channel (the browser client enters there when `presence: true`). Answered from Ably's REST presence, at most
+ * channel (the browser client enters there when given `presence: RealtimePresence`). Answered from Ably's REST presence, at most
  * `MAX_BATCH_CHANNELS` channels per request as Ably allows. Ably keeps a member that vanished without a clean close
  * for about 15 s before its LEAVE, so "online" lags an abrupt disconnect by that much.
  */

@@ -63,7 +63,7 @@ export interface ServerHelpers {
   publishBatch(items: readonly BatchItem[]): Promise<BatchResult[]>
   /**
    * Whether each user is online (present on `notifications:{userId}`, which the browser client enters with
-   * `presence: true`), by user id: Ably's REST presence, 100 users per request. An abrupt disconnect shows for ~15 s.
+   * `presence: RealtimePresence`), by user id: Ably's REST presence, 100 users per request. An abrupt disconnect shows for ~15 s.
    */
   isOnline(userIds: readonly string[]): Promise<Record<string, boolean>>
   /** Republishes what is still pending (run it on a timer, or leave it to the scheduled function). */

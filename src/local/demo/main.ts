@@ -2,6 +2,7 @@
  * The demo page's script: the browser client from src/client, as an app would use it. Sign in as a demo user,
  * read and send messages through the gateway, and watch the connection recover when the hub stops and starts.
  */
+import { RealtimePresence } from 'ably/modular'
 import { createAblyService, fetchHistory, type ClientLogEvent, type ConversationEvent, type ServiceStateChange } from '../../client/index.ts'
 import type { DemoConfig } from './site.ts'
 
@@ -59,7 +60,7 @@ const unread = new Map<string, number>()
 
 const config = (await (await fetch('/demo/config.json')).json()) as DemoConfig
 // Presence on: the "Online" list shows it (two billed Ably messages per page session on real Ably).
-const service = createAblyService({ getAppToken: () => session?.token, ably: config.ably, log: logClientEvent, presence: true })
+const service = createAblyService({ getAppToken: () => session?.token, ably: config.ably, log: logClientEvent, presence: RealtimePresence })
 service.onConnectionStateChange(showState)
 
 element('user-field', HTMLElement).hidden = !config.devLogin
