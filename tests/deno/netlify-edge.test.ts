@@ -9,7 +9,7 @@ type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
 const SITE = 'https://site.example'
 
 /** Loads an edge entry afresh (the query makes a new module instance) with `env` behind `Netlify.env`. */
-async function loadEdgeEntry(name: 'ably-token' | 'ably-stats', env: Record<string, string | undefined>): Promise<EdgeEntry['default']> {
+async function loadEdgeEntry(name: 'ably-token' | 'ably-stats' | 'ably-presence', env: Record<string, string | undefined>): Promise<EdgeEntry['default']> {
   const vars = new Map(Object.entries(definedVars(env)))
   globalThis.Netlify = {
     context: null,
@@ -80,7 +80,7 @@ async function captureLogs(fn: () => Promise<void>): Promise<Record<string, unkn
   return lines
 }
 
-for (const name of ['ably-token', 'ably-stats'] as const) {
+for (const name of ['ably-token', 'ably-stats', 'ably-presence'] as const) {
   Deno.test(`${name}: a weak JWT_SECRET answers the generic JSON 500 and logs one config_error naming it`, async () => {
     const handle = await loadEdgeEntry(name, { ...testEnv, JWT_SECRET: 'changeme' })
     const logs = await captureLogs(async () => {
