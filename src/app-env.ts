@@ -12,7 +12,7 @@ export interface AppEnv {
     /** The verified caller, once a route has authenticated the request. */
     user?: AppUser
     /** Why the request failed, for the request log only. */
-    failure?: { code: ErrorCode; reason?: string }
+    failure?: { code: ErrorCode; message?: string; reason?: string }
     /** Set by the deadline: stops the request's clock (while its body arrives); the returned function restarts it in full. */
     suspendDeadline?: () => () => void
   }

@@ -33,5 +33,10 @@ export {
 } from './token-auth.ts'
 export { fetchHistory, HistoryError, type HistoryClient, type HistoryItem, type HistoryRequest, type HistoryResponse } from './history.ts'
 
-/** The default service: token endpoint `/api/ably/token` on the page's origin, app JWT given to `connect()`. */
+/**
+ * The default service: token endpoint `/api/ably/token` on the page's origin, app JWT given to `connect()`. Building
+ * it reads nothing and connects nowhere: ably-js is created on the first `connect()`. Also the default export, as the
+ * old guide's `import ablyService from '@/services/ablyService'` had it.
+ */
 export const ablyService = createAblyService()
+export default ablyService

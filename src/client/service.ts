@@ -68,8 +68,12 @@ export interface AblyServiceOptions {
 }
 
 export interface AblyService {
-  /** Connects (or, after `failed`/`unauthorized`/`disconnect()`, connects anew); resolves with the state it settles in. */
-  connect(appToken?: string): Promise<ServiceState>
+  /**
+   * Connects (or, after `failed`/`unauthorized`/`disconnect()`, connects anew); resolves `true` once connected and
+   * `false` when it settles in any other state (`unauthorized`, `failed`, `closed`), as the old guide's `connect` did:
+   * `if (await ablyService.connect(jwt))` is safe. Read why in `state`, or follow it with `onConnectionStateChange`.
+   */
+  connect(appToken?: string): Promise<boolean>
   /** `message` and `message_status` on `sms:{userId}:{contactId}`. */
   subscribeToConversation(contactId: string, userId: string, callback: (message: ConversationEvent) => void): Unsubscribe
   /** `update` on `contacts:{userId}`. */
@@ -250,32 +254,35 @@ export function createAblyService({
     }
   }
 
+  /** Starts connecting (synchronously: a second call sees the client) and resolves with the state it settles in. */
+  function settle(token: string | undefined): Promise<ServiceState> {
+    if (token !== undefined) appToken = token
+    if (realtime && !ENDED.has(state)) return state === 'connected' ? Promise.resolve(state) : nextSettled()
+    dropClient()
+    reconnecting = false
+    const plugins = presence ? { WebSocketTransport, FetchRequest, RealtimePresence: presence } : { WebSocketTransport, FetchRequest }
+    const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins })
+    realtime = client
+    // Events of a client replaced since are ignored.
+    client.connection.on((change) => {
+      if (client !== realtime) return
+      onConnection(change)
+      if (change.current === 'connected') enterPresence(client)
+    })
+    for (const [channelName, feed] of feeds) {
+      channelOf(client, channelName)
+      feed.bind(client)
+    }
+    const settled = nextSettled()
+    // ably-js reports `connecting` a tick later; saying so now makes a second connect() wait for this client
+    // instead of building another, and lets a disconnect() before then settle this one as `closed`.
+    emit('connecting')
+    client.connect()
+    return settled
+  }
+
   return {
-    connect(token) {
-      if (token !== undefined) appToken = token
-      if (realtime && !ENDED.has(state)) return state === 'connected' ? Promise.resolve(state) : nextSettled()
-      dropClient()
-      reconnecting = false
-      const plugins = presence ? { WebSocketTransport, FetchRequest, RealtimePresence: presence } : { WebSocketTransport, FetchRequest }
-      const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins })
-      realtime = client
-      // Events of a client replaced since are ignored.
-      client.connection.on((change) => {
-        if (client !== realtime) return
-        onConnection(change)
-        if (change.current === 'connected') enterPresence(client)
-      })
-      for (const [channelName, feed] of feeds) {
-        channelOf(client, channelName)
-        feed.bind(client)
-      }
-      const settled = nextSettled()
-      // ably-js reports `connecting` a tick later; saying so now makes a second connect() wait for this client
-      // instead of building another, and lets a disconnect() before then settle this one as `closed`.
-      emit('connecting')
-      client.connect()
-      return settled
-    },
+    connect: async (token) => (await settle(token)) === 'connected',
     subscribeToConversation: (contactId, userId, callback) => subscribe('sms', conversationChannel(userId, contactId), callback),
     subscribeToContactUpdates: (userId, callback) => subscribe('contacts', contactsChannel(userId), callback),
     subscribeToNotifications: (userId, callback) => subscribe('notifications', notificationsChannel(userId), callback),

@@ -167,7 +167,7 @@ export function envValue(env: Env, name: string): string | undefined {
 
 function parseAblyKey(raw: string | undefined, problems: ConfigProblems): AblyKey | undefined {
   if (raw === undefined) {
-    addProblem(problems, 'ABLY_API_KEY', 'is not set. Copy an API key ("appId.keyId:secret") from your Ably dashboard (API Keys tab).')
+    addProblem(problems, 'ABLY_API_KEY', 'is not set (ABLY_API_KEY environment variable not configured). Copy an API key ("appId.keyId:secret") from your Ably dashboard (API Keys tab).')
     return undefined
   }
   const match = ABLY_KEY.exec(raw)

@@ -73,6 +73,15 @@ const defaultMessages: Record<ErrorCode, string> = {
   deadline_exceeded: 'The request took too long to complete.',
 }
 
+/**
+ * The old guide's log messages, by the code that replaced them. The request log writes them as `guideMessage`, so a
+ * search of the logs for the text the guide printed still finds these failures.
+ */
+export const GUIDE_MESSAGES: Readonly<Partial<Record<ErrorCode, string>>> = {
+  invalid_token: 'Token verification failed',
+  signed_out: 'Token verification failed',
+}
+
 export interface AppErrorOptions {
   /** What the client reads in `error`; the code's generic message when absent. */
   message?: string

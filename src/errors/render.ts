@@ -12,7 +12,7 @@ import type { AppError } from './index.ts'
  * retried).
  */
 export function renderError(c: Context<AppEnv>, error: AppError): Response {
-  c.set('failure', { code: error.code, ...(error.reason !== undefined && { reason: error.reason }) })
+  c.set('failure', { code: error.code, message: error.message, ...(error.reason !== undefined && { reason: error.reason }) })
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
   const help = channelErrorHelp(error.code)
   const details = help ? { ...(typeof error.details === 'object' && error.details), ...help } : error.details

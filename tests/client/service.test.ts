@@ -6,6 +6,7 @@ import {
   type AblyServiceOptions,
   type ChannelMessage,
   type ConversationEvent,
+  type ServiceState,
   type ServiceStateChange,
   type Timers,
 } from '../../src/client/index.ts'
@@ -38,16 +39,18 @@ async function inConversation(userId: string, { on = stack, options = {} }: { on
   const received: ConversationEvent[] = []
   const stop = client.subscribeToConversation('c1', userId, (message) => received.push(message))
   const token = await on.mint(userId)
-  const state = await client.connect(token)
+  const connected = await client.connect(token)
+  const state = client.state
   await until(() => client.realtime?.channels.get(`sms:${userId}:c1`).state === 'attached', 'the attach')
-  return { client, received, stop, token, state }
+  return { client, received, stop, token, state, connected }
 }
 
 const ids = (messages: ChannelMessage[]) => messages.map((message) => message.id)
 
 describe('the browser client', () => {
   it('delivers what the gateway publishes, live and once, with the gateway message id', async () => {
-    const { client: alice, received, token, state } = await inConversation('alice')
+    const { client: alice, received, token, state, connected } = await inConversation('alice')
+    expect(connected).toBe(true)
     expect(state).toBe('connected')
 
     const first = await stack.publish(token, 'sms:alice:c1', 'message', sms('alice', 'c1', 'one'))
@@ -174,13 +177,16 @@ describe('the browser client', () => {
     frank.onConnectionStateChange((change) => changes.push(change))
     const expired = await stack.mint('frank', -60)
 
-    expect(await frank.connect(expired)).toBe('unauthorized')
+    // A boolean, as the old guide used it: `'unauthorized'` was truthy and let `if (connected)` pass.
+    expect(await frank.connect(expired)).toBe(false)
+    expect(frank.state).toBe('unauthorized')
     expect(changes.at(-1)).toMatchObject({ current: 'unauthorized', previous: 'connecting', reason: { statusCode: 403 } })
     await new Promise((resolve) => setTimeout(resolve, 1500))
     expect(frank.tokenRequests()).toBe(1)
     expect(frank.state).toBe('unauthorized')
 
-    expect(await frank.connect(await stack.mint('frank'))).toBe('connected')
+    expect(await frank.connect(await stack.mint('frank'))).toBe(true)
+    expect(frank.state).toBe('connected')
     expect(frank.tokenRequests()).toBe(2)
   })
 
@@ -199,13 +205,16 @@ describe('the browser client', () => {
         return globalThis.fetch(input, init)
       },
     })
+    const settled: ServiceState[] = []
+    switched.onConnectionStateChange(({ current }) => settled.push(current))
     const first = switched.connect()
     await until(() => !held, 'the first token request')
     switched.disconnect()
     session = await stack.mint('bob')
     const second = switched.connect()
     release()
-    expect([await first, await second]).toEqual(['closed', 'connected'])
+    expect([await first, await second]).toEqual([false, true])
+    expect(settled.filter((state) => state !== 'connecting')).toEqual(['closed', 'connected'])
     expect(switched.realtime?.auth.clientId).toBe('bob')
   })
 
@@ -217,25 +226,27 @@ describe('the browser client', () => {
     const client = zed.realtime
     const second = zed.connect()
     expect(zed.realtime).toBe(client)
-    expect([await first, await second]).toEqual(['connected', 'connected'])
+    expect([await first, await second]).toEqual([true, true])
     expect(zed.tokenRequests()).toBe(2)
 
     zed.disconnect()
     const abandoned = zed.connect()
     zed.disconnect()
-    expect(await Promise.race([abandoned, new Promise((resolve) => setTimeout(resolve, 2000, 'still pending'))])).toBe('closed')
+    expect(await Promise.race([abandoned, new Promise((resolve) => setTimeout(resolve, 2000, 'still pending'))])).toBe(false)
+    expect(zed.state).toBe('closed')
   })
 
   it('asks for nothing when there is no app session', async () => {
     const loggedOut = service({ getAppToken: () => null })
-    expect(await loggedOut.connect()).toBe('unauthorized')
+    expect(await loggedOut.connect()).toBe(false)
+    expect(loggedOut.state).toBe('unauthorized')
     expect(loggedOut.tokenRequests()).toBe(0)
   })
 
   it('asks getAppToken before each token request, so a refreshed session is used', async () => {
     let session: string | undefined = await stack.mint('gina')
     const gina = service({ getAppToken: () => session })
-    expect(await gina.connect()).toBe('connected')
+    expect(await gina.connect()).toBe(true)
     session = undefined
     await expect(gina.auth.requestToken()).rejects.toMatchObject({ statusCode: 403 })
     expect(gina.tokenRequests()).toBe(1)

@@ -1,6 +1,7 @@
 /** One JSON log line per request: method, path, status, duration, requestId, userId when known, and the error code. */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { GUIDE_MESSAGES } from '../../errors/index.ts'
 import type { Logger } from '../../log/index.ts'
 
 export interface RequestLogOptions {
@@ -23,7 +24,8 @@ export function requestLog({ log, now = () => performance.now() }: RequestLogOpt
       durationMs: Math.round((now() - started) * 100) / 100,
       requestId: c.get('requestId'),
       userId: c.get('user')?.userId,
-      ...(failure && { code: failure.code, reason: failure.reason }),
+      // The message the client read (never secret) and, where the old guide logged one for this failure, its text.
+      ...(failure && { code: failure.code, reason: failure.reason, error: failure.message, guideMessage: GUIDE_MESSAGES[failure.code] }),
     })
   }
 }
