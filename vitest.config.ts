@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     exclude: ['tests/deno/**', 'node_modules/**'],
+    // Every answer of an app in the suite is checked against the OpenAPI document.
+    setupFiles: ['tests/support/openapi-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -39,4 +39,5 @@ export { fetchHistory, HistoryError, type HistoryClient, type HistoryItem, type 
  * old guide's `import ablyService from '@/services/ablyService'` had it.
  */
 export const ablyService = createAblyService()
+/** @alias ablyService, for the old guide's default import. */
 export default ablyService

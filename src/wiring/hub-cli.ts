@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Runs the hub alone: `ABLY_API_KEY=app.key:secret ABLY_HUB_PORT=8889 npx tsx src/wiring/hub-cli.ts`.
  * Logs one JSON line per event on stdout; stops on SIGINT or SIGTERM.

@@ -3,9 +3,11 @@
  * serve), the publish gateway with its outbox sweeper, the demo page, and, unless `ABLY_API_KEY` points at real
  * Ably, the local Ably-compatible hub. Missing secrets are generated once and kept in `.local/`.
  */
+import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
 import { parseAblyEnv, type Env } from '../config/index.ts'
+import { openApiDocument } from '../contract/openapi.ts'
 import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from './node-gateway.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
@@ -86,7 +88,11 @@ export async function startLocalStack({
   let server: ServerType
   try {
     server = await listen(
-      (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
+      (request, bindings) => {
+        const { pathname } = new URL(request.url)
+        if (pathname === OPENAPI_PATH && request.method === 'GET') return servedOpenApi(new URL(request.url).origin)
+        return pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)
+      },
       apiPort,
       host,
     ).catch(portTaken(apiPort, 'PORT', 'the API and demo'))
@@ -120,6 +126,15 @@ export async function startLocalStack({
       await hub?.close()
     },
   }
+}
+
+/** Where the local stack serves the OpenAPI document of the API it runs. */
+export const OPENAPI_PATH = '/api/ably/openapi.json'
+
+/** The document, with this stack as its server and the package's version (package.json two folders up, in src/ and dist/ alike). */
+async function servedOpenApi(origin: string): Promise<Response> {
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return Response.json(openApiDocument({ version, servers: [origin] }), { headers: { 'Cache-Control': 'no-cache', 'Access-Control-Allow-Origin': '*' } })
 }
 
 /** A port that could not be taken: which one, what it was for, and the variable that moves it. */

@@ -60,6 +60,15 @@ describe('the local stack', () => {
     expect(((await api.json()) as { code: string }).code).toBe('not_found')
   })
 
+  it('serves the OpenAPI document of its API, with itself as the server', async () => {
+    const res = await fetch(`${local.stack.url}/api/ably/openapi.json`)
+    expect(res.status).toBe(200)
+    const document = (await res.json()) as { openapi: string; servers: { url: string }[]; paths: Record<string, unknown> }
+    expect(document.openapi).toBe('3.1.0')
+    expect(document.servers).toEqual([{ url: local.stack.url }])
+    expect(Object.keys(document.paths)).toContain('/api/ably/publish')
+  })
+
   it('reuses the generated secrets on the next start, so tokens survive a restart', async () => {
     const token = await local.stack.mintAppToken('bob')
     const again = await local.startAnother()

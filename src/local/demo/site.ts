@@ -73,8 +73,9 @@ export function demoSite({ hub, mintSession, ably }: DemoSiteOptions): Hono<AppE
     .get('/', async (c) => c.html(await page, 200, { 'Content-Security-Policy': contentSecurityPolicy(), 'Cache-Control': 'no-cache' }))
     .get('/demo.css', async (c) => c.body(await styles, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' }))
     .get('/demo.js', async (c) => {
-      // Bundled on first request; a failed build is retried on the next one.
-      script ??= bundleForBrowser('src/local/demo/main.ts').catch((error: unknown) => {
+      // Read or bundled on first request; a failed build is retried on the next one.
+      // The package ships the script bundled (`demo.js` beside this module); in this repository it is bundled from main.ts.
+      script ??= readFile(new URL('demo.js', DIR), 'utf8').catch(() => bundleForBrowser('src/local/demo/main.ts')).catch((error: unknown) => {
         script = undefined
         throw error
       })
