@@ -1,18 +1,15 @@
-import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MessageData } from '../../src/channels/schemas.ts'
 import { serverHelpersFor, type ServerHelpers } from '../../src/server/helpers.ts'
 import { mintAppToken } from '../../src/local/mint-app-token.ts'
+import { CHROMIUM, hasChromium, launchChromium } from '../support/chromium.ts'
 import { useLocalStack } from '../support/local-stack.ts'
 
 // The demo that `npm start` serves, driven in Debian's Chromium against the whole stack on ephemeral loopback ports.
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const ARTIFACTS = 'test-artifacts'
-const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium && process.env.CI) throw new Error(`The browser suite must run in CI, but ${CHROMIUM} is missing: .ci/run installs Debian's chromium package.`)
 if (!hasChromium) console.warn(`Skipping the browser suite: ${CHROMIUM} is absent (apt-get install chromium). CI always runs it.`)
 
 const local = useLocalStack({ sweepIntervalMs: 300 }, { enabled: hasChromium })
@@ -24,10 +21,7 @@ beforeAll(async () => {
   const { stack } = local
   // The server helpers over the stack's own gateway, as the app's backend would publish.
   server = serverHelpersFor(stack.gateway, stack.ablyRest)
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  })
+  browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()
