@@ -8,7 +8,8 @@
  *    instead of bundling main.ts at run time, which needs esbuild and the sources).
  * 3. dist/openapi.json, generated from the wire contract (src/contract/openapi.ts).
  * 4. package.json's `exports` and `bin`, from src/public.ts (scripts/package/manifest.ts). With `--check`, nothing is
- *    built: it exits 1 when package.json differs from what the declaration gives.
+ *    built: it exits 1 when package.json differs from what the declaration gives; with `--manifest`, only package.json
+ *    is written.
  */
 import { execFileSync } from 'node:child_process'
 import { chmod, copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -20,7 +21,7 @@ import { packageBin, packageExports, rewriteDeclarationImports } from './package
 
 const root = join(import.meta.dirname, '..')
 const dist = join(root, 'dist')
-const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { check: { type: 'boolean', default: false }, manifest: { type: 'boolean', default: false } } })
 
 async function* files(dir: string): AsyncGenerator<string> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -74,4 +75,5 @@ async function build() {
 }
 
 if (values.check) process.exit((await syncManifest(true)) ? 0 : 1)
-await build()
+if (values.manifest) await syncManifest(false)
+else await build()

@@ -28,7 +28,9 @@ export const PUBLIC_ENTRIES = {
   './routes': { file: 'src/routes/index.ts', runs: 'edge' },
   './handlers': { file: 'src/wiring/handlers.ts', runs: 'edge' },
   './netlify-functions': { file: 'src/deploy/functions.ts', runs: 'edge' },
+  './netlify-edge': { file: 'src/wiring/netlify-edge.ts', runs: 'edge' },
   './node-gateway': { file: 'src/wiring/node-gateway.ts', runs: 'node' },
+  './netlify-node': { file: 'src/wiring/netlify-node.ts', runs: 'node' },
   // Node servers holding the Ably key.
   './server': { file: 'src/server/index.ts', runs: 'node' },
   './channels/schemas': { file: 'src/channels/schemas.ts', runs: 'node' },

@@ -1,0 +1,30 @@
+/**
+ * Netlify Edge Functions, ready to export: an edge entry file of a site is three lines.
+ *
+ *   import { tokenEdgeFunction, tokenEdgeConfig } from 'ably-netlify-integration/netlify-edge'
+ *   export default tokenEdgeFunction
+ *   export const config = tokenEdgeConfig
+ *
+ * Importing reads nothing: each function reads `Netlify.env` and checks it on its first request (see `lazyHandler`).
+ * The edge bundler takes `config` by running the module, so it may come from here (Node functions may not: see
+ * `./netlify-node`).
+ */
+import type { Env } from '../config/index.ts'
+import { edgeFunctionConfig } from '../deploy/functions.ts'
+import { presenceRoutes, statsRoutes, tokenRoutes } from '../routes/index.ts'
+import { apiHandler, lazyHandler } from './handlers.ts'
+
+/** The `Netlify` global of the edge runtime, read at the first request only. */
+const netlifyEnv = (): Env => (globalThis as unknown as { Netlify: { env: { toObject(): Env } } }).Netlify.env.toObject()
+
+/** `/api/ably/token`. */
+export const tokenEdgeFunction = lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))
+export const tokenEdgeConfig = edgeFunctionConfig('ably-token')
+
+/** `/api/ably/stats`. */
+export const statsEdgeFunction = lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }))
+export const statsEdgeConfig = edgeFunctionConfig('ably-stats')
+
+/** `/api/ably/presence` (admin roles only). */
+export const presenceEdgeFunction = lazyHandler(netlifyEnv, apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }))
+export const presenceEdgeConfig = edgeFunctionConfig('ably-presence')
