@@ -24,6 +24,8 @@ const config: KnipConfig = {
   ],
   // An export that only its own file uses is live code, only wider than it needs: knip reports what nothing uses.
   ignoreExportsUsedInFile: true,
+  // A consumer's site, type-checked and built against the packed package by tests/package/consumer.test.ts.
+  ignore: ['tests/package/site/**'],
   project: ['src/**/*.ts', 'netlify/**/*.{ts,mts}', 'hosts/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'tests/**/*.ts', 'examples/**/*.mjs'],
 }
 

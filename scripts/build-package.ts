@@ -47,7 +47,7 @@ async function syncManifest(check: boolean): Promise<boolean> {
 
 async function build() {
   await rm(dist, { recursive: true, force: true })
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: ['ignore', process.stderr, process.stderr] })
 
   let rewritten = 0
   for await (const file of files(dist)) {
@@ -71,7 +71,8 @@ async function build() {
 
   for (const bin of Object.values(packageBin())) await chmod(join(root, bin), 0o755)
   await syncManifest(false)
-  console.log(`dist/ built; ${rewritten} declaration files had their relative imports rewritten to .js`)
+  // On stderr: `npm pack --json` prints its JSON on stdout after this.
+  console.error(`dist/ built; ${rewritten} declaration files had their relative imports rewritten to .js`)
 }
 
 if (values.check) process.exit((await syncManifest(true)) ? 0 : 1)

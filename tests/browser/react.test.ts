@@ -1,18 +1,15 @@
 /** The README's `ably/react` example, bundled with esbuild and run in Chromium against the local stack and its hub. */
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { build } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serverHelpersFor, type ServerHelpers } from '../../src/server/helpers.ts'
-import { hasChromium, launchChromium } from '../support/chromium.ts'
+import { hasChromium, launchChromium, serveAppOrigin, type AppOrigin } from '../support/chromium.ts'
 import { useLocalStack } from '../support/local-stack.ts'
 
 const local = useLocalStack({}, { enabled: hasChromium })
 let browser: Browser
 let server: ServerHelpers
-let site = ''
-let closeSite = async () => {}
+let site: AppOrigin | undefined
 
 beforeAll(async () => {
   if (!hasChromium) return
@@ -28,25 +25,13 @@ beforeAll(async () => {
     logLevel: 'silent',
   })
   const script = bundled.outputFiles[0]?.text ?? ''
-  // The app's own origin on loopback: its page, and `/api/*` passed on to the stack, so the token endpoint is
-  // `/api/ably/token` as in the README.
-  const http = createServer(async (req, res) => {
-    if (req.url?.startsWith('/api/')) {
-      const answer = await fetch(`${local.stack.url}${req.url}`, { method: req.method, headers: { authorization: req.headers.authorization ?? '' } })
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text())
-      return
-    }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><div id="root"></div><script type="module">${script.replaceAll('</script', '<\\/script')}</script>`)
-  })
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-  site = `http://localhost:${(http.address() as AddressInfo).port}`
-  closeSite = () => new Promise((resolve) => http.close(() => resolve()))
+  site = await serveAppOrigin(script, local.stack.url)
   browser = await launchChromium()
 })
 afterAll(async () => {
   await browser?.close()
   await server?.close()
-  await closeSite()
+  await site?.close()
 })
 
 describe.runIf(hasChromium)('the ably/react example', () => {
@@ -59,7 +44,7 @@ describe.runIf(hasChromium)('the ably/react example', () => {
       if (new URL(request.url()).pathname === '/api/ably/token') tokenRequests += 1
     })
     const query = new URLSearchParams({ userId: 'alice', jwt: await local.stack.mintAppToken('alice'), hubPort: String(local.stack.hubPort) })
-    await page.goto(`${site}/?${query}`)
+    await page.goto(`${site?.url}/?${query}`)
     // Publish until the channel is attached and the first message shows (an attach takes a moment after mount).
     const deadline = Date.now() + 10_000
     while (Date.now() < deadline && (await page.$$('#messages li')).length === 0) {

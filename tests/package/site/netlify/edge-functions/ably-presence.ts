@@ -1,0 +1,3 @@
+import { presenceEdgeConfig, presenceEdgeFunction } from 'ably-netlify-integration/netlify-edge'
+export default presenceEdgeFunction
+export const config = presenceEdgeConfig

@@ -1,0 +1,3 @@
+import { outboxNetlifyFunction } from 'ably-netlify-integration/netlify-node'
+export default outboxNetlifyFunction
+export const config = { schedule: '* * * * *' }
