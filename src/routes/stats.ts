@@ -51,9 +51,9 @@ export function healthRoutes(
     const channel = channelName === undefined ? undefined : parseChannel(channelName)
     if (channelName !== undefined) {
       if (!channel) throw new AppError('invalid_channel')
-      const user = c.get('user')
-      if (!user) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
-      if (channel.userId !== user.userId && !(user.role !== undefined && admins.has(user.role))) {
+      const caller = c.get('caller')
+      if (!caller) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
+      if (channel.userId !== caller.segment && !caller.roles.some((role) => admins.has(role))) {
         throw new AppError('forbidden', { message: 'You may only ask about your own channels.' })
       }
     }

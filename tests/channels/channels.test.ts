@@ -53,7 +53,10 @@ describe('parseChannel / formatChannel', () => {
 
   it('formatChannel throws TypeError on an invalid id (a programming error)', () => {
     expect(() => conversationChannel('alice', '*')).toThrow(TypeError)
-    expect(() => userCapability('a:b')).toThrow(TypeError)
+    // Ids a verifier never accepts: empty, Ably's wildcard clientId, control characters (issue 12 widened the rest).
+    for (const id of ['', '*', 'a\nb']) expect(() => userCapability(id)).toThrow(TypeError)
+    // A provider id with grammar characters is encoded, never put in a channel name as it is.
+    expect(Object.keys(userCapability('a:b'))).toEqual(['sms:~YTpi:*', 'contacts:~YTpi', 'notifications:~YTpi'])
   })
 })
 

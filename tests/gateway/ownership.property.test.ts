@@ -1,6 +1,7 @@
 /** Property: no generated pair of channel and user lets one user publish to another user's channel. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { channelSegment, isAcceptedId } from '../../src/auth/caller.ts'
 import { formatChannel, parseChannel, type ChannelKind } from '../../src/channels/index.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { prepareMessages, type PublishItem } from '../../src/gateway/prepare.ts'
@@ -30,8 +31,10 @@ function validItem(channelName: string): PublishItem {
 }
 
 async function accepted(userId: string, item: PublishItem): Promise<boolean> {
+  // An id verification refuses (empty, control characters, `*`) is never a caller.
+  if (!isAcceptedId(userId)) return false
   try {
-    await prepareMessages([item], false, { caller: { kind: 'user', userId, admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await prepareMessages([item], false, { caller: { kind: 'user', userId, segment: channelSegment(userId), admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
     return true
   } catch (error) {
     if (error instanceof AppError) return false
