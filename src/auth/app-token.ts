@@ -69,10 +69,12 @@ export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = (
     }
     let payload: JWTPayload
     let issuer: string
+    let claims = jwt.claims
     try {
       if (alg === 'HS256' && secretVerifier) {
         // Bound to its own issuer: without JWT_ISSUER (self-signed only), a token naming any issuer is refused.
         issuer = jwt.issuer ?? ''
+        claims = jwt.secretClaims ?? jwt.claims
         payload = await secretVerifier(token, header, {
           ...common,
           algorithms: ['HS256'],
@@ -106,7 +108,7 @@ export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = (
     if (Math.floor(payload.exp as number) <= nowSec) throw invalidToken(NO_LIFETIME_LEFT, undefined, true)
     let caller: Caller
     try {
-      caller = toCaller(payload, jwt.claims, issuer)
+      caller = toCaller(payload, claims, issuer)
     } catch (error) {
       if (error instanceof ClaimError) throw invalidToken(error.message, error)
       throw error

@@ -22,8 +22,11 @@ export interface ClaimMapping {
 /** Top-level claims a user can edit themselves (Supabase and Auth0 `user_metadata`, Clerk `unsafeMetadata`). */
 export const USER_EDITABLE_CLAIMS = ['user_metadata', 'raw_user_meta_data', 'unsafe_metadata', 'unsafeMetadata'] as const
 
-const MAX_ROLES = 32
-const MAX_ROLE_LENGTH = 64
+/** Cognito group names reach 128 characters, and a user may be in many groups. */
+const MAX_ROLES = 100
+const MAX_ROLE_LENGTH = 128
+/** A self-signed token's single `role`, as before providers. */
+const MAX_SINGLE_ROLE_LENGTH = 64
 const MAX_MEMBERSHIPS = 100
 
 /** Parses an RFC 6901 pointer (`''` is the whole document); `undefined` when malformed (a bad `~` escape, no leading `/`). */
@@ -69,7 +72,7 @@ export function toCaller(payload: JWTPayload, mapping: ClaimMapping, issuer: str
   const userId = mapping.user.map((pointer) => readPointer(payload, pointer)).find((value) => value !== undefined)
   if (!isAcceptedId(userId)) throw new ClaimError('invalid userId')
   const role = mapping.role ? readPointer(payload, mapping.role) : undefined
-  if (mapping.singleRole && role !== undefined && typeof role !== 'string') throw new ClaimError('invalid role')
+  if (mapping.singleRole && role !== undefined && !(typeof role === 'string' && role.length <= MAX_SINGLE_ROLE_LENGTH)) throw new ClaimError('invalid role')
   const roles = stringList(role, MAX_ROLES, 'role')
   const memberships = mapping.membership ? stringList(readPointer(payload, mapping.membership), MAX_MEMBERSHIPS, 'membership') : []
   const sessionId = mapping.session ? readPointer(payload, mapping.session) : undefined

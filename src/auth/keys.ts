@@ -68,6 +68,8 @@ function inlineKeys(text: string): JWTVerifyGetKey {
 interface Cached {
   readonly getKey: JWTVerifyGetKey
   readonly fetchedAt: number
+  /** Every `kid` the set holds, usable or not: a token naming one of them is judged, never a reason to refetch. */
+  readonly kids: ReadonlySet<string>
 }
 
 /** The cached, refreshed key set of `url`. */
@@ -88,8 +90,9 @@ export function remoteKeySet(url: string, keys: Pick<KeysConfig, 'cacheMaxAgeSec
     if (!response.ok) throw new Error(`HTTP ${response.status}`)
     const text = await response.text()
     if (text.length > MAX_JWKS_BYTES) throw new Error('JWKS too large')
-    const set = signingKeys(asKeySet(JSON.parse(text)))
-    return { getKey: createLocalJWKSet(set), fetchedAt: now() }
+    const all = asKeySet(JSON.parse(text))
+    const kids = new Set(all.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : [])))
+    return { getKey: createLocalJWKSet(signingKeys(all)), fetchedAt: now(), kids }
   }
 
   /** One fetch at a time; concurrent callers share it. Rejects when the fetch fails (after logging it). */
@@ -137,7 +140,8 @@ export function remoteKeySet(url: string, keys: Pick<KeysConfig, 'cacheMaxAgeSec
     try {
       return await set.getKey(header, token)
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error
+      // A known kid with another algorithm or use, or no kid at all, is the token's fault (invalid_token).
+      if (!(error instanceof errors.JWKSNoMatchingKey) || header.kid === undefined || set.kids.has(header.kid)) throw error
       // An unknown `kid`: a rotation we have not seen yet, or a forged token. Refetch at most once per cool-down.
       if (inflight) await inflight.catch(() => undefined)
       else if (coolingDown()) {

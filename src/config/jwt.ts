@@ -50,7 +50,10 @@ export interface JwtConfig {
   /** The provider's keys, when that mode is on. */
   readonly keys?: KeysConfig
   readonly provider?: Provider
+  /** Where the caller is in a verified token: the provider's tokens when keys are on, else the secret's. */
   readonly claims: ClaimMapping
+  /** Beside keys, the secret's own tokens keep the self-signed mapping (`userId`/`sub`, `role`, `sid`). */
+  readonly secretClaims?: ClaimMapping
   /** Longest app JWT accepted, in characters. */
   readonly maxTokenLength: number
   /** `JWT_COOKIE`: the token route reads the app JWT from this cookie when there is no Authorization header. */
@@ -113,6 +116,9 @@ export const PRESETS: Record<Provider, Preset> = {
   },
 }
 
+/** The claims of the app's own login tokens, as before providers. */
+const SELF_SIGNED_CLAIMS: ClaimMapping = { user: [['userId'], ['sub']], role: ['role'], session: ['sid'], singleRole: true }
+
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
 const CLAIM_VALUE = /^[^\s,=]{1,256}$/
 const IS_LOOPBACK = (host: string) => host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
@@ -166,6 +172,7 @@ export function readJwt(env: Env, problems: ConfigProblems, parseSecret: (raw: s
     ...(keys && { keys }),
     ...(provider && { provider }),
     claims,
+    ...(keysOn && secret !== undefined && { secretClaims: SELF_SIGNED_CLAIMS }),
     maxTokenLength: MAX_APP_JWT_LENGTH,
     ...(cookie !== undefined && { cookie }),
   }
