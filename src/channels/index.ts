@@ -12,6 +12,8 @@
  */
 import { channelSegment, SEGMENT_PATTERN } from './segment.ts'
 
+export { channelSegment, isAcceptedId, SEGMENT_PATTERN, segmentId } from './segment.ts'
+
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
