@@ -22,7 +22,7 @@ export async function signingKey(alg: SigningKey['alg'], kid: string): Promise<S
 }
 
 export interface JwksServer {
-  /** `http://127.0.0.1:<port>`; every path ending in `jwks.json` serves the key set. */
+  /** `http://127.0.0.1:<port>`; every path ending in `jwks.json` serves the key set (503 under `/down/`). */
   readonly origin: string
   /** The keys served now (replace to rotate). */
   keys: JWK[]
@@ -39,6 +39,8 @@ export async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   const server: Server = createServer((req, res) => {
     if (!req.url?.endsWith('jwks.json')) return res.writeHead(404).end()
     state.fetches++
+    // A provider that is down for good, whatever the mode: any path under /down/.
+    if (req.url.includes('/down/')) return res.writeHead(503).end('unavailable')
     if (state.mode === 'reset') return req.socket.destroy()
     if (state.mode === 'down') return res.writeHead(503).end('unavailable')
     const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: state.keys }))
