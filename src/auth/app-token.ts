@@ -6,7 +6,11 @@
  * tells an expired token from an invalid one and says nothing more. The key-set code (`keys.ts`) is loaded only when
  * keys are configured.
  */
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose'
+// jose by subpath, so an edge bundle split by dynamic import keeps the key-set code (keys.ts) out of the HS256 path.
+import type { JWTPayload, JWTVerifyOptions, ProtectedHeaderParameters } from 'jose'
+import { decodeProtectedHeader } from 'jose/decode/protected_header'
+import * as errors from 'jose/errors'
+import { jwtVerify } from 'jose/jwt/verify'
 import type { JwtConfig } from '../config/jwt.ts'
 import { AppError } from '../errors/index.ts'
 import { wwwAuthenticate } from '../contract/challenge.ts'

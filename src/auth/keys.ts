@@ -8,7 +8,11 @@
  * so a provider outage or a rotation signs nobody out. A provider we cannot reach, or an unknown `kid` inside the
  * cool-down, is a retryable 503 `auth_keys_unavailable` with `Retry-After`, logged with the provider's host.
  */
-import { createLocalJWKSet, errors, importSPKI, jwtVerify, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose'
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose'
+import * as errors from 'jose/errors'
+import { createLocalJWKSet } from 'jose/jwks/local'
+import { importSPKI } from 'jose/key/import'
+import { jwtVerify } from 'jose/jwt/verify'
 import type { KeysConfig } from '../config/jwt.ts'
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'

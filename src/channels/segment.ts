@@ -14,7 +14,7 @@
  * The three forms cannot collide: plain segments hold no `~`, and the base64url alphabet holds no `~`, so `~` then a
  * letter and `~~` are told apart by their first two characters.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 } from './sha256.ts'
 
 /** The longest accepted user id, in UTF-16 code units (Firebase uids reach 128; Ably clientIds have no lower cap). */
 export const MAX_ID_LENGTH = 256

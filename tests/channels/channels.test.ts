@@ -113,3 +113,13 @@ describe('userCapability under Ably wildcard rules', () => {
     expect(capabilityAllows(cap, 'notifications:alice', 'presence')).toBe(true)
   })
 })
+
+describe('the segment hash', () => {
+  it('is SHA-256: equal to WebCrypto’s digest for lengths around every block boundary and for random bytes', async () => {
+    const { sha256 } = await import('../../src/channels/sha256.ts')
+    const inputs = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000].map((n) => crypto.getRandomValues(new Uint8Array(n)))
+    inputs.push(new TextEncoder().encode('abc'))
+    for (const input of inputs) expect(sha256(input)).toEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', input)))
+    expect(Buffer.from(sha256(new TextEncoder().encode('abc'))).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  })
+})
