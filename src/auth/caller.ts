@@ -4,7 +4,7 @@
  * carry `segment`, never the raw id. The segment encoding is in src/channels/segment.ts (so the browser client can
  * build the same names without the verifier), re-exported here.
  */
-export { channelSegment, isAcceptedId, MAX_ID_LENGTH, SEGMENT_PATTERN, segmentId } from '../channels/segment.ts'
+export { channelSegment, isAcceptedId, SEGMENT_PATTERN, segmentId } from '../channels/segment.ts'
 
 /** Who the verified caller is, produced by verification and used everywhere after it. */
 export interface Caller {
