@@ -192,9 +192,7 @@ function readKeys(
     addProblem(problems, 'JWT_PUBLIC_KEY', 'and JWT_JWKS_URL are both set: choose one (inline keys make no network call).')
   }
   const jwksUrl = rawJwks === undefined || publicKey !== undefined ? undefined : checkJwksUrl(rawJwks, problems)
-  if (publicKey !== undefined && !/^-----BEGIN PUBLIC KEY-----/.test(publicKey) && !publicKey.startsWith('{')) {
-    addProblem(problems, 'JWT_PUBLIC_KEY', 'must be a PEM public key ("-----BEGIN PUBLIC KEY-----"), a JWK or a JWKS (JSON).')
-  }
+  if (publicKey !== undefined) checkPublicKey(publicKey, problems)
 
   const list = (name: string) => (value(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
   const rawAudiences = list('JWT_AUDIENCE')
@@ -243,6 +241,29 @@ function readKeys(
     cooldownSec: number('JWT_JWKS_COOLDOWN', 30, 1, 600),
     fetchTimeoutMs: number('JWT_JWKS_TIMEOUT_MS', 3000, 100, 6000, 'milliseconds'),
   }
+}
+
+/** A PEM SPKI public key, or a JWK/JWKS holding at least one public signature key and no private or symmetric key. */
+function checkPublicKey(text: string, problems: ConfigProblems): void {
+  const fix = 'Use the provider\'s PEM public key ("-----BEGIN PUBLIC KEY-----"), a public JWK, or its JWKS (JSON).'
+  if (text.startsWith('-----BEGIN')) {
+    const pem = /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]|\\n)+-----END PUBLIC KEY-----$/.test(text.trim())
+    if (!pem) addProblem(problems, 'JWT_PUBLIC_KEY', `is not a PEM public key (a private key or a certificate is refused). ${fix}`)
+    return
+  }
+  let keys: unknown[] | undefined
+  try {
+    const value: unknown = JSON.parse(text)
+    if (typeof value === 'object' && value !== null) keys = Array.isArray((value as { keys?: unknown }).keys) ? (value as { keys: unknown[] }).keys : [value]
+  } catch {
+    keys = undefined
+  }
+  const isKey = (key: unknown): key is Record<string, unknown> => typeof key === 'object' && key !== null && typeof (key as { kty?: unknown }).kty === 'string'
+  if (!keys || !keys.every(isKey)) return addProblem(problems, 'JWT_PUBLIC_KEY', `is neither a PEM key nor a JWK or JWKS. ${fix}`)
+  if (keys.some((key) => 'd' in key || key.kty === 'oct')) {
+    return addProblem(problems, 'JWT_PUBLIC_KEY', `holds a private or symmetric key: give only the public key (no "d", no "oct"). ${fix}`)
+  }
+  if (!keys.some((key) => key.use !== 'enc')) addProblem(problems, 'JWT_PUBLIC_KEY', `holds no signature key (only "use": "enc"). ${fix}`)
 }
 
 function checkJwksUrl(raw: string, problems: ConfigProblems): string | undefined {

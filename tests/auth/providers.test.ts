@@ -299,6 +299,10 @@ describe('configuration refuses a verifier it cannot trust', () => {
     ['a role claim that is not a JSON Pointer', { JWT_SECRET: TEST_JWT_SECRET, JWT_ROLE_CLAIM: 'app_metadata.role' }, 'JWT_ROLE_CLAIM'],
     ['a role under Clerk’s unsafe metadata', { JWT_SECRET: TEST_JWT_SECRET, JWT_ROLE_CLAIM: '/unsafe_metadata/role' }, 'JWT_ROLE_CLAIM'],
     ['neither a secret nor keys', {}, 'JWT_SECRET'],
+    ['a private JWK as the public key', { JWT_PUBLIC_KEY: JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA' }), JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
+    ['a private PEM as the public key', { JWT_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
+    ['a symmetric JWK', { JWT_PUBLIC_KEY: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }), JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
+    ['JSON that is not a key', { JWT_PUBLIC_KEY: '{"hello":1}', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
   ] as [string, Env, string][])('%s', (_name, env, variable) => {
     let error: unknown
     try {
