@@ -259,11 +259,14 @@ function checkPublicKey(text: string, problems: ConfigProblems): void {
     keys = undefined
   }
   const isKey = (key: unknown): key is Record<string, unknown> => typeof key === 'object' && key !== null && typeof (key as { kty?: unknown }).kty === 'string'
-  if (!keys || !keys.every(isKey)) return addProblem(problems, 'JWT_PUBLIC_KEY', `is neither a PEM key nor a JWK or JWKS. ${fix}`)
-  if (keys.some((key) => 'd' in key || key.kty === 'oct')) {
-    return addProblem(problems, 'JWT_PUBLIC_KEY', `holds a private or symmetric key: give only the public key (no "d", no "oct"). ${fix}`)
-  }
-  if (!keys.some((key) => key.use !== 'enc')) addProblem(problems, 'JWT_PUBLIC_KEY', `holds no signature key (only "use": "enc"). ${fix}`)
+  const problem = !keys?.every(isKey)
+    ? 'is neither a PEM key nor a JWK or JWKS.'
+    : keys.some((key) => 'd' in key || key.kty === 'oct')
+      ? 'holds a private or symmetric key: give only the public key (no "d", no "oct").'
+      : !keys.some((key) => key.use !== 'enc')
+        ? 'holds no signature key (only "use": "enc").'
+        : undefined
+  if (problem) addProblem(problems, 'JWT_PUBLIC_KEY', `${problem} ${fix}`)
 }
 
 function checkJwksUrl(raw: string, problems: ConfigProblems): string | undefined {
