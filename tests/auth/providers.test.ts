@@ -358,3 +358,29 @@ describe('sizes', () => {
     expect((await token(appFor(shapes.auth0.env), await signWith(rsa, { ...shapes.auth0.claims(0), pad: 'x'.repeat(8200) }))).res.status).toBe(403)
   })
 })
+
+describe('the caller each provider’s token becomes', () => {
+  it.each(PROVIDERS)('%s: user id, segment, roles, memberships, session, jti and issuer', async (name) => {
+    const { createAppTokenVerifier } = await import('../../src/auth/app-token.ts')
+    const shape = shapes[name]
+    const config = configFor(shape.env)
+    const verify = createAppTokenVerifier(config.jwt, { now: () => NOW })
+    const caller = await verify(await signWith(shape.key, { ...shape.claims(0), ...shape.admin.claims, org_id: 'org_2team', jti: 'jti-1' }))
+    const expected = {
+      auth0: { roles: ['admin'], memberships: ['org_2team'], sessionId: 'auth0sess0' },
+      clerk: { roles: ['org:admin'], memberships: ['org_2team'], sessionId: 'sess_2abc0' },
+      supabase: { roles: ['admin'], memberships: [], sessionId: '5e551on0-0000-4000-8000-000000000000' },
+      firebase: { roles: ['admin'], memberships: [] },
+      cognito: { roles: ['admins', 'staff'], memberships: [], sessionId: '0rigin0-jti' },
+    }[name]
+    expect(caller).toEqual({
+      userId: shape.userId(0),
+      segment: channelSegment(shape.userId(0)),
+      issuer: config.jwt.keys?.issuer,
+      tokenId: 'jti-1',
+      exp: expect.any(Number),
+      iat: NOW_SEC,
+      ...expected,
+    })
+  })
+})
