@@ -330,6 +330,16 @@ describe('JWT_COOKIE', () => {
     expect([res.status, body.clientId]).toEqual([200, shapes.clerk.userId(0)])
   })
 
+  it('GET, as ably-js authUrl sends it, reads the cookie too; the header wins over the cookie when both are sent', async () => {
+    const jwt = await signWith(rsa, shapes.clerk.claims(0))
+    const app = appFor(env())
+    const res = await app.app.request('/api/ably/token', { headers: { Cookie: `__session=${jwt}` } })
+    expect(res.status).toBe(200)
+    const other = await signWith(rsa, shapes.clerk.claims(1))
+    const both = await token(app, other, { Cookie: `__session=${jwt}` })
+    expect(both.body.clientId).toBe(shapes.clerk.userId(1))
+  })
+
   it('the gateway keeps requiring the header: a cookie alone is a 401 there', async () => {
     const jwt = await signWith(rsa, shapes.clerk.claims(0))
     const app = appFor(env())
