@@ -39,7 +39,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     ably,
     log,
     now,
-    verify: createAppTokenVerifier({ ...config.jwt, now }),
+    verify: createAppTokenVerifier(config.jwt, { now, log }),
   }
 
   const app = new Hono<AppEnv>()

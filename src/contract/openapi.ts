@@ -170,8 +170,11 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return schema
 }
 
+/** What any route that reads an app JWT can answer: the identity provider's keys out of reach (JWKS). */
+const AUTH_ERRORS: readonly ErrorCode[] = ['auth_keys_unavailable']
+
 /** Codes by status, from the one table (`errorStatus`), limited to `codes`. */
-function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
+function errorResponses(codes: readonly ErrorCode[]): Record<string, ResponseObject> {
   const byStatus = new Map<number, ErrorCode[]>()
   for (const code of new Set([...codes, ...COMMON_ERRORS])) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code])
   const body = schemaOf(ErrorBody, 'output')
@@ -185,6 +188,27 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, unknown> {
       },
     ]),
   )
+}
+
+interface ResponseObject {
+  description: string
+  headers: Record<string, unknown>
+  content: { 'application/json': { schema: JsonSchema } }
+}
+
+/** The answers and the error answers; where a status is both (a 503 health body, a 503 error), either body. */
+function withErrors(answers: Record<string, ResponseObject>, errors: Record<string, ResponseObject>): Record<string, ResponseObject> {
+  const merged = { ...errors, ...answers }
+  for (const [status, error] of Object.entries(errors)) {
+    const answer = answers[status]
+    if (!answer) continue
+    merged[status] = {
+      description: `${answer.description} Or ${error.description.charAt(0).toLowerCase()}${error.description.slice(1)}`,
+      headers: { ...error.headers, ...answer.headers },
+      content: { 'application/json': { schema: { anyOf: [answer.content['application/json'].schema, error.content['application/json'].schema] } } },
+    }
+  }
+  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => Number(a) - Number(b)))
 }
 
 function headerRefs(names: readonly string[]): Record<string, unknown> {
@@ -210,15 +234,15 @@ function toOperation(fn: NetlifyFunction, operation: Operation): Record<string, 
     ...(operation.auth === 'optional' && { security: [{}, { appJwt: [] }] }),
     parameters: parameters(operation),
     ...(operation.body && { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(operation.body, 'input') } } } }),
-    responses: {
-      ...Object.fromEntries(
+    responses: withErrors(
+      Object.fromEntries(
         Object.entries(operation.responses).map(([status, { description, schema, headers = [] }]) => [
           status,
           { description, headers: headerRefs(headers), content: { 'application/json': { schema: schemaOf(schema, 'output') } } },
         ]),
       ),
-      ...errorResponses(operation.errors),
-    },
+      errorResponses(operation.auth === 'none' ? operation.errors : [...operation.errors, ...AUTH_ERRORS]),
+    ),
   }
 }
 
@@ -255,7 +279,14 @@ export function openApiDocument({ version, servers = [] }: OpenApiOptions): Reco
     servers: servers.map((url) => ({ url })),
     paths,
     components: {
-      securitySchemes: { appJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The app’s own session JWT (HS256 with JWT_SECRET, or the identity provider’s).' } },
+      securitySchemes: {
+        appJwt: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The app’s session JWT: HS256 with JWT_SECRET, or the identity provider’s (JWKS). The token route also reads it from the cookie `JWT_COOKIE` names, when set and no Authorization header is sent.',
+        },
+      },
       headers: Object.fromEntries(Object.entries(RESPONSE_HEADERS).map(([name, header]) => [name, header])),
     },
   }

@@ -126,6 +126,18 @@ describe('the packed package in a site of its own', () => {
     }
   }, 120_000)
 
+  it('keeps the token entry as small through the package as from the repository (Netlify’s edge bundler: esbuild, platform node)', async () => {
+    const gzipOf = async (entry: string, cwd: string) => {
+      const result = await build({ entryPoints: [entry], absWorkingDir: cwd, bundle: true, write: false, format: 'esm', platform: 'node', minify: true, logLevel: 'silent' })
+      return gzipSync(result.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length
+    }
+    const consumer = await gzipOf(join(site, 'netlify/edge-functions/ably-token.ts'), site)
+    const own = await gzipOf(join(repo, 'netlify/edge-functions/ably-token.ts'), repo)
+    console.log(`token entry, gzip: ${consumer} B from the package in the site, ${own} B from this repository`)
+    // The same code: only the lazy wrapper module differs. Tree shaking must survive the package (sideEffects: false).
+    expect(consumer).toBeLessThan(own * 1.03)
+  })
+
   it('passes the offline Netlify deploy check, built by Netlify’s own bundlers from the installed package', async () => {
     const out = join(scratch, 'deploy-check')
     await mkdir(out, { recursive: true })

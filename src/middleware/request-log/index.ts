@@ -23,7 +23,7 @@ export function requestLog({ log, now = () => performance.now() }: RequestLogOpt
       status: c.res.status,
       durationMs: Math.round((now() - started) * 100) / 100,
       requestId: c.get('requestId'),
-      userId: c.get('user')?.userId,
+      userId: c.get('caller')?.userId,
       // The message the client read (never secret) and, where the old guide logged one for this failure, its text.
       ...(failure && { code: failure.code, reason: failure.reason, error: failure.message, guideMessage: GUIDE_MESSAGES[failure.code] }),
     })
