@@ -97,6 +97,42 @@ describe('a second npm start', () => {
     expectOneClearLine(await run('hosts/node-server.ts', [], { PORT: '0', ABLY_HUB_PORT: String(port) }), 1, new RegExp(`Port ${port} \\(the local Ably hub\\) is already in use.*set ABLY_HUB_PORT`))
   })
 
+  it('names both taken ports in one line, so one retry suffices', async () => {
+    const other = createServer()
+    await new Promise<void>((listening) => other.listen(0, '127.0.0.1', listening))
+    const otherPort = (other.address() as { port: number }).port
+    try {
+      expectOneClearLine(
+        await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: String(otherPort) }),
+        1,
+        new RegExp(`Ports ${otherPort} \\(the local Ably hub\\) and ${port} \\(the API and demo\\) are already in use.*set ABLY_HUB_PORT and PORT to another port, e\\.g\\. ABLY_HUB_PORT=${otherPort + 10} PORT=${port + 10} npm start`),
+      )
+    } finally {
+      await new Promise<void>((closed) => other.close(() => closed()))
+    }
+  })
+
+  it.each([
+    ['PORT', { PORT: 'abc' }, /PORT must be a port number from 0 \(a free one\) to 65535, got "abc"/],
+    ['ABLY_HUB_PORT', { ABLY_HUB_PORT: '70000' }, /ABLY_HUB_PORT must be a port number from 0 \(a free one\) to 65535, got "70000"/],
+    ['the same port for both', { PORT: '18890', ABLY_HUB_PORT: '18890' }, /ABLY_HUB_PORT is 18890, the port of the API and demo \(PORT\) too: each needs its own port/],
+  ])('checks %s with the rest of the config, before any port is taken', async (_name, env, mentions) => {
+    const { code, stdout, stderr } = await run('hosts/node-server.ts', [], { ...env, JWT_SECRET: 'weak' })
+    expect(code).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^Invalid configuration:\n {2}- JWT_SECRET/)
+    expect(stderr).toMatch(mentions)
+    expect(stderr).not.toMatch(/RangeError|TypeError|\n\s+at /)
+  })
+
+  it('the hub alone says which port is taken and which variable moves it', async () => {
+    const key = { ABLY_API_KEY: 'app.key:0123456789abcdef0123' }
+    expectOneClearLine(await run('src/wiring/hub-cli.ts', [], { ...key, ABLY_HUB_PORT: String(port) }), 1, new RegExp(`Port ${port} \\(the local Ably hub\\) is already in use, perhaps by \`npm start\` or another hub.*ABLY_HUB_PORT=${port + 10} npx tsx src/wiring/hub-cli.ts`))
+    const bad = await run('src/wiring/hub-cli.ts', [], { ...key, ABLY_HUB_PORT: 'abc' })
+    expect([bad.code, bad.stdout]).toEqual([1, ''])
+    expect(bad.stderr).toMatch(/ABLY_HUB_PORT must be a port number/)
+  })
+
   it('reports a bad config first, before any port', async () => {
     const { code, stdout, stderr } = await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: String(port), JWT_SECRET: 'weak' })
     expect(code).toBe(1)
