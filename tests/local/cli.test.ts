@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadDevSecrets, secretId, writeRunningStack } from '../../src/local/dev-secrets.ts'
+import { loadDevSecrets, readRunningStacks, removeRunningStack, secretId, writeRunningStack } from '../../src/local/dev-secrets.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
@@ -68,17 +68,38 @@ describe('npm run dev:token', () => {
 
   it('refuses to sign with a secret the running npm start would refuse, naming which', async () => {
     // A stack started with the user's own secret (this process stands in for it, so the record is live).
-    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) }, join(dir, '.local/running-stack.json'))
+    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) }, join(dir, '.local/running-stacks'))
     expectOneClearLine(await run('scripts/dev-token.ts'), 2, /npm start at http:\/\/localhost:18888 uses its own JWT_SECRET .* Run this with the same JWT_SECRET/)
     const same = await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET })
     expect(same.code).toBe(0)
     expect(same.stderr).toMatch(/which npm start at http:\/\/localhost:18888 accepts/)
 
     const { jwtSecret } = await loadDevSecrets(join(dir, '.local/dev-secrets.json'))
-    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'generated', jwtSecretId: secretId(jwtSecret) }, join(dir, '.local/running-stack.json'))
+    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'generated', jwtSecretId: secretId(jwtSecret) }, join(dir, '.local/running-stacks'))
     expectOneClearLine(await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET }), 2, /uses the generated secret/)
     expect((await run('scripts/dev-token.ts')).code).toBe(0)
-    await rm(join(dir, '.local/running-stack.json'))
+    await rm(join(dir, '.local/running-stacks'), { recursive: true })
+  })
+
+  it('with two stacks running, signs for the one --url or PORT names, and each record is its own', async () => {
+    const stacks = join(dir, '.local/running-stacks')
+    const { jwtSecret } = await loadDevSecrets(join(dir, '.local/dev-secrets.json'))
+    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'generated', jwtSecretId: secretId(jwtSecret) }, stacks)
+    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18898', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) }, stacks)
+    expect((await readRunningStacks(stacks)).map((stack) => stack.url)).toEqual(['http://localhost:18888', 'http://localhost:18898'])
+
+    expectOneClearLine(await run('scripts/dev-token.ts'), 2, /npm start runs at http:\/\/localhost:18888 and http:\/\/localhost:18898, and http:\/\/localhost:18898 would refuse .* --url <url>/)
+    const generated = await run('scripts/dev-token.ts', ['--url', 'http://localhost:18888'])
+    expect([generated.code, generated.stderr]).toEqual([0, expect.stringMatching(/which npm start at http:\/\/localhost:18888 accepts/)])
+    const own = await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET, PORT: '18898' })
+    expect([own.code, own.stderr]).toEqual([0, expect.stringMatching(/which npm start at http:\/\/localhost:18898 accepts/)])
+    expectOneClearLine(await run('scripts/dev-token.ts', ['--url', 'http://localhost:18898']), 2, /npm start at http:\/\/localhost:18898 uses its own JWT_SECRET/)
+    expectOneClearLine(await run('scripts/dev-token.ts', ['--url', 'nope']), 2, /--url must be a URL/)
+
+    // One stack stopping removes its own record only.
+    await removeRunningStack('http://localhost:18898', process.pid, stacks)
+    expect((await readRunningStacks(stacks)).map((stack) => stack.url)).toEqual(['http://localhost:18888'])
+    await rm(stacks, { recursive: true })
   })
 })
 
