@@ -4,10 +4,12 @@
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { useLocalStack } from '../support/local-stack.ts'
 import { loadDevSecrets, readRunningStacks, removeRunningStack, secretId, writeRunningStack } from '../../src/local/dev-secrets.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
@@ -161,4 +163,44 @@ describe('a second npm start', () => {
     expect(stderr).toMatch(/^Invalid configuration:\n {2}- JWT_SECRET/)
     expect(stderr).not.toMatch(/EADDRINUSE|\n\s+at /)
   })
+})
+
+describe('the fuzz and fault-run scripts', () => {
+  let notAStack: HttpServer
+  let stackUrl = ''
+  let closedUrl = ''
+  beforeAll(async () => {
+    // Something on loopback that is not npm start with its dev routes: every path is 404.
+    notAStack = createHttpServer((_request, response) => response.writeHead(404, { 'Content-Type': 'application/json' }).end('{"code":"not_found"}'))
+    await new Promise<void>((listening) => notAStack.listen(0, '127.0.0.1', listening))
+    stackUrl = `http://localhost:${(notAStack.address() as { port: number }).port}`
+    const closed = createServer()
+    await new Promise<void>((listening) => closed.listen(0, '127.0.0.1', listening))
+    closedUrl = `http://localhost:${(closed.address() as { port: number }).port}`
+    await new Promise<void>((done) => closed.close(() => done()))
+  })
+  afterAll(() => new Promise<void>((closed) => notAStack.close(() => closed())))
+
+  it.each(['scripts/fuzz.ts', 'scripts/fault-run.ts'])('%s: --help, bad arguments, a target off loopback, unreachable or without dev routes', async (script) => {
+    const name = script === 'scripts/fuzz.ts' ? 'fuzz' : 'fault-run'
+    const help = await run(script, ['--help'])
+    expect([help.code, help.stderr]).toEqual([0, ''])
+    expect(help.stdout).toMatch(new RegExp(`^Usage: npx tsx ${script} \\[--url http://localhost:8888\\]`))
+    expectOneClearLine(await run(script, ['--nope']), 2, new RegExp(`^${name}: Unknown option '--nope'. Usage:`))
+    expectOneClearLine(await run(script, ['--url', 'http://example.com']), 2, /--url must be on loopback .*got example\.com/)
+    expectOneClearLine(await run(script, ['--url', 'not a url']), 2, /--url must be a URL/)
+    expectOneClearLine(await run(script, ['--url', closedUrl]), 1, new RegExp(`^${name}: cannot reach ${closedUrl} \\(ECONNREFUSED\\): is npm start running there\\?`))
+    expectOneClearLine(await run(script, ['--url', stackUrl]), 1, /no dev (login|routes)/)
+  })
+})
+
+describe('the fuzz against a running stack', () => {
+  const fixture = useLocalStack()
+
+  it('reports no gateway finding where the defects are fixed (the history probe reads past the limit)', async () => {
+    const { code, stdout } = await run('scripts/fuzz.ts', ['--url', fixture.stack.url, '--requests', '40', '--concurrency', '4', '--seconds', '30'])
+    const report = JSON.parse(stdout) as { requests: number; fiveHundreds: number; gatewayFindings: string[] }
+    expect(report.gatewayFindings).toEqual([])
+    expect([code, report.requests, report.fiveHundreds]).toEqual([0, 40, 0])
+  }, 60_000)
 })
