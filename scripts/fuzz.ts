@@ -310,7 +310,10 @@ async function post(path: string, token: string, body: unknown, headers: Record<
   if (labelled409 > 0) findings.push(`defect 6 (409 labelled a replay): ${labelled409} of 8 concurrent requests with key ${key6} got 409 with Idempotent-Replayed: true`)
   // History is rate-limited per user (HISTORY_RATE_LIMIT, 120 a minute by default): one read says what is left (its
   // RateLimit header), then exactly one of that many reads and one more must be refused.
-  const read = () => fetch(new URL(`/api/ably/history?channelName=sms:${probeUser}:c1`, base), { headers: auth(token) }).then(async (res) => (await res.arrayBuffer(), res))
+  const read = () => fetch(new URL(`/api/ably/history?channelName=sms:${probeUser}:c1`, base), { headers: auth(token) }).then(async (res) => {
+      await res.arrayBuffer()
+      return res
+    })
   let first = await read()
   // A window about to reset would let the reads through: start them in a fresh one.
   const resetSec = Number(/;t=(\d+)/.exec(first.headers.get('ratelimit') ?? '')?.[1] ?? 60)

@@ -14,6 +14,8 @@ const logs: LogEntry[] = []
 const fixture = useLocalStack({ log: (entry) => void logs.push(entry) })
 const port = () => Number(new URL(fixture.stack.url).port)
 const hubPort = () => Number(fixture.stack.hubPort)
+/** A hub REST publish that announces 100 bytes of body. */
+const hubPublishHeaders = () => rawRequest('POST', '/channels/sms:alice:c1/messages', { 'Content-Type': 'application/json', 'Content-Length': '100' })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const message = (text = 'hi') => JSON.stringify({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: text }) })
@@ -90,7 +92,7 @@ describe('a client that goes away mid-body (defect 2)', () => {
   it('on the hub\'s REST API too: a client\'s doing (40000, 400), never hub.internal_error', async () => {
     logs.length = 0
     const connection = await rawConnection(hubPort())
-    connection.write(rawRequest('POST', '/channels/sms:alice:c1/messages', { 'Content-Type': 'application/json', 'Content-Length': '100' }) + '{"name":')
+    connection.write(`${hubPublishHeaders()}{"name":`)
     await sleep(100)
     connection.destroy()
     await expect.poll(() => logs.filter((entry) => entry.event === 'hub.rest.error').length).toBe(1)
@@ -129,7 +131,7 @@ describe.concurrent('slow clients, side by side', () => {
     it('the hub\'s REST API holds a body to the same budget: 408 and Connection: close', async () => {
       const connection = await rawConnection(hubPort())
       const started = performance.now()
-      connection.write(rawRequest('POST', '/channels/sms:alice:c1/messages', { 'Content-Type': 'application/json', 'Content-Length': '100' }) + '{"name":')
+      connection.write(`${hubPublishHeaders()}{"name":`)
       const trickle = setInterval(() => connection.write(' '), 1000)
       try {
         const answer = await connection.response(BODY_TIMEOUT_MS + 3000)
