@@ -8,6 +8,9 @@
  * Importing reads nothing: each function reads `Netlify.env` and checks it on its first request (see `lazyHandler`).
  * The edge bundler takes `config` by running the module, so it may come from here (Node functions may not: see
  * `./netlify-node`).
+ *
+ * Each export is marked pure, so a bundler keeps only the one an entry file imports (the token entry carries no
+ * stats or presence route).
  */
 import type { Env } from '../config/index.ts'
 import { edgeFunctionConfig } from '../deploy/functions.ts'
@@ -18,13 +21,13 @@ import { apiHandler, lazyHandler } from './handlers.ts'
 const netlifyEnv = (): Env => (globalThis as unknown as { Netlify: { env: { toObject(): Env } } }).Netlify.env.toObject()
 
 /** `/api/ably/token`. */
-export const tokenEdgeFunction = lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))
-export const tokenEdgeConfig = edgeFunctionConfig('ably-token')
+export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))
+export const tokenEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-token')
 
 /** `/api/ably/stats`. */
-export const statsEdgeFunction = lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }))
-export const statsEdgeConfig = edgeFunctionConfig('ably-stats')
+export const statsEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }))
+export const statsEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-stats')
 
 /** `/api/ably/presence` (admin roles only). */
-export const presenceEdgeFunction = lazyHandler(netlifyEnv, apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }))
-export const presenceEdgeConfig = edgeFunctionConfig('ably-presence')
+export const presenceEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }))
+export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-presence')

@@ -17,13 +17,13 @@ import { healthFunction, historyFunction, outboxFunction, publishFunction } from
 const processEnv = () => process.env
 
 /** `POST /api/ably/publish` (MongoDB required). */
-export const publishNetlifyFunction = lazyHandler(processEnv, publishFunction)
+export const publishNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, publishFunction)
 /** `GET /api/ably/history`. */
-export const historyNetlifyFunction = lazyHandler(processEnv, historyFunction)
+export const historyNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, historyFunction)
 /** `GET /api/ably/health`. */
-export const healthNetlifyFunction = lazyHandler(processEnv, healthFunction)
+export const healthNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, healthFunction)
 /** The outbox sweeper, a scheduled function (`schedule: '* * * * *'`). */
-export const outboxNetlifyFunction = lazyHandler(processEnv, outboxFunction)
+export const outboxNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, outboxFunction)
 
 /** The literal a Node function's `export const config` must hold, from the route table. */
 export function nodeFunctionConfig(name: Extract<NetlifyFunctionName, `ably-${'publish' | 'history' | 'health' | 'outbox'}`>) {

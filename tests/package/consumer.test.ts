@@ -126,6 +126,27 @@ describe('the packed package in a site of its own', () => {
     }
   }, 120_000)
 
+  it('runs the ably-hub command from the site’s node_modules/.bin', async () => {
+    const hub = spawn(join(site, 'node_modules/.bin/ably-hub'), [], {
+      cwd: site,
+      env: { ...process.env, ABLY_API_KEY: 'consumer.key:consumer-secret-0123456789abcdef', ABLY_HUB_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    try {
+      const ready = await new Promise<{ url: string }>((resolve, reject) => {
+        hub.once('exit', (code) => reject(new Error(`ably-hub exited with ${code}`)))
+        createInterface({ input: hub.stdout }).on('line', (line) => {
+          const event = JSON.parse(line) as { event?: string; url?: string }
+          if (event.event === 'hub.ready' && event.url) resolve({ url: event.url })
+        })
+      })
+      const time = await fetch(`${ready.url}/time`)
+      expect(time.status).toBe(200)
+    } finally {
+      hub.kill('SIGTERM')
+    }
+  })
+
   it('keeps the token entry as small through the package as from the repository (Netlify’s edge bundler: esbuild, platform node)', async () => {
     const gzipOf = async (entry: string, cwd: string) => {
       const result = await build({ entryPoints: [entry], absWorkingDir: cwd, bundle: true, write: false, format: 'esm', platform: 'node', minify: true, logLevel: 'silent' })
