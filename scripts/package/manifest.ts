@@ -30,7 +30,8 @@ export function packageExports(): Record<string, ExportTarget | string> {
 }
 
 export function packageBin(): Record<string, string> {
-  return Object.fromEntries(Object.entries(PUBLIC_BINS).map(([name, file]) => [name, builtPath(file, '.js')]))
+  // Without the leading `./`: `npm publish` drops a bin whose path it would have to normalize.
+  return Object.fromEntries(Object.entries(PUBLIC_BINS).map(([name, file]) => [name, builtPath(file, '.js').slice('./'.length)]))
 }
 
 /** `from './x.ts'`, `import('./x.ts')` and `declare module './x.ts'` in a declaration file, to `.js`. */
