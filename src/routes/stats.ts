@@ -1,12 +1,12 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
-import { parseChannel } from '../channels/index.ts'
 import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { describeError } from '../log/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
+import { callerOfUser, userPrincipal } from '../policy/index.ts'
 
 export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */
@@ -24,10 +24,9 @@ export const statsRoutes: RouteFactory = (services) => healthRoutes(services)
 
 /** The stats route with chosen thresholds. */
 export function healthRoutes(
-  { ably, verify, config, now, log }: Parameters<RouteFactory>[0],
+  { ably, verify, config, now, log, policy }: Parameters<RouteFactory>[0],
   { slowMs, checkTimeoutMs, maxClockSkewMs }: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
 ) {
-  const admins = new Set(config.adminRoles)
   const startedAt = now()
 
   async function check<T>(run: (signal: AbortSignal) => Promise<T>): Promise<[CheckResult, T | undefined]> {
@@ -48,12 +47,12 @@ export function healthRoutes(
   return new Hono<AppEnv>().get('/stats', authenticate({ verify, optional: true }), async (c) => {
     const started = now()
     const channelName = c.req.query('channelName')
-    const channel = channelName === undefined ? undefined : parseChannel(channelName)
+    const channel = channelName === undefined ? undefined : policy.parse(channelName)
     if (channelName !== undefined) {
-      if (!channel) throw new AppError('invalid_channel')
+      if (!channel) throw policy.invalidChannel()
       const user = c.get('user')
       if (!user) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
-      if (channel.userId !== user.userId && !(user.role !== undefined && admins.has(user.role))) {
+      if (!policy.mayRead(userPrincipal(callerOfUser(user), config.adminRoles), channel)) {
         throw new AppError('forbidden', { message: 'You may only ask about your own channels.' })
       }
     }

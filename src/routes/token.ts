@@ -4,13 +4,13 @@ import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
 import { invalidToken } from '../auth/app-token.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
-import { userCapability } from '../channels/index.ts'
 import type { TokenResponse } from '../contract/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
+import { callerOfUser } from '../policy/index.ts'
 
-export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
+export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   const ttlSec = config.tokenTtlSec
   const issue = async (c: Context<AppEnv>) => {
@@ -20,7 +20,8 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
     const iat = Math.floor(nowMs / 1000)
     // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route).
     const exp = Math.min(iat + ttlSec, Math.floor(user.exp))
-    const capability = userCapability(user.userId)
+    // The least the policy grants this caller: its own and its groups' channels, and the public ones.
+    const capability = policy.capability(callerOfUser(user))
     const token = await sign({ clientId: user.userId, capability, iat, exp })
     const body: TokenResponse = {
       token,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { formatChannel, parseChannel, type ChannelKind } from '../../src/channels/index.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { prepareMessages, type PublishItem } from '../../src/gateway/prepare.ts'
+import { callerOfUser, userPrincipal } from '../../src/policy/index.ts'
 import { appToken } from '../support/fixtures.ts'
 import { gatewayApp, publish, smsMessage } from './support.ts'
 
@@ -31,7 +32,7 @@ function validItem(channelName: string): PublishItem {
 
 async function accepted(userId: string, item: PublishItem): Promise<boolean> {
   try {
-    await prepareMessages([item], false, { caller: { kind: 'user', userId, admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await prepareMessages([item], false, { caller: userPrincipal(callerOfUser({ userId }), []), requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
     return true
   } catch (error) {
     if (error instanceof AppError) return false
