@@ -5,16 +5,16 @@
  */
 import type { ClientOptions, ConnectionStateChange, ErrorInfo } from 'ably'
 import { BaseRealtime, FetchRequest, WebSocketTransport } from 'ably/modular'
-import type { z } from 'zod'
-import { channelEvents, contactsChannel, conversationChannel, notificationsChannel, type ChannelKind } from '../channels/index.ts'
-import type { eventSchemas } from '../channels/schemas.ts'
+import type { ChannelPolicy, EventData, EventName, KindName, PolicyDeclaration, SegmentValues } from '../policy/index.ts'
+import { smsInbox, type SmsInbox } from '../policy/sms-inbox.ts'
 import { createFeed, type ChannelMessage, type ClientLogEvent, type Feed, type Timers } from './feed.ts'
 import { historySince } from './history.ts'
 import { createTokenAuth, type AppTokenGetter, type TokenAuth } from './token-auth.ts'
 
-type Schemas = typeof eventSchemas
-/** The messages of a channel kind: one `ChannelMessage` per event of the event table, with that event's data. */
-export type ChannelEvent<K extends ChannelKind> = { [N in keyof Schemas[K] & string]: ChannelMessage<N, z.infer<Schemas[K][N]>> }[keyof Schemas[K] & string]
+/** The messages of a policy's channel kind: one `ChannelMessage` per event, its data inferred from the event's schema. */
+export type PolicyChannelEvent<D extends PolicyDeclaration, K extends KindName<D>> = { [N in EventName<D, K>]: ChannelMessage<N, EventData<D, K, N>> }[EventName<D, K>]
+/** The messages of an SMS inbox channel kind. */
+export type ChannelEvent<K extends KindName<SmsInbox>> = PolicyChannelEvent<SmsInbox, K>
 export type ConversationEvent = ChannelEvent<'sms'>
 export type ContactsEvent = ChannelEvent<'contacts'>
 export type NotificationEvent = ChannelEvent<'notifications'>
@@ -58,15 +58,12 @@ export interface AblyServiceOptions {
   log?: (event: ClientLogEvent) => void
 }
 
-export interface AblyService {
+/** The service of any channel policy: one connection, and subscriptions derived from the policy. */
+export interface PolicyAblyService<D extends PolicyDeclaration> {
   /** Connects (or, after `failed`/`unauthorized`/`disconnect()`, connects anew); resolves with the state it settles in. */
   connect(appToken?: string): Promise<ServiceState>
-  /** `message` and `message_status` on `sms:{userId}:{contactId}`. */
-  subscribeToConversation(contactId: string, userId: string, callback: (message: ConversationEvent) => void): Unsubscribe
-  /** `update` on `contacts:{userId}`. */
-  subscribeToContactUpdates(userId: string, callback: (message: ContactsEvent) => void): Unsubscribe
-  /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
-  subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
+  /** The events of the kind's channel named by `segments`, each message typed from its event's schema. */
+  subscribe<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>, callback: (message: PolicyChannelEvent<D, K>) => void): Unsubscribe
   onConnectionStateChange(callback: (change: ServiceStateChange) => void): Unsubscribe
   /** Closes the connection and drops every subscription. */
   disconnect(): void
@@ -77,6 +74,16 @@ export interface AblyService {
   readonly auth: TokenAuth
 }
 
+/** The SMS inbox's service: the policy's `subscribe`, and one named function per channel kind. */
+export interface AblyService extends PolicyAblyService<SmsInbox> {
+  /** `message` and `message_status` on `sms:{userId}:{contactId}`. */
+  subscribeToConversation(contactId: string, userId: string, callback: (message: ConversationEvent) => void): Unsubscribe
+  /** `update` on `contacts:{userId}`. */
+  subscribeToContactUpdates(userId: string, callback: (message: ContactsEvent) => void): Unsubscribe
+  /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
+  subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
+}
+
 const SETTLED = new Set<ServiceState>(['connected', 'failed', 'unauthorized', 'closed'])
 const ENDED = new Set<ServiceState>(['failed', 'unauthorized', 'closed', 'closing'])
 
@@ -85,8 +92,18 @@ const defaultTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
-/** Builds a service; nothing connects until `connect()`. */
-export function createAblyService({
+/** Builds the SMS inbox's service; nothing connects until `connect()`. */
+export function createAblyService(options: AblyServiceOptions = {}): AblyService {
+  const service = createPolicyService(smsInbox, options)
+  return Object.assign(service, {
+    subscribeToConversation: (contactId: string, userId: string, callback: (message: ConversationEvent) => void) => service.subscribe('sms', { userId, contactId }, callback),
+    subscribeToContactUpdates: (userId: string, callback: (message: ContactsEvent) => void) => service.subscribe('contacts', { userId }, callback),
+    subscribeToNotifications: (userId: string, callback: (message: NotificationEvent) => void) => service.subscribe('notifications', { userId }, callback),
+  })
+}
+
+/** Builds the service of any channel policy; nothing connects until `connect()`. */
+export function createPolicyService<D extends PolicyDeclaration>(policy: ChannelPolicy<D>, {
   tokenUrl = '/api/ably/token',
   historyUrl = defaultHistoryUrl(tokenUrl),
   getAppToken,
@@ -97,7 +114,7 @@ export function createAblyService({
   now = Date.now,
   timers = defaultTimers,
   log = () => {},
-}: AblyServiceOptions = {}): AblyService {
+}: AblyServiceOptions = {}): PolicyAblyService<D> {
   let appToken: string | undefined
   let realtime: BaseRealtime | undefined
   let state: ServiceState = 'initialized'
@@ -161,12 +178,13 @@ export function createAblyService({
     auth.reset()
   }
 
-  function subscribe<K extends ChannelKind>(kind: K, channelName: string, callback: (message: ChannelEvent<K>) => void): Unsubscribe {
+  function subscribe<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>, callback: (message: PolicyChannelEvent<D, K>) => void): Unsubscribe {
+    const channelName = policy.format(kind, segments)
     let feed = feeds.get(channelName)
     if (!feed) {
       feed = createFeed({
         channelName,
-        eventNames: channelEvents[kind],
+        eventNames: policy.events[kind],
         recentIds,
         loadSince: async (name, since) => historySince({ historyUrl, appToken: await currentAppToken(), fetch }, name, since),
         serverOffset: () => serverOffset,
@@ -178,8 +196,8 @@ export function createAblyService({
       feeds.set(channelName, feed)
       if (realtime) feed.bind(realtime)
     }
-    // The feed only passes on this kind's events, whose data the gateway validated against `eventSchemas` before
-    // publishing (browsers cannot publish at all), so the client trusts it rather than shipping the schemas.
+    // The feed only passes on this kind's events, whose data the gateway validated against the policy's schemas before
+    // publishing (browsers publish only where the policy says so), so the client trusts it rather than shipping zod.
     const stop = feed.listen(callback as (message: ChannelMessage) => void)
     const owner = feed
     return () => {
@@ -210,9 +228,7 @@ export function createAblyService({
       client.connect()
       return settled
     },
-    subscribeToConversation: (contactId, userId, callback) => subscribe('sms', conversationChannel(userId, contactId), callback),
-    subscribeToContactUpdates: (userId, callback) => subscribe('contacts', contactsChannel(userId), callback),
-    subscribeToNotifications: (userId, callback) => subscribe('notifications', notificationsChannel(userId), callback),
+    subscribe,
     onConnectionStateChange(callback) {
       const listener = (change: ServiceStateChange) => callback(change)
       stateListeners.add(listener)
