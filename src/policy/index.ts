@@ -135,6 +135,8 @@ export interface ChannelPolicy<D extends PolicyDeclaration = any> {
   format<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>): string
   /** Whether `kind` accepts `event`. */
   acceptsEvent(kind: KindName<D>, event: unknown): event is string
+  /** The owner or member segment of a kind, if any: it holds encoded ids (`channelSegment`). */
+  boundSegment(kind: KindName<D>): string | undefined
   /** The payload id rules of an event: `[payload path, segment]` pairs. */
   idRules(kind: KindName<D>, event: string): readonly (readonly [path: string, segment: string])[]
   /** The least capability for `caller`: its owned and member channels and the public ones, with the declared browser operations. */
@@ -264,7 +266,7 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
     for (let j = i + 1; j < compiled.length; j++) {
       const a = compiled[i] as CompiledKind
       const b = compiled[j] as CompiledKind
-      if (overlap(a.parts, b.parts)) {
+      if (overlap(a, b)) {
         problems.push(
           `kinds "${a.name}" and "${b.name}" overlap: ${JSON.stringify(a.pattern)} and ${JSON.stringify(b.pattern)} can name the same channel, or one's ` +
             "capability wildcard covers the other's channels, so a credential or a check for one could grant the other",
@@ -276,19 +278,24 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
   return derive(declaration, compiled)
 }
 
-/** Two patterns overlap when they agree on every position both have: equal names, or one a prefix a wildcard covers. */
-function overlap(a: readonly Part[], b: readonly Part[]): boolean {
-  const length = Math.min(a.length, b.length)
-  for (let index = 0; index < length; index++) {
-    const x = a[index] as Part
-    const y = b[index] as Part
-    if ('literal' in x && 'literal' in y) {
-      if (x.literal !== y.literal) return false
-    } else if ('literal' in x && 'regex' in y) {
-      if (!y.regex.test(x.literal)) return false
-    } else if ('regex' in x && 'literal' in y) {
-      if (!x.regex.test(y.literal)) return false
-    }
+/** Two kinds overlap when one's capability resource (or name) can match a channel of the other. */
+function overlap(a: CompiledKind, b: CompiledKind): boolean {
+  return covers(a, b) || covers(b, a)
+}
+
+/**
+ * Whether a resource of kind `a` (for any bound value) can match a channel of kind `b`: `a`'s parts up to its first free
+ * segment agree with `b`'s, and then either `a` ends there and so does `b`, or `a` ends in a trailing wildcard, which
+ * matches one or more further segments. Agreeing: equal fixed parts, or a fixed part a segment's alphabet allows, or two segments.
+ */
+function covers(a: CompiledKind, b: CompiledKind): boolean {
+  const free = a.parts.findIndex((part, index) => 'segment' in part && index !== a.bound?.index)
+  const cut = free < 0 ? a.parts.length : free
+  if (free < 0 ? b.parts.length !== cut : b.parts.length <= cut) return false
+  for (let index = 0; index < cut; index++) {
+    const x = a.parts[index] as Part
+    const y = b.parts[index] as Part
+    if ('literal' in x && 'literal' in y ? x.literal !== y.literal : 'literal' in x ? !(y as { regex: RegExp }).regex.test(x.literal) : 'literal' in y && !x.regex.test(y.literal)) return false
   }
   return true
 }
@@ -304,10 +311,13 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
   const forms = Object.fromEntries(compiled.map((kind) => [kind.name, kind.pattern]))
   const events = Object.fromEntries(compiled.map((kind) => [kind.name, kind.events]))
   const namespaces = [...new Set(compiled.map((kind) => (kind.parts[0] as { literal: string }).literal))]
-  const sources = [...new Set(compiled.flatMap((kind) => kind.parts.flatMap((part) => ('source' in part ? [part.source] : []))))]
-  const segmentPatterns = Object.fromEntries(compiled.flatMap((kind) => kind.parts.flatMap((part) => ('source' in part ? [[part.segment, part.source]] : []))))
-  // One alphabet for every segment is said as `idPattern`; several, as `segmentPatterns` by segment name.
-  const alphabetHelp = sources.length === 1 ? { idPattern: sources[0] } : { segmentPatterns }
+  // The default alphabet is said as `idPattern`; a segment with its own, by name in `segmentPatterns`.
+  const { alphabet, maxLength } = declaration.segment ?? DEFAULT_SEGMENT
+  const idPattern = `^[${alphabet}]{1,${maxLength}}$`
+  const segmentPatterns = Object.fromEntries(
+    compiled.flatMap((kind) => kind.parts.flatMap((part) => ('source' in part && part.source !== idPattern ? [[part.segment, part.source]] : []))),
+  )
+  const alphabetHelp = { idPattern, ...(Object.keys(segmentPatterns).length > 0 && { segmentPatterns }) }
 
   const memberSegments = (caller: PolicyCaller): Set<string> => {
     const segments = new Set<string>()
@@ -373,6 +383,7 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
     },
     acceptsEvent: (kind, event): event is string => typeof event === 'string' && kindOf(kind).events.includes(event),
     idRules: (kind, event) => kindOf(kind).ids[event] ?? [],
+    boundSegment: (kind) => kindOf(kind).bound?.segment,
     capability(caller) {
       const capability: Capability = {}
       for (const kind of compiled) {

@@ -3,6 +3,7 @@
  * first use from the policy's `data: (z) => ...`, then the rules tying payload ids to the channel's segments.
  */
 import { z } from 'zod'
+import { channelSegment } from './caller.ts'
 import type { ChannelPolicy, ParsedChannel, PolicyDeclaration } from './index.ts'
 
 /** Where a payload went wrong: the field path and zod's message, never the offending value. */
@@ -38,14 +39,24 @@ export function payloadCheck<D extends PolicyDeclaration>(policy: ChannelPolicy<
     }
     const parsed = result.data as Record<string, unknown>
     const segments = channel as unknown as Record<string, string>
+    const bound = policy.boundSegment(channel.kind)
     const issues = policy
       .idRules(channel.kind, eventName)
       .filter(([path, segment]) => {
         const actual = valueAt(parsed, path)
-        return actual !== undefined && actual !== segments[segment]
+        // An owner or member segment holds the id encoded: a payload's raw id names it through its segment.
+        return actual !== undefined && (segment === bound ? asSegment(actual) : actual) !== segments[segment]
       })
       .map(([path, segment]) => ({ path, message: `Does not match the channel's ${segment}` }))
     return issues.length > 0 ? { ok: false, issues } : { ok: true, data: parsed }
+  }
+}
+
+function asSegment(value: unknown): unknown {
+  try {
+    return typeof value === 'string' ? channelSegment(value) : value
+  } catch {
+    return value
   }
 }
 

@@ -112,7 +112,7 @@ describe('ownership under every policy', () => {
         loaded++
         await holdsFor(policy, 40)
       }),
-      { numRuns: 400 },
+      { numRuns: 800 },
     )
     // Both sides were exercised.
     expect({ loaded: loaded > 20, refused: refused > 20, counts: `${loaded} loaded / ${refused} refused` }).toMatchObject({ loaded: true, refused: true })
