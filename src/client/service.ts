@@ -3,9 +3,10 @@
  * `/api/ably/token`, refreshed before expiry, stopped for good when the app session is refused, and a subscription
  * API in which each message arrives once, with what a lost connection missed backfilled from the gateway.
  */
-import type { ClientOptions, ConnectionStateChange, ErrorInfo } from 'ably'
-import { BaseRealtime, FetchRequest, WebSocketTransport } from 'ably/modular'
+import type { ChannelOptions, ClientOptions, ConnectionStateChange, ErrorInfo } from 'ably'
+import { BaseRealtime, FetchRequest, WebSocketTransport, type RealtimePresence } from 'ably/modular'
 import type { ChannelPolicy, EventData, EventName, KindName, PolicyDeclaration, SegmentValues } from '../policy/index.ts'
+import { channelSegment } from '../policy/caller.ts'
 import { smsInbox, type SmsInbox } from '../policy/sms-inbox.ts'
 import { createFeed, type ChannelMessage, type ClientLogEvent, type Feed, type Timers } from './feed.ts'
 import { historySince } from './history.ts'
@@ -56,6 +57,16 @@ export interface AblyServiceOptions {
   timers?: Timers
   /** Told of backfills and failed attaches; never given a token. */
   log?: (event: ClientLogEvent) => void
+  /**
+   * ably-js's presence plugin, to enter presence on the user's `notifications:{userId}` channel (the policy's
+   * `presenceChannel`) once connected and leave
+   * on `disconnect()` (sign-out), so the server's `isOnline` sees the user:
+   * `import { RealtimePresence } from 'ably/modular'`, then `presence: RealtimePresence`. Off by default: each enter
+   * and each leave is a billed Ably message (two per page session; README, "Presence"), and an app that leaves it out
+   * ships 3.6 KB gzip less. The channel is then attached without presence-subscribe, so the user's other tabs are not
+   * sent (and billed) each other's enters and leaves.
+   */
+  presence?: typeof RealtimePresence
 }
 
 /** The service of any channel policy: one connection, and subscriptions derived from the policy. */
@@ -83,6 +94,12 @@ export interface AblyService extends PolicyAblyService<SmsInbox> {
   /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
   subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
 }
+
+/** Subscribe and enter presence, without presence-subscribe: nobody's presence events are sent to the user's tabs. */
+const presenceChannelOptions = (): ChannelOptions => ({ modes: ['SUBSCRIBE', 'PRESENCE'] })
+
+/** How long a sign-out waits for the presence LEAVE to go out before closing the connection. */
+const LEAVE_WAIT_MS = 1000
 
 const SETTLED = new Set<ServiceState>(['connected', 'failed', 'unauthorized', 'closed'])
 const ENDED = new Set<ServiceState>(['failed', 'unauthorized', 'closed', 'closing'])
@@ -114,6 +131,7 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
   now = Date.now,
   timers = defaultTimers,
   log = () => {},
+  presence,
 }: AblyServiceOptions = {}): PolicyAblyService<D> {
   let appToken: string | undefined
   let realtime: BaseRealtime | undefined
@@ -137,6 +155,48 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
       serverOffset = token.issued - now()
     },
   })
+
+  /** The client that entered presence (so each client enters once; ably-js re-enters by itself after a lost connection). */
+  let presentOn: BaseRealtime | undefined
+
+  /** The user's presence channel (the policy's, see `presenceChannel`) for a clientId, if any. */
+  const presenceChannelOf = (userId: string): string | undefined => {
+    try {
+      return policy.presenceChannel(channelSegment(userId))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The presence channel, attached with presence but not presence-subscribe when presence is on; others as they are. */
+  function channelOf(client: BaseRealtime, channelName: string) {
+    const present = presence && policy.presenceKind !== undefined && policy.parse(channelName)?.kind === policy.presenceKind
+    return present ? client.channels.get(channelName, presenceChannelOptions()) : client.channels.get(channelName)
+  }
+
+  function enterPresence(client: BaseRealtime) {
+    const userId = client.auth.clientId
+    if (!presence || presentOn === client || typeof userId !== 'string' || userId === '*') return
+    const channelName = presenceChannelOf(userId)
+    if (channelName === undefined) return
+    presentOn = client
+    channelOf(client, channelName)
+      .presence.enter()
+      .catch((error: { code?: number }) => log({ event: 'presence_failed', channelName, action: 'enter', code: error.code }))
+  }
+
+  /** Leaves presence when this client entered it and is connected; a clean close would remove the member anyway, at once. */
+  function leavePresence(client: BaseRealtime): Promise<void> | undefined {
+    const userId = client.auth.clientId
+    if (presentOn !== client || typeof userId !== 'string') return undefined
+    presentOn = undefined
+    const channelName = presenceChannelOf(userId)
+    if (client.connection.state !== 'connected' || channelName === undefined) return undefined
+    return client.channels
+      .get(channelName)
+      .presence.leave()
+      .catch((error: { code?: number }) => log({ event: 'presence_failed', channelName, action: 'leave', code: error.code }))
+  }
 
   function emit(current: ServiceState, change: Partial<ServiceStateChange> = {}) {
     if (current === state) return
@@ -172,10 +232,20 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
   }
 
   function dropClient() {
+    const client = realtime
     for (const feed of feeds.values()) feed.unbind(false)
-    realtime?.close()
     realtime = undefined
     auth.reset()
+    if (!client) return
+    // ably-js sends the LEAVE only after an await of its own, so the close waits for it (a moment, at most LEAVE_WAIT_MS).
+    const leaving = leavePresence(client)
+    if (!leaving) return client.close()
+    let timer: unknown
+    const waited = new Promise<void>((resolve) => (timer = timers.setTimeout(resolve, LEAVE_WAIT_MS)))
+    void Promise.race([leaving, waited]).finally(() => {
+      timers.clearTimeout(timer)
+      client.close()
+    })
   }
 
   function subscribe<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>, callback: (message: PolicyChannelEvent<D, K>) => void): Unsubscribe {
@@ -194,7 +264,10 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
         log,
       })
       feeds.set(channelName, feed)
-      if (realtime) feed.bind(realtime)
+      if (realtime) {
+        channelOf(realtime, channelName)
+        feed.bind(realtime)
+      }
     }
     // The feed only passes on this kind's events, whose data the gateway validated against the policy's schemas before
     // publishing (browsers publish only where the policy says so), so the client trusts it rather than shipping zod.
@@ -214,13 +287,19 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
       if (realtime && !ENDED.has(state)) return state === 'connected' ? Promise.resolve(state) : nextSettled()
       dropClient()
       reconnecting = false
-      const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins: { WebSocketTransport, FetchRequest } })
+      const plugins = presence ? { WebSocketTransport, FetchRequest, RealtimePresence: presence } : { WebSocketTransport, FetchRequest }
+      const client = new BaseRealtime({ ...ably, authCallback: auth.authCallback, useBinaryProtocol: false, autoConnect: false, plugins })
       realtime = client
       // Events of a client replaced since are ignored.
       client.connection.on((change) => {
-        if (client === realtime) onConnection(change)
+        if (client !== realtime) return
+        onConnection(change)
+        if (change.current === 'connected') enterPresence(client)
       })
-      for (const feed of feeds.values()) feed.bind(client)
+      for (const [channelName, feed] of feeds) {
+        channelOf(client, channelName)
+        feed.bind(client)
+      }
       const settled = nextSettled()
       // ably-js reports `connecting` a tick later; saying so now makes a second connect() wait for this client
       // instead of building another, and lets a disconnect() before then settle this one as `closed`.

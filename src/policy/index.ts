@@ -135,6 +135,13 @@ export interface ChannelPolicy<D extends PolicyDeclaration = any> {
   format<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>): string
   /** Whether `kind` accepts `event`. */
   acceptsEvent(kind: KindName<D>, event: unknown): event is string
+  /**
+   * Where a user shows as online: its own channel of the first kind whose only segment is its owner and whose browsers
+   * have `presence` (the SMS inbox's `notifications:{userId}`); undefined when the policy has none.
+   */
+  presenceChannel(segment: string): string | undefined
+  /** The kind of `presenceChannel`, if any. */
+  readonly presenceKind: KindName<D> | undefined
   /** The owner or member segment of a kind, if any: it holds encoded ids (`channelSegment`). */
   boundSegment(kind: KindName<D>): string | undefined
   /** The payload id rules of an event: `[payload path, segment]` pairs. */
@@ -347,6 +354,8 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
     return reaches(kind, channel, principal)
   }
 
+  const presenceKind = compiled.find((kind) => kind.bound?.by === 'owner' && kind.operations.includes('presence') && kind.parts.filter((part) => 'segment' in part).length === 1)
+
   const policy: ChannelPolicy = {
     declaration,
     kinds: compiled.map((kind) => kind.name),
@@ -384,6 +393,8 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
     acceptsEvent: (kind, event): event is string => typeof event === 'string' && kindOf(kind).events.includes(event),
     idRules: (kind, event) => kindOf(kind).ids[event] ?? [],
     boundSegment: (kind) => kindOf(kind).bound?.segment,
+    presenceChannel: (segment) => (presenceKind ? resourceOf(presenceKind, segment) : undefined),
+    presenceKind: presenceKind?.name,
     capability(caller) {
       const capability: Capability = {}
       for (const kind of compiled) {

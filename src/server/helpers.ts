@@ -21,6 +21,7 @@ import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.ts'
 import { createGateway, onlyResult, type Accepted, type Gateway, type SweepReport } from '../gateway/index.ts'
 import { openStore } from '../store/open.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
+import { isOnline } from '../presence/index.ts'
 import type { MessageStore } from '../store/index.ts'
 
 export interface PublishOptions {
@@ -78,6 +79,11 @@ export interface ServerHelpers extends PolicyServerHelpers<SmsInbox> {
   publishPhoneNumberAssignment(userId: string, data: PhoneNumberAssignmentData, options?: PublishOptions): Promise<PublishResult>
   /** `update` on `notifications:{userId}`. */
   publishNotification(userId: string, data: NotificationData, options?: PublishOptions): Promise<PublishResult>
+  /**
+   * Whether each user is online (present on `notifications:{userId}`, which the browser client enters with
+   * `presence: RealtimePresence`), by user id: Ably's REST presence, 100 users per request. An abrupt disconnect shows for ~15 s.
+   */
+  isOnline(userIds: readonly string[]): Promise<Record<string, boolean>>
 }
 
 export const MAX_SERVER_BATCH = 500
@@ -97,7 +103,7 @@ export interface ServerHelpersOptions<D extends PolicyDeclaration = any> {
 
 /** Builds the SMS inbox's helpers over an Ably port and a store. */
 export function createServerHelpers(options: Omit<ServerHelpersOptions<SmsInbox>, 'policy'>): ServerHelpers {
-  return serverHelpersFor(gatewayFor(options))
+  return serverHelpersFor(gatewayFor(options), options.ably)
 }
 
 /** Builds the helpers of any policy over an Ably port and a store. */
@@ -122,8 +128,8 @@ export function serverHelpersFromEnv(env: Env, options: Partial<Omit<ServerHelpe
   return createServerHelpers({ config, log, ...options, ably, store: options.store ?? openStore(config.store) })
 }
 
-/** The SMS inbox's helpers over a gateway already built (for example the one an app serves), as a trusted server caller. */
-export function serverHelpersFor(gateway: Gateway): ServerHelpers {
+/** The SMS inbox's helpers over a gateway already built (for example the one an app serves) and its Ably port, as a trusted server caller. */
+export function serverHelpersFor(gateway: Gateway, ably: AblyRest): ServerHelpers {
   const helpers = policyHelpersFor(gateway, smsInbox)
   const sms = (userId: string, contactId: string) => helpers.channel('sms', { userId, contactId })
   const contacts = (userId: string) => helpers.channel('contacts', { userId })
@@ -136,6 +142,7 @@ export function serverHelpersFor(gateway: Gateway): ServerHelpers {
     publishIncomingSms: async (userId, data, options) => notifications(userId).publish('sms_received', data, options),
     publishPhoneNumberAssignment: async (userId, data, options) => notifications(userId).publish('phone_number_assignment', data, options),
     publishNotification: async (userId, data, options) => notifications(userId).publish('update', data, options),
+    isOnline: (userIds) => isOnline(ably, userIds),
   }
 }
 
