@@ -170,7 +170,7 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
     if (known) return known
     const { alphabet, maxLength } = declaration.segments?.[segment] ?? defaultAlphabet
     if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 256) {
-      problems.push(`segment {${segment}}: maxLength must be a whole number from 1 to 256`)
+      problems.push(`{${segment}}: maxLength must be 1-256`)
       return undefined
     }
     let regex: RegExp
@@ -179,16 +179,13 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       regex = new RegExp(source)
       new RegExp(`^[${alphabet}]$`)
     } catch {
-      problems.push(`segment {${segment}}: the alphabet ${JSON.stringify(alphabet)} is not a regex character class body`)
+      problems.push(`{${segment}}: alphabet is not a regex character class body`)
       return undefined
     }
     const single = new RegExp(`^[${alphabet}]$`)
     const allowed = FORBIDDEN_PROBES.filter((probe) => single.test(probe))
     if (allowed.length > 0) {
-      problems.push(
-        `segment {${segment}}: the alphabet allows ${allowed.map((char) => JSON.stringify(char)).join(', ')}; a segment holding ':' or '*' ` +
-          "could name or match another user's channel under Ably's wildcard rules, so segments may hold neither (nor brackets, commas, spaces, controls or non-ASCII)",
-      )
+      problems.push(`{${segment}}: the alphabet allows ${allowed.map((char) => JSON.stringify(char)).join(', ')}; with ':' or '*' a segment could name or match another user's channel under Ably's wildcard rules`)
       return undefined
     }
     const entry = { regex, source }
@@ -202,57 +199,54 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
   for (const name of kindNames) {
     const kind = declaration.kinds[name] as KindDeclaration
     const at = `kind "${name}"`
-    if (name === 'kind' || !LITERAL.test(name)) problems.push(`${at}: a kind's name must be 1-64 of [A-Za-z0-9_-] and not "kind"`)
+    if (name === 'kind' || !LITERAL.test(name)) problems.push(`${at}: name must be 1-64 of [A-Za-z0-9_-], not "kind"`)
     const parts: Part[] = []
     const seen = new Set<string>()
     for (const raw of kind.pattern.split(':')) {
       const variable = /^\{(.*)\}$/.exec(raw)?.[1]
       if (variable === undefined) {
-        if (!LITERAL.test(raw)) problems.push(`${at}: "${raw}" in ${JSON.stringify(kind.pattern)} is neither a fixed part of [A-Za-z0-9_-] nor a {segment}`)
+        if (!LITERAL.test(raw)) problems.push(`${at}: "${raw}" is neither a fixed part of [A-Za-z0-9_-] nor a {segment}`)
         parts.push({ literal: raw })
         continue
       }
-      if (!SEGMENT_NAME.test(variable) || variable === 'kind') problems.push(`${at}: {${variable}} is not a valid segment name (an identifier other than "kind")`)
+      if (!SEGMENT_NAME.test(variable) || variable === 'kind') problems.push(`${at}: {${variable}} is not an identifier other than "kind"`)
       if (seen.has(variable)) problems.push(`${at}: {${variable}} appears twice`)
       seen.add(variable)
       const alphabet = alphabetOf(variable)
       if (alphabet) parts.push({ segment: variable, ...alphabet })
     }
-    if (!parts[0] || !('literal' in parts[0])) problems.push(`${at}: the first part of ${JSON.stringify(kind.pattern)} must be fixed (the Ably namespace)`)
-    if (kind.owner !== undefined && kind.member !== undefined) problems.push(`${at}: a channel is bound to its owner or to its members, not both`)
+    if (!parts[0] || !('literal' in parts[0])) problems.push(`${at}: the first part must be fixed (the Ably namespace)`)
+    if (kind.owner !== undefined && kind.member !== undefined) problems.push(`${at}: owner or member, not both`)
     const by = kind.owner !== undefined ? 'owner' : kind.member !== undefined ? 'member' : undefined
     const boundName = kind.owner ?? kind.member
     let bound: CompiledKind['bound']
     if (by && boundName !== undefined) {
       const index = parts.findIndex((part) => 'segment' in part && part.segment === boundName)
-      if (index < 0) problems.push(`${at}: the ${by} segment {${boundName}} is not in ${JSON.stringify(kind.pattern)}`)
+      if (index < 0) problems.push(`${at}: the ${by} segment {${boundName}} is not in the pattern`)
       else {
         const free = parts.slice(0, index).find((part): part is Extract<Part, { segment: string }> => 'segment' in part)
         if (free) {
-          problems.push(
-            `${at}: {${free.segment}} comes before the ${by} segment {${boundName}}; Ably wildcards only end a resource, so the capability ` +
-              `would need a wildcard spanning the ${by} segment and would cover other ${by === 'owner' ? "users'" : "groups'"} channels`,
-          )
+          problems.push(`${at}: {${free.segment}} comes before the ${by} segment {${boundName}}: Ably wildcards only end a resource, so the capability would span the ${by} segment and cover others' channels`)
         }
         bound = { by, index, segment: boundName }
       }
     }
-    for (const op of kind.browser) if (!BROWSER_OPERATIONS.includes(op)) problems.push(`${at}: "${op}" is not a browser operation (${BROWSER_OPERATIONS.join(', ')})`)
+    for (const op of kind.browser) if (!BROWSER_OPERATIONS.includes(op)) problems.push(`${at}: "${op}" is not one of ${BROWSER_OPERATIONS.join(', ')}`)
     if (kind.browser.includes('publish') && kind.browserPublish !== 'bypasses-gateway') {
-      problems.push(`${at}: browsers may publish only when the kind says browserPublish: 'bypasses-gateway' (their messages skip the gateway's validation, store, history and outbox)`)
+      problems.push(`${at}: browser publish needs browserPublish: 'bypasses-gateway' (such messages skip the gateway's validation, store, history and outbox)`)
     }
     if (!bound && (kind.browser.includes('publish') || kind.browser.includes('presence'))) {
-      problems.push(`${at}: a public kind (no owner or member segment) is read-only for browsers: no publish or presence`)
+      problems.push(`${at}: a public kind is read-only for browsers: no publish or presence`)
     }
     for (const publisher of kind.publishers) {
       const valid = publisher === 'admins' || publisher === 'server' || (publisher === 'owner' && by === 'owner') || (publisher === 'members' && by === 'member') || /^role:.{1,64}$/.test(publisher)
-      if (!valid) problems.push(`${at}: publisher "${publisher}" is not one of owner (with an owner segment), members (with a member segment), admins, server, role:<name>`)
+      if (!valid) problems.push(`${at}: publisher "${publisher}" is not owner (with an owner segment), members (with a member segment), admins, server or role:<name>`)
     }
     const eventNames = Object.keys(kind.events)
     if (eventNames.length === 0) problems.push(`${at}: declare at least one event`)
     const ids: Record<string, (readonly [string, string])[]> = {}
     for (const event of eventNames) {
-      if (!EVENT_NAME.test(event)) problems.push(`${at}: event "${event}" must be 1-64 of [A-Za-z0-9_.-]`)
+      if (!EVENT_NAME.test(event)) problems.push(`${at}: event "${event}" is not 1-64 of [A-Za-z0-9_.-]`)
       const declared = kind.events[event] as EventDeclaration
       if (typeof declared.data !== 'function') problems.push(`${at}: event "${event}" needs data: (z) => schema`)
       ids[event] = Object.entries(declared.ids ?? {})
@@ -274,10 +268,7 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       const a = compiled[i] as CompiledKind
       const b = compiled[j] as CompiledKind
       if (overlap(a, b)) {
-        problems.push(
-          `kinds "${a.name}" and "${b.name}" overlap: ${JSON.stringify(a.pattern)} and ${JSON.stringify(b.pattern)} can name the same channel, or one's ` +
-            "capability wildcard covers the other's channels, so a credential or a check for one could grant the other",
-        )
+        problems.push(`kinds "${a.name}" and "${b.name}" overlap: they can name one channel, or one's capability wildcard covers the other's channels`)
       }
     }
   }

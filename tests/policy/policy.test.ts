@@ -36,7 +36,7 @@ describe('a policy that could give one user another user’s channels is refused
   })
 
   it('a wildcard spanning an owner or member segment', () => {
-    expect(refusal({ a: kind('sms:{contactId}:{userId}', { owner: 'userId' }) })).toMatch(/\{contactId\} comes before the owner segment \{userId\}.*cover other users' channels/)
+    expect(refusal({ a: kind('sms:{contactId}:{userId}', { owner: 'userId' }) })).toMatch(/\{contactId\} comes before the owner segment \{userId\}.*cover others' channels/)
     expect(refusal({ a: kind('t:{room}:{teamId}', { member: 'teamId' }) })).toMatch(/before the member segment/)
   })
 
@@ -54,7 +54,7 @@ describe('a policy that could give one user another user’s channels is refused
   })
 
   it('the namespace, publishers, events and id rules', () => {
-    expect(refusal({ a: kind('{userId}', { owner: 'userId' }) })).toMatch(/first part .* must be fixed/)
+    expect(refusal({ a: kind('{userId}', { owner: 'userId' }) })).toMatch(/first part must be fixed/)
     expect(refusal({ a: kind('a:{userId}', { publishers: ['owner'] }) })).toMatch(/publisher "owner"/)
     expect(refusal({ a: kind('a:{userId}', { owner: 'nope' }) })).toMatch(/owner segment \{nope\} is not in/)
     expect(refusal({ a: kind('a:{x}', { events: {} }) })).toMatch(/at least one event/)
