@@ -117,6 +117,15 @@ function gatewayFor({ ably, store, config = parseGatewayConfig({}), log = jsonLi
 
 /** The helpers from the environment: `ABLY_API_KEY`, `ABLY_REST_URL`, and the gateway's `MONGODB_URI` and friends. */
 export function serverHelpersFromEnv(env: Env, options: Partial<Omit<ServerHelpersOptions<SmsInbox>, 'policy'>> = {}): ServerHelpers {
+  return createServerHelpers(optionsFromEnv(env, options))
+}
+
+/** `serverHelpersFromEnv` for an app's own channel policy. */
+export function policyServerHelpersFromEnv<D extends PolicyDeclaration>(env: Env, policy: ChannelPolicy<D>, options: Partial<Omit<ServerHelpersOptions<D>, 'policy'>> = {}): PolicyServerHelpers<D> {
+  return createPolicyServerHelpers({ ...optionsFromEnv(env, options), policy })
+}
+
+function optionsFromEnv(env: Env, options: Partial<ServerHelpersOptions>): ServerHelpersOptions {
   // Each default is built only when not given: no Ably client (nor a need for ABLY_API_KEY) beside the caller's
   // port, and no second store (a MongoDB client) beside the caller's store.
   const ably = options.ably ?? createFetchAblyRest(parseAblyEnv(env))
@@ -125,7 +134,7 @@ export function serverHelpersFromEnv(env: Env, options: Partial<Omit<ServerHelpe
   if (!options.store && config.store.kind === 'memory') {
     log({ level: 'warn', msg: 'memory_store', detail: 'Server helpers keep queued messages in this process only. Set MONGODB_URI to keep them.' })
   }
-  return createServerHelpers({ config, log, ...options, ably, store: options.store ?? openStore(config.store) })
+  return { config, log, ...options, ably, store: options.store ?? openStore(config.store) }
 }
 
 /** The SMS inbox's helpers over a gateway already built (for example the one an app serves) and its Ably port, as a trusted server caller. */
