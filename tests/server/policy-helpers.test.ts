@@ -1,6 +1,6 @@
 /** The server helpers of any policy: typed publishing by kind and segments, checked by the gateway as a trusted server. */
 import { describe, expect, it } from 'vitest'
-import { AppError } from '../../src/errors/index.ts'
+import type { AppError } from '../../src/errors/index.ts'
 import { parseGatewayConfig } from '../../src/gateway/config.ts'
 import { createPolicyServerHelpers, policyHelpersFor, serverHelpersFor } from '../../src/server/helpers.ts'
 import { createGateway } from '../../src/gateway/index.ts'
