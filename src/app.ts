@@ -45,7 +45,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     log,
     now,
     policy,
-    verify: createAppTokenVerifier({ ...config.jwt, now }),
+    verify: createAppTokenVerifier(config.jwt, { now, log }),
   }
 
   const app = new Hono<AppEnv>()

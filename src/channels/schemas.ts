@@ -1,6 +1,7 @@
 /**
  * The `data` schema of every SMS inbox event, built from the policy's declarations (`src/policy/sms-inbox.ts`): one
- * strict zod object each, ids in the channel grammar, and the ids a payload carries must name its channel. Node only.
+ * strict zod object each, ids in the channel grammar, and the ids a payload carries must name its channel (a user id
+ * through its segment). Node only.
  */
 import type { EventData } from '../policy/index.ts'
 import { payloadCheck, payloadSchemas, type DataResult } from '../policy/payloads.ts'

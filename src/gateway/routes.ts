@@ -4,15 +4,14 @@
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { RouteFactory } from '../app-env.ts'
-import type { AppEnv } from '../app-env.ts'
-import type { AppUser } from '../auth/app-token.ts'
+import type { AppEnv, RouteFactory } from '../app-env.ts'
+import type { Caller as VerifiedCaller } from '../auth/caller.ts'
 import { HistoryQuery, IDEMPOTENCY_KEY, type BatchPublishResponse, type PublishResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-import { callerOfUser, userPrincipal } from '../policy/index.ts'
+import { userPrincipal } from '../policy/index.ts'
 import { historyLimitError } from './history.ts'
 import { onlyResult, type Accepted, type Caller, type Gateway } from './index.ts'
 import { parseEnvelope } from './prepare.ts'
@@ -22,7 +21,7 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
   return ({ verify, now, config: appConfig }) => {
     const { config } = gateway
     const { policy } = gateway
-    const callerOf = (c: Context<AppEnv>): Caller => userPrincipal(callerOfUser(currentUser(c)), appConfig.adminRoles)
+    const callerOf = (c: Context<AppEnv>): Caller => userPrincipal(currentCaller(c), appConfig.adminRoles)
 
     return new Hono<AppEnv>()
       .post('/publish', bodyLimit(config.maxBodyBytes), authenticate({ verify }), async (c) => {
@@ -52,10 +51,10 @@ function setHeaders(c: Context<AppEnv>, headers: Record<string, string>) {
   for (const [name, value] of Object.entries(headers)) c.header(name, value)
 }
 
-function currentUser(c: Context<AppEnv>): AppUser {
-  const user = c.get('user')
-  if (!user) throw new AppError('invalid_token', { reason: 'no user' })
-  return user
+function currentCaller(c: Context<AppEnv>): VerifiedCaller {
+  const caller = c.get('caller')
+  if (!caller) throw new AppError('invalid_token', { reason: 'no caller' })
+  return caller
 }
 
 function mediaType(c: Context<AppEnv>): string | undefined {

@@ -1,25 +1,10 @@
 /**
- * The caller contract (issue 12) as the policy reads it. Until `src/auth/caller.ts` is in main this is a local copy of
- * its interface; the policy needs only these fields, and `channelSegment` to encode memberships.
+ * The caller contract (`src/auth/caller.ts`) as the policy reads it: who the verified caller is, and the one segment
+ * encoding (`channelSegment`, from `src/channels/segment.ts`, which has no jose and so serves the browser too).
  */
-export interface PolicyCaller {
-  readonly userId: string
-  /** channelSegment(userId): the one safe channel segment for this user. */
-  readonly segment: string
-  readonly roles: readonly string[]
-  /** Raw membership ids (e.g. team ids); encoded with `channelSegment` before they meet a channel name. */
-  readonly memberships: readonly string[]
-}
+import type { Caller } from '../auth/caller.ts'
 
-const PLAIN = /^[A-Za-z0-9_-]{1,64}$/
+export { channelSegment, isAcceptedId } from '../channels/segment.ts'
 
-/** Stand-in for the caller contract's `channelSegment` for plain ids (replaced by the real one once it is in main). */
-export function channelSegment(id: string): string {
-  if (!PLAIN.test(id)) throw new TypeError(`Not a plain id: ${JSON.stringify(String(id).slice(0, 80))}`)
-  return id
-}
-
-/** The policy's view of today's verified user (`userId`, one `role`): its segment is its id, and it has no memberships. */
-export function callerOfUser(user: { readonly userId: string; readonly role?: string | undefined }): PolicyCaller {
-  return { userId: user.userId, segment: user.userId, roles: user.role === undefined ? [] : [user.role], memberships: [] }
-}
+/** What the policy needs of a caller: its id, its segment, its roles and its raw memberships (encoded with `channelSegment`). */
+export type PolicyCaller = Pick<Caller, 'userId' | 'segment' | 'roles' | 'memberships'>

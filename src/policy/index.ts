@@ -14,7 +14,7 @@ import type { z } from 'zod'
 import { AppError } from '../errors/index.ts'
 import { channelSegment, type PolicyCaller } from './caller.ts'
 
-export { callerOfUser, type PolicyCaller } from './caller.ts'
+export type { PolicyCaller } from './caller.ts'
 
 /** zod's namespace, handed to each payload schema builder on Node. */
 export type Zod = typeof z
@@ -53,10 +53,14 @@ export interface KindDeclaration {
   readonly events: Readonly<Record<string, EventDeclaration>>
 }
 
-/** The characters a segment may hold, as the body of a regex character class, and its longest length. */
+/**
+ * The characters a segment may hold, as the body of a regex character class, and its longest length; `pattern`, when
+ * given, narrows it further (a value must match both, so the alphabet alone decides what is safe).
+ */
 export interface SegmentAlphabet {
   readonly alphabet: string
   readonly maxLength: number
+  readonly pattern?: RegExp
 }
 
 export interface PolicyDeclaration {
@@ -103,7 +107,9 @@ const LITERAL = /^[A-Za-z0-9_-]{1,64}$/
 const SEGMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 const EVENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
-type Part = { readonly literal: string } | { readonly segment: string; readonly regex: RegExp; readonly source: string }
+/** What a segment's value must match. */
+type Matcher = { test(value: string): boolean }
+type Part = { readonly literal: string } | { readonly segment: string; readonly regex: Matcher; readonly source: string }
 
 interface CompiledKind {
   readonly name: string
@@ -164,11 +170,11 @@ export interface ChannelPolicy<D extends PolicyDeclaration = any> {
 export function defineChannelPolicy<const D extends PolicyDeclaration>(declaration: D): ChannelPolicy<D> {
   const problems: string[] = []
   const defaultAlphabet = declaration.segment ?? DEFAULT_SEGMENT
-  const alphabets = new Map<string, { regex: RegExp; source: string }>()
-  const alphabetOf = (segment: string): { regex: RegExp; source: string } | undefined => {
+  const alphabets = new Map<string, { regex: Matcher; source: string }>()
+  const alphabetOf = (segment: string): { regex: Matcher; source: string } | undefined => {
     const known = alphabets.get(segment)
     if (known) return known
-    const { alphabet, maxLength } = declaration.segments?.[segment] ?? defaultAlphabet
+    const { alphabet, maxLength, pattern } = declaration.segments?.[segment] ?? defaultAlphabet
     if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 256) {
       problems.push(`{${segment}}: maxLength must be 1-256`)
       return undefined
@@ -188,7 +194,7 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       problems.push(`{${segment}}: the alphabet allows ${allowed.map((char) => JSON.stringify(char)).join(', ')}; with ':' or '*' a segment could name or match another user's channel under Ably's wildcard rules`)
       return undefined
     }
-    const entry = { regex, source }
+    const entry = { regex: pattern ? { test: (value: string) => regex.test(value) && pattern.test(value) } : regex, source: pattern ? pattern.source : source }
     alphabets.set(segment, entry)
     return entry
   }
@@ -293,7 +299,7 @@ function covers(a: CompiledKind, b: CompiledKind): boolean {
   for (let index = 0; index < cut; index++) {
     const x = a.parts[index] as Part
     const y = b.parts[index] as Part
-    if ('literal' in x && 'literal' in y ? x.literal !== y.literal : 'literal' in x ? !(y as { regex: RegExp }).regex.test(x.literal) : 'literal' in y && !x.regex.test(y.literal)) return false
+    if ('literal' in x && 'literal' in y ? x.literal !== y.literal : 'literal' in x ? !(y as { regex: Matcher }).regex.test(x.literal) : 'literal' in y && !x.regex.test(y.literal)) return false
   }
   return true
 }

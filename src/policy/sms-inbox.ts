@@ -10,11 +10,15 @@
  * server may publish. `sms_received` lives on the notifications channel, where the original server published it: it
  * alerts the user wherever they are in the app.
  */
+import { SEGMENT_PATTERN } from '../channels/segment.ts'
+import { isAcceptedId } from './caller.ts'
 import type { Zod } from './index.ts'
 import { defineChannelPolicy } from './index.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
 const id = (z: Zod) => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
+/** A user id as the identity provider spells it (`auth0|…`, an e-mail address, a 128-character uid): it names the channel through its segment. */
+const userId = (z: Zod) => z.string().refine(isAcceptedId, 'Not a valid user id')
 const isoTimestamp = (z: Zod) => z.iso.datetime({ offset: true })
 /** An E.164 number we own or assign. */
 const phoneNumber = (z: Zod) => z.string().regex(/^\+[1-9][0-9]{1,14}$/)
@@ -25,7 +29,7 @@ const smsAddress = (z: Zod) => z.string().regex(/^(\+?[0-9]{1,15}|[A-Za-z0-9 ]{1
 const contact = (z: Zod) =>
   z.strictObject({
     id: id(z),
-    userId: id(z).optional(),
+    userId: userId(z).optional(),
     name: z.string().max(200).optional(),
     phoneNumber: smsAddress(z).optional(),
     email: z.email().max(254).optional(),
@@ -39,6 +43,8 @@ const contact = (z: Zod) =>
 
 export const smsInbox = defineChannelPolicy({
   segment: { alphabet: 'A-Za-z0-9_-', maxLength: 64 },
+  // The user's segment (`channelSegment`): a plain id, or `~` forms for provider ids.
+  segments: { userId: { alphabet: 'A-Za-z0-9_~-', maxLength: 64, pattern: SEGMENT_PATTERN } },
   kinds: {
     sms: {
       pattern: 'sms:{userId}:{contactId}',
@@ -51,7 +57,7 @@ export const smsInbox = defineChannelPolicy({
           data: (z) =>
             z.strictObject({
               contactId: id(z),
-              userId: id(z),
+              userId: userId(z),
               phoneNumberId: id(z),
               message: z.string().max(16_384),
               direction: z.enum(['inbound', 'outbound']),

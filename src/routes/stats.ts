@@ -7,7 +7,7 @@ import { timedCheck } from '../health/check.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { ANONYMOUS_CACHE_SECONDS, cdnCache } from '../middleware/cdn-cache/index.ts'
-import { callerOfUser, userPrincipal } from '../policy/index.ts'
+import { userPrincipal } from '../policy/index.ts'
 
 export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */
@@ -39,9 +39,9 @@ export function healthRoutes(
     const channel = channelName === undefined ? undefined : policy.parse(channelName)
     if (channelName !== undefined) {
       if (!channel) throw policy.invalidChannel()
-      const user = c.get('user')
-      if (!user) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
-      if (!policy.mayRead(userPrincipal(callerOfUser(user), config.adminRoles), channel)) {
+      const caller = c.get('caller')
+      if (!caller) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
+      if (!policy.mayRead(userPrincipal(caller, config.adminRoles), channel)) {
         throw new AppError('forbidden', { message: 'You may only ask about your own channels.' })
       }
     }

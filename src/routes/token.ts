@@ -9,7 +9,6 @@ import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-import { callerOfUser } from '../policy/index.ts'
 
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
@@ -20,24 +19,26 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   const signRequest = createAblyTokenRequestSigner(config.ably.key)
   const ttlSec = config.tokenTtlSec
+  const minTtlSec = config.tokenMinTtlSec
   const issue = async (c: Context<AppEnv>) => {
-    const user = c.get('user')
-    if (!user) throw invalidToken('no user')
+    const caller = c.get('caller')
+    if (!caller) throw invalidToken('no caller')
     const nowMs = now()
     const iat = Math.floor(nowMs / 1000)
-    // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route).
-    const exp = Math.min(iat + ttlSec, Math.floor(user.exp))
+    // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route),
+    // unless ABLY_TOKEN_MIN_TTL (opt-in, at most 15 minutes) lets it live that long for providers' 60-second tokens.
+    const exp = Math.min(iat + ttlSec, Math.max(Math.floor(caller.exp), iat + minTtlSec))
     // The least the policy grants this caller: its own and its groups' channels, and the public ones.
-    const capability = policy.capability(callerOfUser(user))
+    const capability = policy.capability(caller)
     // Memberships are read from the app JWT here, once: a member removed from a group keeps its channels until this
     // credential expires (ABLY_TOKEN_TTL at most); revoke the token to cut it off sooner.
-    const token = await sign({ clientId: user.userId, capability, iat, exp })
-    const common = { expiresIn: exp - iat, expiresAt: new Date(exp * 1000).toISOString(), userId: user.userId, clientId: user.userId, capability, timestamp: new Date(nowMs).toISOString() }
+    const token = await sign({ clientId: caller.userId, capability, iat, exp })
+    const common = { expiresIn: exp - iat, expiresAt: new Date(exp * 1000).toISOString(), userId: caller.userId, clientId: caller.userId, capability, timestamp: new Date(nowMs).toISOString() }
     // An Ably JWT carries its capability and travels in a header (about 8 KB): past that, a TokenRequest signed
     // here, which the browser redeems at Ably for a token of the same capability, clientId and lifetime.
     let body: TokenResponse | TokenRequestResponse = { token, issued: iat * 1000, expires: exp * 1000, ...common }
     if (token.length > MAX_ABLY_JWT_LENGTH) {
-      const tokenRequest = await signRequest({ clientId: user.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
+      const tokenRequest = await signRequest({ clientId: caller.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
       const size = JSON.stringify(tokenRequest).length
       // ably-js refuses a TokenRequest whose JSON text is longer than 128 KiB: nothing we could issue would carry it.
       if (size > MAX_TOKEN_REQUEST_LENGTH) {
@@ -56,6 +57,6 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
   // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every
   // auth failure except a 403 from its auth endpoint (RSA4d), and nothing a retry sends would change the answer.
   return new Hono<AppEnv>()
-    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify, refuseAs: 'signed_out' }), issue)
+    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify, refuseAs: 'signed_out', ...(config.jwt.cookie !== undefined && { cookie: config.jwt.cookie }) }), issue)
     .all('/token', methodNotAllowed(['GET', 'POST']))
 }

@@ -13,6 +13,7 @@ import type {
   SmsReceivedData,
 } from '../channels/schemas.ts'
 import type { ChannelPolicy, EventData, EventName, KindName, PolicyDeclaration, SegmentValues } from '../policy/index.ts'
+import { channelSegment, isAcceptedId } from '../policy/caller.ts'
 import { smsInbox, type SmsInbox } from '../policy/sms-inbox.ts'
 import { parseAblyEnv, type Env } from '../config/index.ts'
 import type { PublishResponse } from '../contract/index.ts'
@@ -140,9 +141,12 @@ function optionsFromEnv(env: Env, options: Partial<ServerHelpersOptions>): Serve
 /** The SMS inbox's helpers over a gateway already built (for example the one an app serves) and its Ably port, as a trusted server caller. */
 export function serverHelpersFor(gateway: Gateway, ably: AblyRest): ServerHelpers {
   const helpers = policyHelpersFor(gateway, smsInbox)
-  const sms = (userId: string, contactId: string) => helpers.channel('sms', { userId, contactId })
-  const contacts = (userId: string) => helpers.channel('contacts', { userId })
-  const notifications = (userId: string) => helpers.channel('notifications', { userId })
+  // These take the user id as the provider spells it; channel names hold its segment. An id that is not accepted
+  // stays as it is and is refused as any other bad segment (`invalid_channel`).
+  const segment = (userId: string) => (isAcceptedId(userId) ? channelSegment(userId) : userId)
+  const sms = (userId: string, contactId: string) => helpers.channel('sms', { userId: segment(userId), contactId })
+  const contacts = (userId: string) => helpers.channel('contacts', { userId: segment(userId) })
+  const notifications = (userId: string) => helpers.channel('notifications', { userId: segment(userId) })
   return {
     ...helpers,
     publishMessage: async (userId, contactId, data, options) => sms(userId, contactId).publish('message', data, options),
