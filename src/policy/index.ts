@@ -12,6 +12,7 @@
  */
 import type { z } from 'zod'
 import { AppError } from '../errors/index.ts'
+import { SEGMENT_PATTERN } from '../channels/segment.ts'
 import { channelSegment, type PolicyCaller } from './caller.ts'
 
 export type { PolicyCaller } from './caller.ts'
@@ -100,6 +101,8 @@ export class PolicyError extends Error {
 }
 
 export const DEFAULT_SEGMENT: SegmentAlphabet = { alphabet: 'A-Za-z0-9_-', maxLength: 64 }
+/** An owner or member segment by default: what `channelSegment` produces (a plain id, or its `~` forms). */
+export const BOUND_SEGMENT: SegmentAlphabet = { alphabet: 'A-Za-z0-9_~-', maxLength: 64, pattern: SEGMENT_PATTERN }
 const BROWSER_OPERATIONS: readonly BrowserOperation[] = ['subscribe', 'history', 'presence', 'publish']
 /** Characters no segment may hold: Ably's separator and wildcard, its qualifier brackets, list and space characters, controls, non-ASCII. */
 const FORBIDDEN_PROBES = [':', '*', '[', ']', ',', ' ', '\t', '\n', '\r', '\u0000', '\u007f', '\u00a0', 'é', '\u0430', '\u2028']
@@ -171,10 +174,12 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
   const problems: string[] = []
   const defaultAlphabet = declaration.segment ?? DEFAULT_SEGMENT
   const alphabets = new Map<string, { regex: Matcher; source: string }>()
-  const alphabetOf = (segment: string): { regex: Matcher; source: string } | undefined => {
-    const known = alphabets.get(segment)
+  // An owner or member segment holds `channelSegment` output unless the policy says otherwise: the contract's alphabet.
+  const alphabetOf = (segment: string, bound: boolean): { regex: Matcher; source: string } | undefined => {
+    const key = `${segment} ${bound}`
+    const known = alphabets.get(key)
     if (known) return known
-    const { alphabet, maxLength, pattern } = declaration.segments?.[segment] ?? defaultAlphabet
+    const { alphabet, maxLength, pattern } = declaration.segments?.[segment] ?? (bound ? BOUND_SEGMENT : defaultAlphabet)
     if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 256) {
       problems.push(`{${segment}}: maxLength must be 1-256`)
       return undefined
@@ -195,7 +200,7 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       return undefined
     }
     const entry = { regex: pattern ? { test: (value: string) => regex.test(value) && pattern.test(value) } : regex, source: pattern ? pattern.source : source }
-    alphabets.set(segment, entry)
+    alphabets.set(key, entry)
     return entry
   }
 
@@ -218,7 +223,7 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       if (!SEGMENT_NAME.test(variable) || variable === 'kind') problems.push(`${at}: {${variable}} is not an identifier other than "kind"`)
       if (seen.has(variable)) problems.push(`${at}: {${variable}} appears twice`)
       seen.add(variable)
-      const alphabet = alphabetOf(variable)
+      const alphabet = alphabetOf(variable, variable === (kind.owner ?? kind.member))
       if (alphabet) parts.push({ segment: variable, ...alphabet })
     }
     if (!parts[0] || !('literal' in parts[0])) problems.push(`${at}: the first part must be fixed (the Ably namespace)`)

@@ -10,7 +10,6 @@
  * server may publish. `sms_received` lives on the notifications channel, where the original server published it: it
  * alerts the user wherever they are in the app.
  */
-import { SEGMENT_PATTERN } from '../channels/segment.ts'
 import { isAcceptedId } from './caller.ts'
 import type { Zod } from './index.ts'
 import { defineChannelPolicy } from './index.ts'
@@ -42,9 +41,6 @@ const contact = (z: Zod) =>
   })
 
 export const smsInbox = defineChannelPolicy({
-  segment: { alphabet: 'A-Za-z0-9_-', maxLength: 64 },
-  // The user's segment (`channelSegment`): a plain id, or `~` forms for provider ids.
-  segments: { userId: { alphabet: 'A-Za-z0-9_~-', maxLength: 64, pattern: SEGMENT_PATTERN } },
   kinds: {
     sms: {
       pattern: 'sms:{userId}:{contactId}',

@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { channelSegment } from '../../src/channels/segment.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { gatewayPolicy, prepareMessages } from '../../src/gateway/prepare.ts'
 import { OPERATIONS, permits } from '../../src/hub/capability.ts'
@@ -12,9 +13,13 @@ import { smsInbox } from '../../src/policy/sms-inbox.ts'
 import { teamChat } from './team-chat.ts'
 
 /** Few values, so that users, teams, literals and segments often collide. */
-const values = ['alice', 'bob', 't1', 't2', 'x', 'general', 'sms', 'team', 'announcements', 'mentions', 'contacts']
+const ids = ['alice', 'bob', 't1', 't2', 'x', 'general', 'sms', 'team', 'announcements', 'mentions', 'contacts', 'auth0|42', 'org:7', 'a@b.example']
+/** Ids as the provider spells them, and the segments names hold (plain ids are their own segment). */
+const values = [...new Set([...ids, ...ids.map(channelSegment)])]
 const value = fc.constantFrom(...values)
-const callerArb = fc.record({ segment: value, memberships: fc.uniqueArray(value, { maxLength: 3 }) }).map(({ segment, memberships }): PolicyCaller => ({ userId: segment, segment, roles: [], memberships }))
+const callerArb = fc
+  .record({ userId: fc.constantFrom(...ids), memberships: fc.uniqueArray(fc.constantFrom(...ids), { maxLength: 3 }) })
+  .map(({ userId, memberships }): PolicyCaller => ({ userId, segment: channelSegment(userId), roles: [], memberships }))
 
 /** Whether the policy binds `channel` to `caller`: its owner segment is the caller's, its member segment one of the caller's groups, or it is public. */
 function bindsTo(policy: ChannelPolicy, name: string, caller: PolicyCaller): boolean {
@@ -22,7 +27,7 @@ function bindsTo(policy: ChannelPolicy, name: string, caller: PolicyCaller): boo
   if (!channel) return false
   const kind = policy.declaration.kinds[channel.kind as string] as KindDeclaration
   if (kind.owner !== undefined) return channel[kind.owner] === caller.segment
-  if (kind.member !== undefined) return caller.memberships.includes(channel[kind.member] as string)
+  if (kind.member !== undefined) return caller.memberships.map(channelSegment).includes(channel[kind.member] as string)
   return true
 }
 

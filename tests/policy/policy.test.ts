@@ -1,5 +1,6 @@
 /** The channel policy: load-time safety checks, and what a policy derives (parser, errors, capability, access). */
 import { describe, expect, it } from 'vitest'
+import { SEGMENT_PATTERN } from '../../src/channels/segment.ts'
 import { permits } from '../../src/hub/capability.ts'
 import { defineChannelPolicy, PolicyError, userPrincipal, type KindDeclaration, type PolicyCaller } from '../../src/policy/index.ts'
 import { payloadCheck } from '../../src/policy/payloads.ts'
@@ -41,11 +42,12 @@ describe('a policy that could give one user another user’s channels is refused
   })
 
   it('a segment alphabet that allows ":" or "*" (or brackets, commas, spaces, non-ASCII)', () => {
-    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segment: { alphabet: 'A-Za-z:', maxLength: 64 } })).toMatch(/allows ":".*':' or '\*'/)
+    expect(refusal({ a: kind('a:{topic}') }, { segment: { alphabet: 'A-Za-z:', maxLength: 64 } })).toMatch(/allows ":".*':' or '\*'/)
+    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segments: { userId: { alphabet: 'A-Za-z:', maxLength: 64 } } })).toMatch(/\{userId\}: the alphabet allows ":"/)
     expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segments: { userId: { alphabet: '\\w*', maxLength: 64 } } })).toMatch(/allows "\*"/)
-    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segment: { alphabet: '^,', maxLength: 64 } })).toMatch(/allows/)
-    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segment: { alphabet: '\\S', maxLength: 64 } })).toMatch(/allows/)
-    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segment: { alphabet: 'a-z', maxLength: 0 } })).toMatch(/maxLength/)
+    expect(refusal({ a: kind('a:{x}') }, { segment: { alphabet: '^,', maxLength: 64 } })).toMatch(/allows/)
+    expect(refusal({ a: kind('a:{x}') }, { segment: { alphabet: '\\S', maxLength: 64 } })).toMatch(/allows/)
+    expect(refusal({ a: kind('a:{x}') }, { segment: { alphabet: 'a-z', maxLength: 0 } })).toMatch(/maxLength/)
   })
 
   it('browser publish without saying it bypasses the gateway, and presence or publish on a public kind', () => {
@@ -100,8 +102,12 @@ describe('the team chat policy', () => {
     })
     expect(permits(capability, 'team:t3:general', 'subscribe')).toBe(false)
     expect(permits(capability, 'announcements', 'publish')).toBe(false)
-    // A membership that names no channel (not a plain id here) grants nothing.
-    expect(teamChat.capability(caller('bob', ['a:b', '*']))).toEqual({ 'mentions:bob': ['history', 'subscribe'], announcements: ['history', 'subscribe'] })
+    // A membership id is encoded as a segment (`a:b` → `~YTpi`); one the contract does not accept (`*`) grants nothing.
+    expect(teamChat.capability(caller('bob', ['a:b', '*']))).toEqual({
+      'team:~YTpi:*': ['history', 'presence', 'subscribe'],
+      'mentions:bob': ['history', 'subscribe'],
+      announcements: ['history', 'subscribe'],
+    })
   })
 
   it('lets members publish in their teams’ rooms and admins (not members) publish announcements', () => {
@@ -132,6 +138,8 @@ describe('the team chat policy', () => {
       index: 2,
       acceptedChannels: ['team:{teamId}:{roomId}', 'mentions:{userId}', 'announcements'],
       idPattern: '^[A-Za-z0-9_-]{1,64}$',
+      // Owner and member segments hold `channelSegment` output: the caller contract's segment pattern.
+      segmentPatterns: { teamId: SEGMENT_PATTERN.source, userId: SEGMENT_PATTERN.source },
     })
     expect(teamChat.invalidEvent().details).toEqual({
       acceptedEvents: { 'team:{teamId}:{roomId}': ['message', 'reaction'], 'mentions:{userId}': ['mention'], announcements: ['announcement'] },
