@@ -1,6 +1,7 @@
 /**
  * The team chat policy end to end: tokens from /api/ably/token, the real `ably` SDK against the local hub, the gateway
- * (who may publish what), history, and the server helpers -- all derived from `teamChat`.
+ * (who may publish what), history, and the server helpers -- all derived from `teamChat`. Memberships come from the
+ * app JWT's `teams` claim (JWT_MEMBERSHIP_CLAIM); a member of many teams connects through a TokenRequest.
  */
 import '../client/node-websocket.ts'
 import type * as Ably from 'ably'
@@ -95,6 +96,61 @@ describe('team chat, end to end', () => {
 
     const realtime = alice.realtime as unknown as Ably.Realtime
     const refused = await realtime.channels.get('mentions:bob').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
+    expect(refused).toBe(40160)
+  })
+})
+
+const message = (teamId: string, text: string) => ({ teamId, roomId: 'general', authorId: 'alice', text, sentAt: '2026-01-01T00:00:00Z' })
+
+describe('team rooms, by membership', () => {
+  it('a token grants each team’s rooms from the membership claim, and nothing of other teams', async () => {
+    const body = (await (await api('token', await appJwt('alice', { teams: ['t1', 't2'] }))).json()) as { capability: Record<string, string[]> }
+    expect(body.capability).toEqual({
+      'team:t1:*': ['history', 'presence', 'subscribe'],
+      'team:t2:*': ['history', 'presence', 'subscribe'],
+      'mentions:alice': ['history', 'subscribe'],
+      announcements: ['history', 'subscribe'],
+    })
+  })
+
+  it('members publish in their teams’ rooms through the gateway and receive each other’s messages; others are refused', async () => {
+    const bob = await connect(await appJwt('bob', { teams: ['t1'] }))
+    const texts: string[] = []
+    bob.subscribe('room', { teamId: 't1', roomId: 'general' }, (received) => {
+      if (received.name === 'message') texts.push(received.data.text)
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await api('publish', await appJwt('alice', { teams: ['t1'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t1', 'hello') })).status).toBe(200)
+    await expect.poll(() => texts, { timeout: 5000 }).toEqual(['hello'])
+    // Not a member of t1; and a payload naming another team than the channel's.
+    expect((await api('publish', await appJwt('carol', { teams: ['t2'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t1', 'x') })).status).toBe(403)
+    const mismatch = await api('publish', await appJwt('alice', { teams: ['t1'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t2', 'x') })
+    expect(await mismatch.json()).toMatchObject({ code: 'invalid_payload', details: { issues: [{ path: 'teamId' }] } })
+    // History follows membership.
+    expect((await api('history?channelName=team:t1:general', await appJwt('bob', { teams: ['t1'] }))).status).toBe(200)
+    expect((await api('history?channelName=team:t1:general', await appJwt('carol', { teams: ['t2'] }))).status).toBe(403)
+    // The real SDK cannot attach to another team's room.
+    const carol = await connect(await appJwt('carol', { teams: ['t2'] }))
+    const refused = await (carol.realtime as unknown as Ably.Realtime).channels.get('team:t1:general').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
+    expect(refused).toBe(40160)
+  })
+
+  it('a member of many teams connects through a TokenRequest, with every team’s rooms and no other', async () => {
+    const teams = Array.from({ length: 100 }, (_, index) => `squad-${String(index).padStart(4, '0')}`)
+    const token = await appJwt('dave', { teams })
+    const body = (await (await api('token', token)).json()) as Record<string, unknown>
+    expect(body).toHaveProperty('tokenRequest')
+    expect(body).not.toHaveProperty('token')
+    const dave = await connect(token)
+    const texts: string[] = []
+    dave.subscribe('room', { teamId: teams[99] as string, roomId: 'general' }, (received) => {
+      if (received.name === 'message') texts.push(received.data.text)
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const teamId = teams[99] as string
+    expect((await api('publish', await appJwt('erin', { teams: [teamId] }), { channelName: `team:${teamId}:general`, eventName: 'message', data: message(teamId, 'many') })).status).toBe(200)
+    await expect.poll(() => texts, { timeout: 5000 }).toEqual(['many'])
+    const refused = await (dave.realtime as unknown as Ably.Realtime).channels.get('team:t9:general').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
     expect(refused).toBe(40160)
   })
 })
