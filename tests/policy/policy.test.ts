@@ -1,11 +1,12 @@
 /** The channel policy: load-time safety checks, and what a policy derives (parser, errors, capability, access). */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { SEGMENT_PATTERN } from '../../src/channels/segment.ts'
 import { permits } from '../../src/hub/capability.ts'
-import { defineChannelPolicy, PolicyError, userPrincipal, type KindDeclaration, type PolicyCaller } from '../../src/policy/index.ts'
+import { defineChannelPolicy, PolicyError, userPrincipal, type EventData, type KindDeclaration, type ParsedChannel, type PolicyCaller } from '../../src/policy/index.ts'
 import { payloadCheck } from '../../src/policy/payloads.ts'
 import { smsInbox } from '../../src/policy/sms-inbox.ts'
-import { teamChat } from './team-chat.ts'
+import type { PolicyChannelEvent } from '../../src/client/index.ts'
+import { teamChat, type TeamChat } from './team-chat.ts'
 
 const ping = { ping: { data: (z: typeof import('zod').z) => z.strictObject({}) } }
 const kind = (pattern: string, rest: Partial<KindDeclaration> = {}): KindDeclaration => ({ pattern, browser: ['subscribe'], publishers: ['server'], events: ping, ...rest })
@@ -144,5 +145,15 @@ describe('the team chat policy', () => {
     expect(teamChat.invalidEvent().details).toEqual({
       acceptedEvents: { 'team:{teamId}:{roomId}': ['message', 'reaction'], 'mentions:{userId}': ['mention'], announcements: ['announcement'] },
     })
+  })
+})
+
+describe('types inferred from the declaration (checked by tsc)', () => {
+  it('payloads, parsed channels and client messages', () => {
+    expectTypeOf<EventData<TeamChat, 'room', 'message'>>().toEqualTypeOf<{ teamId: string; roomId: string; authorId: string; text: string; sentAt: string }>()
+    expectTypeOf<ParsedChannel<TeamChat, 'room'>>().toEqualTypeOf<{ readonly kind: 'room' } & { readonly teamId: string; readonly roomId: string }>()
+    expectTypeOf<PolicyChannelEvent<TeamChat, 'announcements'>['name']>().toEqualTypeOf<'announcement'>()
+    expectTypeOf<PolicyChannelEvent<TeamChat, 'room'>['name']>().toEqualTypeOf<'message' | 'reaction'>()
+    expect(teamChat.kinds).toEqual(['room', 'mentions', 'announcements'])
   })
 })
