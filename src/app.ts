@@ -1,6 +1,5 @@
 /** `createApp(config, deps)`: the one Hono app every host serves (Netlify edge and Node, Deno, Workers, `npm start`). */
 import { HTTPException } from 'hono/http-exception'
-import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
 import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
@@ -13,6 +12,7 @@ import type { ChannelPolicy } from './policy/index.ts'
 import { smsInbox } from './policy/sms-inbox.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
+import { requestIds } from './middleware/request-id/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
 
@@ -50,7 +50,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>()
   app.use(
-    requestId({ limitLength: 64, generator: () => crypto.randomUUID() }),
+    requestIds(),
     requestLog({ log }),
     securityHeaders(),
     corsAllowList(config.corsOrigins),
