@@ -21,6 +21,7 @@ import {
   PublishResponse,
   StatsQuery,
   StatsResponse,
+  TokenRequestResponse,
   TokenResponse,
 } from './index.ts'
 
@@ -70,13 +71,13 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
       summary: 'An Ably JWT for the app user, signed locally with the Ably key',
       description: 'Also a TokenDetails (`token`, `issued`, `expires`, `capability`, `clientId`), so ably-js `authUrl` takes it as is. The capability allows only the user’s own channels.',
       auth: 'required',
-      responses: { 200: { description: 'The Ably token.', schema: TokenResponse } },
+      responses: { 200: { description: 'The Ably token; or, when the capability would make the JWT too large for a header, a TokenRequest signed with the key.', schema: z.union([TokenResponse, TokenRequestResponse]) } },
       errors: ['signed_out', 'invalid_token', 'forbidden'],
     },
     get: {
       summary: 'The same as POST (for ably-js `authUrl` with `authMethod: GET`)',
       auth: 'required',
-      responses: { 200: { description: 'The Ably token.', schema: TokenResponse } },
+      responses: { 200: { description: 'The Ably token, or a TokenRequest (as for POST).', schema: z.union([TokenResponse, TokenRequestResponse]) } },
       errors: ['signed_out', 'invalid_token', 'forbidden'],
     },
   },

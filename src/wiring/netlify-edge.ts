@@ -14,6 +14,7 @@
  */
 import type { Env } from '../config/index.ts'
 import { edgeFunctionConfig } from '../deploy/functions.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
 import { presenceRoutes, statsRoutes, tokenRoutes } from '../routes/index.ts'
 import { apiHandler, lazyHandler } from './handlers.ts'
 
@@ -31,3 +32,10 @@ export const statsEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-stats')
 /** `/api/ably/presence` (admin roles only). */
 export const presenceEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }))
 export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-presence')
+
+/**
+ * The token and stats edge functions for an app's own channel policy (README, "Writing a channel policy"):
+ * `export default tokenEdgeFunctionFor(myPolicy)`. The functions above serve the default, the SMS inbox.
+ */
+export const tokenEdgeFunctionFor = (policy: ChannelPolicy) => lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'], policy }))
+export const statsEdgeFunctionFor = (policy: ChannelPolicy) => lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'], policy }))

@@ -12,7 +12,8 @@
  */
 import { NETLIFY_FUNCTIONS, type NetlifyFunction, type NetlifyFunctionName } from '../deploy/functions.ts'
 import { lazyHandler } from './handlers.ts'
-import { healthFunction, historyFunction, outboxFunction, publishFunction } from './node-gateway.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
+import { healthFunction, historyFunction, historyFunctionFor, outboxFunction, publishFunction, publishFunctionFor } from './node-gateway.ts'
 
 const processEnv = () => process.env
 
@@ -24,6 +25,10 @@ export const historyNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, hi
 export const healthNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, healthFunction)
 /** The outbox sweeper, a scheduled function (`schedule: '* * * * *'`). */
 export const outboxNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, outboxFunction)
+
+/** The publish and history functions for an app's own channel policy: `export default publishNetlifyFunctionFor(myPolicy)`. */
+export const publishNetlifyFunctionFor = (policy: ChannelPolicy) => lazyHandler(processEnv, publishFunctionFor(policy))
+export const historyNetlifyFunctionFor = (policy: ChannelPolicy) => lazyHandler(processEnv, historyFunctionFor(policy))
 
 /** The literal a Node function's `export const config` must hold, from the route table. */
 export function nodeFunctionConfig(name: Extract<NetlifyFunctionName, `ably-${'publish' | 'history' | 'health' | 'outbox'}`>) {
