@@ -45,6 +45,7 @@ describe('rewriteDeclarationImports', () => {
       "type D = import('./d.ts').D;",
       "import type { Z } from 'zod';",
       "declare const file: 'src/client/index.ts';",
+      'type E = import("zod/v4/classic/external").ZodString;',
     ].join('\n')
     expect(rewriteDeclarationImports(text)).toBe(
       [
@@ -54,6 +55,7 @@ describe('rewriteDeclarationImports', () => {
         "type D = import('./d.js').D;",
         "import type { Z } from 'zod';",
         "declare const file: 'src/client/index.ts';",
+        'type E = import("zod").ZodString;',
       ].join('\n'),
     )
   })
