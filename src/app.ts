@@ -2,7 +2,7 @@
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
-import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
+import { createFetchAblyRest, type AblyRest, type AblyRevoke } from './ably-rest/index.ts'
 import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
 import { createAppTokenVerifier } from './auth/app-token.ts'
 import type { Config } from './config/index.ts'
@@ -13,6 +13,8 @@ import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
+import { createDenyList, createMemoryRevocationStore, type RevocationStore } from './revocation/deny-list.ts'
+import { createRevocationKeys } from './revocation/keys.ts'
 
 export interface AppDeps {
   /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`. */
@@ -22,6 +24,13 @@ export interface AppDeps {
   now?: () => number
   /** The routes this host serves, e.g. `[tokenRoutes]` or `edgeRoutes` (see `src/routes/index.ts`). */
   routes: readonly RouteFactory[]
+  /**
+   * Where the revocation deny-list lives when `ABLY_REVOCABLE_TOKENS=true`: Netlify Blobs on Netlify; by default this
+   * process's memory, right only where one process serves both the token and the revoke routes (`npm start`).
+   */
+  revocationStore?: RevocationStore
+  /** Ably's `revokeTokens`; defaults to `fetch` against `config.ably.restUrl` with the key. */
+  ablyRevoke?: AblyRevoke
 }
 
 export const API_BASE = '/api/ably'
@@ -40,6 +49,13 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     log,
     now,
     verify: createAppTokenVerifier({ ...config.jwt, now }),
+    ...(config.revocation.enabled && {
+      revocation: {
+        denyList: createDenyList(deps.revocationStore ?? createMemoryRevocationStore(), { now }),
+        keys: createRevocationKeys(config.ably.key.secret),
+        ably: deps.ablyRevoke ?? createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
+      },
+    }),
   }
 
   const app = new Hono<AppEnv>()

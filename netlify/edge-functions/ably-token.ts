@@ -3,7 +3,8 @@ import type { Config } from '@netlify/edge-functions'
 import { edgeFunctionConfig } from '../../src/deploy/functions.ts'
 import { apiHandler, lazyHandler } from '../../src/wiring/handlers.ts'
 import { tokenRoutes } from '../../src/routes/token.ts'
+import { createNetlifyBlobsStore } from '../../src/revocation/netlify-blobs.ts'
 
-export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))
+export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: createNetlifyBlobsStore() }))
 
 export const config: Config = edgeFunctionConfig('ably-token')

@@ -43,6 +43,8 @@ export interface AblyServiceOptions {
   tokenUrl?: string
   /** The gateway's history endpoint; by default `tokenUrl` with `token` replaced by `history`. */
   historyUrl?: string
+  /** The revoke endpoint `signOut()` calls; by default `tokenUrl` with `token` replaced by `revoke`. */
+  revokeUrl?: string
   /** The current app JWT, asked before each token request (so a refreshed session is used); wins over `connect(appToken)`. */
   getAppToken?: AppTokenGetter
   /** Passed to ably-js, e.g. `{ endpoint: 'localhost', port: 8889, tls: false }` for the local hub. */
@@ -70,11 +72,23 @@ export interface AblyService {
   onConnectionStateChange(callback: (change: ServiceStateChange) => void): Unsubscribe
   /** Closes the connection and drops every subscription. */
   disconnect(): void
+  /**
+   * Log out: revokes this session's Ably tokens (every session of the user with `everywhere`) through the revoke
+   * endpoint, then disconnects. Resolves with whether the revocation completed; it disconnects either way, and the
+   * app should then end its own session (see README, "Revocation").
+   */
+  signOut(options?: { everywhere?: boolean }): Promise<SignOutResult>
   readonly state: ServiceState
   /** The current ably-js client (for `ably/react`'s `AblyProvider`); undefined before `connect()`. */
   readonly realtime: BaseRealtime | undefined
   /** The credentials source the client uses. */
   readonly auth: TokenAuth
+}
+
+/** How a sign-out went: `revoked` only when the server confirmed it; `code` is the error code otherwise. */
+export interface SignOutResult {
+  revoked: boolean
+  code?: string
 }
 
 const SETTLED = new Set<ServiceState>(['connected', 'failed', 'unauthorized', 'closed'])
@@ -88,7 +102,8 @@ const defaultTimers: Timers = {
 /** Builds a service; nothing connects until `connect()`. */
 export function createAblyService({
   tokenUrl = '/api/ably/token',
-  historyUrl = defaultHistoryUrl(tokenUrl),
+  historyUrl = siblingUrl(tokenUrl, 'history'),
+  revokeUrl,
   getAppToken,
   ably = {},
   fetch = (input, init) => globalThis.fetch(input, init),
@@ -190,6 +205,14 @@ export function createAblyService({
     }
   }
 
+  function disconnect() {
+    const connected = realtime !== undefined
+    for (const feed of feeds.values()) feed.close()
+    feeds.clear()
+    dropClient()
+    if (connected) emit('closed')
+  }
+
   return {
     connect(token) {
       if (token !== undefined) appToken = token
@@ -218,12 +241,29 @@ export function createAblyService({
       stateListeners.add(listener)
       return () => void stateListeners.delete(listener)
     },
-    disconnect() {
-      const connected = realtime !== undefined
-      for (const feed of feeds.values()) feed.close()
-      feeds.clear()
-      dropClient()
-      if (connected) emit('closed')
+    disconnect,
+    async signOut({ everywhere = false } = {}) {
+      const url = revokeUrl ?? siblingUrl(tokenUrl, 'revoke')
+      let result: SignOutResult
+      try {
+        const token = await currentAppToken()
+        if (!token) {
+          result = { revoked: false, code: 'signed_out' }
+        } else {
+          // Revoke first: the connection's token must stop working even if someone copied it.
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${token}`, ...(everywhere && { 'Content-Type': 'application/json' }) },
+            ...(everywhere && { body: JSON.stringify({ scope: 'user' }) }),
+          })
+          const body = (await res.json().catch(() => ({}))) as { code?: unknown }
+          result = res.ok ? { revoked: true } : { revoked: false, code: typeof body.code === 'string' ? body.code : `http_${res.status}` }
+        }
+      } catch {
+        result = { revoked: false, code: 'network_error' }
+      }
+      disconnect()
+      return result
     },
     get state() {
       return state
@@ -235,7 +275,7 @@ export function createAblyService({
   }
 }
 
-function defaultHistoryUrl(tokenUrl: string): string {
-  if (!/\/token\/?$/.test(tokenUrl)) throw new TypeError('createAblyService: pass historyUrl when tokenUrl does not end in /token')
-  return tokenUrl.replace(/token(\/?)$/, 'history$1')
+function siblingUrl(tokenUrl: string, name: 'history' | 'revoke'): string {
+  if (!/\/token\/?$/.test(tokenUrl)) throw new TypeError(`createAblyService: pass ${name}Url when tokenUrl does not end in /token`)
+  return tokenUrl.replace(/token(\/?)$/, `${name}$1`)
 }

@@ -39,6 +39,8 @@ export const NETLIFY_FUNCTIONS = {
   'ably-stats': { name: 'ably-stats', runtime: 'edge', path: '/api/ably/stats', allow: ['GET'], rateLimit: perClient(60) },
   'ably-publish': { name: 'ably-publish', runtime: 'node', path: '/api/ably/publish', allow: ['POST'], rateLimit: perClient(120) },
   'ably-history': { name: 'ably-history', runtime: 'node', path: '/api/ably/history', allow: ['GET'], rateLimit: perClient(300) },
+  // A sign-out per device, and an admin's revokes; each one calls Ably's rate-limited revocation API.
+  'ably-revoke': { name: 'ably-revoke', runtime: 'node', path: '/api/ably/revoke', allow: ['POST'], rateLimit: perClient(30) },
   'ably-outbox': { name: 'ably-outbox', runtime: 'node', schedule: '* * * * *' },
 } as const satisfies Record<string, NetlifyFunction>
 

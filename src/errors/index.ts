@@ -21,6 +21,7 @@ export const errorStatus = {
   internal_error: 500,
   publish_rejected: 502,
   store_unavailable: 503,
+  revocation_unavailable: 503,
   deadline_exceeded: 504,
 } as const
 
@@ -68,6 +69,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   internal_error: 'Internal error.',
   publish_rejected: 'The realtime service refused the message. It was stored as failed and will not be retried.',
   store_unavailable: 'The message store is unavailable. Retry later.',
+  revocation_unavailable: 'The revocation could not be completed. Retry it; until it succeeds, do not treat the session as logged out everywhere.',
   deadline_exceeded: 'The request took too long to complete.',
 }
 

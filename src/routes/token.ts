@@ -1,16 +1,20 @@
 /** `POST`/`GET /api/ably/token`: trades a verified app JWT for a least-privilege Ably JWT, signed locally. */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { AppEnv, RouteFactory } from '../app-env.ts'
-import { invalidToken } from '../auth/app-token.ts'
+import type { AppEnv, Revocation, RouteFactory } from '../app-env.ts'
+import { bearerToken, invalidToken, type AppUser } from '../auth/app-token.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import { userCapability } from '../channels/index.ts'
 import type { TokenResponse } from '../contract/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
+import { AppError } from '../errors/index.ts'
+import { describeError } from '../log/index.ts'
+import { callerFromVerified } from '../revocation/caller.ts'
+import type { Revoked } from '../revocation/deny-list.ts'
 
-export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
+export const tokenRoutes: RouteFactory = ({ config, verify, now, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   const ttlSec = config.tokenTtlSec
   const issue = async (c: Context<AppEnv>) => {
@@ -21,7 +25,9 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
     // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route).
     const exp = Math.min(iat + ttlSec, Math.floor(user.exp))
     const capability = userCapability(user.userId)
-    const token = await sign({ clientId: user.userId, capability, iat, exp })
+    // With revocation on, a revoked session is refused before anything is signed, and every token names its session.
+    const revocationKey = revocation ? await checkSession(revocation, user, bearerToken(c.req.header('authorization')), c.get('requestId')) : undefined
+    const token = await sign({ clientId: user.userId, capability, iat, exp, ...(revocationKey !== undefined && { revocationKey }) })
     const body: TokenResponse = {
       token,
       expiresIn: exp - iat,
@@ -35,6 +41,22 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
     }
     c.header('Cache-Control', 'no-store')
     return c.json(body)
+  }
+
+  /** The session's revocation key, or 403 `signed_out` when the deny-list has it (the refusal ably-js does not retry). */
+  async function checkSession(revocation: Revocation, user: AppUser, appToken: string, requestId: string): Promise<string> {
+    const caller = callerFromVerified(user, appToken)
+    const [session, userKey] = await Promise.all([revocation.keys.session(caller, appToken), revocation.keys.user(user.userId)])
+    let revoked: Revoked | undefined
+    try {
+      revoked = await revocation.denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
+    } catch (error) {
+      // Fail closed: a session that cannot be checked gets no token. ably-js retries a 503 after its backoff.
+      log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })
+      throw new AppError('revocation_unavailable', { message: 'The session could not be checked. Retry later.', cause: error, headers: { 'Retry-After': '2' } })
+    }
+    if (revoked) throw new AppError('signed_out', { reason: `session revoked (${revoked})` })
+    return session.key
   }
 
   // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every

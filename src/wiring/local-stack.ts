@@ -66,7 +66,8 @@ export async function startLocalStack({
   parseNodeEnv(useHub ? { ...resolved, ABLY_REST_URL: 'http://localhost:8889' } : resolved)
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
-    hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
+    // ABLY_REVOCABLE_TOKENS=true: the hub's key gets revocable tokens, as the Ably dashboard step does for a real key.
+    hub = createHub({ keys: [{ name, secret, revocableTokens: resolved.ABLY_REVOCABLE_TOKENS === 'true' }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
     hubPort = (await hub.listen().catch(portTaken(requestedHubPort, 'ABLY_HUB_PORT', 'the local Ably hub'))).port
     resolved.ABLY_REST_URL = `http://localhost:${hubPort}`
   }

@@ -12,17 +12,21 @@ import { openStore } from '../store/open.ts'
 import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting } from '../gateway/config.ts'
 import { createGateway, type Gateway } from '../gateway/index.ts'
 import { gatewayRoutes } from '../gateway/routes.ts'
+import type { RevocationStore } from '../revocation/deny-list.ts'
+import { revokeRoutes } from '../revocation/routes.ts'
 
 export interface NodeGatewayOptions {
   /** Refuse the embedded store unless `MESSAGE_STORE=memory` says so (serverless instances forget it). */
   requireDurableStore?: boolean
-  /** Also serve the edge routes (token and stats), as `npm start` does; a Netlify function serves only its own. */
+  /** Also serve the edge routes (token and stats) and revoke, as `npm start` does; a Netlify function serves only its own. */
   withEdgeRoutes?: boolean
   /** The optional settings read (see `ApiSetting` and `GatewaySetting`); all of them by default. */
   apiSettings?: readonly ApiSetting[]
   gatewaySettings?: readonly GatewaySetting[]
   store?: MessageStore
   ably?: AblyRest
+  /** The revocation deny-list's store (`ABLY_REVOCABLE_TOKENS=true`); this process's memory by default. */
+  revocationStore?: RevocationStore
   log?: Logger
   now?: () => number
   sleep?: (ms: number) => Promise<void>
@@ -48,8 +52,8 @@ export function nodeGatewayFromEnv(
   const ably = deps.ably ?? createFetchAblyRest(config.ably)
   const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
   // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
-  const routes = [...(withEdgeRoutes ? edgeRoutes : []), gatewayRoutes(gateway)]
-  const app = createApp(config, { ably, log, now, routes })
+  const routes = [...(withEdgeRoutes ? [...edgeRoutes, revokeRoutes] : []), gatewayRoutes(gateway)]
+  const app = createApp(config, { ably, log, now, routes, ...(deps.revocationStore && { revocationStore: deps.revocationStore }) })
   return { app, gateway, config }
 }
 

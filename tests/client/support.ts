@@ -3,7 +3,8 @@ import './node-websocket.ts'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { PublishResponse } from '../../src/contract/index.ts'
-import { nodeGatewayFromEnv, type NodeGateway } from '../../src/wiring/node-gateway.ts'
+import type { Env } from '../../src/config/index.ts'
+import { nodeGatewayFromEnv, type NodeGateway, type NodeGatewayOptions } from '../../src/wiring/node-gateway.ts'
 import { createHub, type Hub, type HubOptions } from '../../src/hub/index.ts'
 import { mintAppToken } from '../../src/local/mint-app-token.ts'
 import { silentLogger } from '../../src/log/index.ts'
@@ -21,13 +22,16 @@ export interface ClientStack extends NodeGateway {
   close(): Promise<void>
 }
 
-/** Hub, gateway (in-memory store) and API on ephemeral loopback ports. */
-export async function startClientStack(hubOptions: Partial<HubOptions> = {}): Promise<ClientStack> {
-  const hub = createHub({ keys: [KEY], ...hubOptions })
+/**
+ * Hub, gateway (in-memory store) and API on ephemeral loopback ports. `env` adds to the API's environment; with
+ * `ABLY_REVOCABLE_TOKENS=true` the hub's key has revocable tokens, as the dashboard step sets it on Ably.
+ */
+export async function startClientStack(hubOptions: Partial<HubOptions> = {}, { env = {}, ...options }: { env?: Env } & Pick<NodeGatewayOptions, 'revocationStore' | 'log'> = {}): Promise<ClientStack> {
+  const hub = createHub({ keys: [{ ...KEY, revocableTokens: env.ABLY_REVOCABLE_TOKENS === 'true' }], ...hubOptions })
   const { port: hubPort } = await hub.listen(0)
   const node = nodeGatewayFromEnv(
-    { JWT_SECRET: TEST_JWT_SECRET, ABLY_API_KEY: `${KEY.name}:${KEY.secret}`, ABLY_REST_URL: `http://localhost:${hubPort}`, MESSAGE_STORE: 'memory' },
-    { log: silentLogger },
+    { JWT_SECRET: TEST_JWT_SECRET, ABLY_API_KEY: `${KEY.name}:${KEY.secret}`, ABLY_REST_URL: `http://localhost:${hubPort}`, MESSAGE_STORE: 'memory', ...env },
+    { log: silentLogger, ...options },
   )
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: node.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started))

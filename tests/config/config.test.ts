@@ -21,6 +21,7 @@ describe('parseConfig', () => {
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       tokenTtlSec: 900,
       adminRoles: ['admin', 'support'],
+      revocation: { enabled: false, retentionSec: 86400 },
       deadlineMs: 8000,
     })
   })
