@@ -2,6 +2,7 @@
  * The `AblyRest` port rebuilt on ably-js's modular build (`BaseRest` + `FetchRequest`), only to measure what it
  * would cost the edge bundle against the plain-`fetch` port in src/ably-rest. Not used by the app.
  */
+import type { BatchPresenceFailureResult, BatchPresenceSuccessResult, BatchResult } from 'ably'
 import { BaseRest, FetchRequest } from 'ably/modular'
 import { AblyRestError, type AblyRest, type FetchAblyRestOptions } from '../src/ably-rest/index.ts'
 
@@ -35,6 +36,15 @@ export function createAblyModularRest({ key, restUrl }: Pick<FetchAblyRestOption
             ? { channel: result.channel, error: new AblyRestError(result.error.message, { statusCode: result.error.statusCode, ablyCode: result.error.code }) }
             : { channel: result.channel, messageId: result.messageId },
         ),
+      )
+    },
+    async batchPresence(channels) {
+      // ably.d.ts declares a list, but ably-js hands back Ably's one BatchResult as it came (see tests/hub/rest.test.ts).
+      const { results } = (await rest.batchPresence([...channels])) as unknown as BatchResult<BatchPresenceSuccessResult | BatchPresenceFailureResult>
+      return results.map((result) =>
+        'error' in result
+          ? { channel: result.channel, error: new AblyRestError(result.error.message, { statusCode: result.error.statusCode, ablyCode: result.error.code }) }
+          : { channel: result.channel, members: result.presence.map(({ clientId, connectionId }) => ({ clientId, connectionId })) },
       )
     },
   }

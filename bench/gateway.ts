@@ -49,6 +49,7 @@ const noopAbly: AblyRest = {
   channelStatus: async () => ({ isActive: false }),
   publish: async () => {},
   batchPublish: async (specs) => specs.flatMap((spec) => spec.channels.map((channel) => ({ channel, messageId: spec.messages[0]?.id ?? '' }))),
+  batchPresence: async (channels) => channels.map((channel) => ({ channel, members: [] })),
 }
 
 /** A store that stores nothing and always answers "new", leaving only the gateway's own work to measure. */
@@ -62,6 +63,7 @@ const noopStore: MessageStore = {
   history: async () => [],
   reserve: async (_key, hits) => ({ granted: true, count: hits }),
   release: async () => {},
+  outboxStats: async () => ({ pending: 0, oldestPendingAt: null, failed: 0 }),
   close: async () => {},
 }
 

@@ -101,8 +101,9 @@ async function main(): Promise<number> {
   const jwtSecret = randomBytes(36).toString('base64url')
   const hub = createHub({ keys: [ablyKey] })
   const { url: hubUrl } = await hub.listen(0)
-  const runtimeEnv: Record<string, string> = { ABLY_API_KEY: `${ablyKey.name}:${ablyKey.secret}`, JWT_SECRET: jwtSecret, ABLY_REST_URL: hubUrl, MESSAGE_STORE: 'memory' }
+  const runtimeEnv: Record<string, string> = { ABLY_API_KEY: `${ablyKey.name}:${ablyKey.secret}`, JWT_SECRET: jwtSecret, ABLY_REST_URL: hubUrl, MESSAGE_STORE: 'memory', ABLY_ADMIN_ROLES: 'admin' }
   const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice' })}` }
+  const adminBearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'ops', role: 'admin' })}` }
   const contactUpdate = { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } }
 
   try {
@@ -133,6 +134,21 @@ async function main(): Promise<number> {
     record('ably-history: 200 with a page of the store', history.status === 200 && Array.isArray((history.json as { messages?: unknown }).messages), history)
     const anonymous = await lambda('ably-history')({ method: 'GET', path: '/api/ably/history?channelName=contacts:alice', headers: {} })
     record('ably-history: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
+    const health = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: {} })
+    record(
+      'ably-health: anonymous → 200 with status and timestamp only, cacheable by Netlify\'s CDN for 5 s, keyed on Authorization and Origin',
+      health.status === 200 && JSON.stringify(Object.keys(health.json as object)) === '["status","timestamp"]' && cdnCacheable(health.headers, 'header=Authorization|Origin'),
+      health,
+    )
+    const adminHealth = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: adminBearer })
+    const adminChecks = (adminHealth.json as { checks?: Record<string, unknown> }).checks
+    record(
+      'ably-health: an admin token → every check with its figures, and never cacheable',
+      adminHealth.status === 200 && adminChecks !== undefined && ['store', 'outbox', 'ably'].every((name) => name in adminChecks) && neverCached(adminHealth.headers),
+      adminHealth,
+    )
+    const userHealth = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: bearer })
+    record('ably-health: a user token without an admin role → status only, and never cacheable', JSON.stringify(Object.keys(userHealth.json as object)) === '["status","timestamp"]' && neverCached(userHealth.headers), userHealth)
     const sweep = await lambda('ably-outbox')({ method: 'POST', path: '/.netlify/functions/ably-outbox', headers: { 'x-nf-event': 'schedule', 'content-type': 'application/json' }, body: JSON.stringify({ next_run: new Date(Date.now() + 60_000).toISOString() }) })
     record('ably-outbox: a scheduled run answers its sweep report', sweep.status === 200 && typeof (sweep.json as { claimed?: unknown }).claimed === 'number', sweep)
     // A fresh instance of the outbox (a new module instance reads the environment again) with variables it never reads broken.
@@ -158,7 +174,17 @@ async function main(): Promise<number> {
     const put = await edge.fetch('/api/ably/token', { method: 'PUT' })
     record('ably-token: PUT gets our JSON 405 with Allow', put.status === 405 && put.headers.get('allow') === 'GET, POST, OPTIONS', put.status)
     const stats = await edge.fetch('/api/ably/stats')
+    const statsHeaders = Object.fromEntries(stats.headers)
     record('ably-stats: 200 healthy, from the local hub', stats.status === 200 && ((await stats.json()) as { status?: string }).status === 'healthy', stats.status)
+    record('ably-stats: anonymous → cacheable by Netlify\'s CDN for 5 s, keyed on channelName, Authorization and Origin only', cdnCacheable(statsHeaders, 'query=channelName,header=Authorization|Origin'), statsHeaders)
+    const userStats = await edge.fetch('/api/ably/stats', { headers: bearer })
+    const userStatsHeaders = Object.fromEntries(userStats.headers)
+    record('ably-stats: with a token → never cacheable', userStats.status === 200 && neverCached(userStatsHeaders), userStatsHeaders)
+    const presence = await edge.fetch('/api/ably/presence?userIds=alice,bob', { headers: adminBearer })
+    const presenceBody = (await presence.json().catch(() => undefined)) as { users?: { userId: string; online: boolean }[] } | undefined
+    record('ably-presence: an admin token → each user offline, from the hub\'s batch presence', presence.status === 200 && JSON.stringify(presenceBody?.users?.map((user) => user.online)) === '[false,false]', { status: presence.status, body: presenceBody })
+    const notAdmin = await edge.fetch('/api/ably/presence?userIds=alice', { headers: bearer })
+    record('ably-presence: a user token without an admin role → 403 forbidden', notAdmin.status === 403 && ((await notAdmin.json()) as { code?: string }).code === 'forbidden', notAdmin.status)
     edge.stop()
 
     console.log('A bad JWT_SECRET breaks only our functions, never the site\'s own')
@@ -284,6 +310,16 @@ async function loadLambda(zipPath: string, dir: string): Promise<(request: Lambd
     const responseHeaders = Object.fromEntries(Object.entries(prelude?.multiValueHeaders ?? {}).map(([name, [value = '']]) => [name.toLowerCase(), value]))
     return { status: prelude?.statusCode ?? 0, headers: responseHeaders, json }
   }
+}
+
+/** An anonymous answer Netlify's CDN may keep 5 s (browsers may not), its cache key varying as `vary` says. */
+function cdnCacheable(headers: Record<string, string>, vary: string): boolean {
+  return headers['netlify-cdn-cache-control'] === 'public, max-age=5, must-revalidate' && headers['netlify-vary'] === vary && headers['cache-control'] === 'no-store' && /authorization/i.test(headers.vary ?? '')
+}
+
+/** An answer no cache keeps: `no-store`, and no CDN directive at all. */
+function neverCached(headers: Record<string, string>): boolean {
+  return headers['cache-control'] === 'no-store' && headers['netlify-cdn-cache-control'] === undefined && headers['netlify-vary'] === undefined
 }
 
 const lower = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))

@@ -8,8 +8,18 @@ import type { NetlifyFunction, PlatformRateLimit } from '../../src/deploy/functi
 
 export interface EdgeManifest {
   bundles: { asset: string; format: string }[]
-  routes: { function: string; pattern: string; path?: string; methods?: string[]; excluded_patterns?: string[] }[]
+  routes: EdgeRoute[]
+  /** Routes of functions with `cache: 'manual'`: they run after Netlify's cache, so their answers can be cached. */
+  post_cache_routes?: EdgeRoute[]
   function_config?: Record<string, { traffic_rules?: EdgeTrafficRules }>
+}
+
+interface EdgeRoute {
+  function: string
+  pattern: string
+  path?: string
+  methods?: string[]
+  excluded_patterns?: string[]
 }
 
 interface EdgeTrafficRules {
@@ -49,13 +59,17 @@ export function checkManifests(expected: readonly NetlifyFunction[], edge: EdgeM
   const expect = (check: string, ok: boolean, detail?: string) => findings.push({ check, ok, ...(!ok && detail !== undefined && { detail }) })
 
   const edgeExpected = expected.filter((fn) => fn.runtime === 'edge')
-  expect('the edge manifest lists routes (an offline build that could not load the functions writes `routes: []`)', edge.routes.length >= edgeExpected.length, `routes: ${JSON.stringify(edge.routes)}`)
+  const allRoutes = [...edge.routes, ...(edge.post_cache_routes ?? [])]
+  expect('the edge manifest lists routes (an offline build that could not load the functions writes `routes: []`)', allRoutes.length >= edgeExpected.length, `routes: ${JSON.stringify(allRoutes)}`)
   expect('the edge manifest names one ESZIP bundle', edge.bundles.length === 1 && edge.bundles[0]?.format === 'eszip2', JSON.stringify(edge.bundles))
 
   for (const fn of edgeExpected) {
-    const routes = edge.routes.filter((route) => route.function === fn.name)
+    const routes = allRoutes.filter((route) => route.function === fn.name)
     const route = routes[0]
     expect(`edge ${fn.name}: one route for ${fn.path}`, routes.length === 1 && route?.path === fn.path, JSON.stringify(routes))
+    // Only a post-cache (`cache: 'manual'`) edge function's answers are cached by Netlify, whatever headers it sets.
+    const postCache = (edge.post_cache_routes ?? []).some((candidate) => candidate.function === fn.name)
+    expect(`edge ${fn.name}: ${fn.cache === 'manual' ? 'after the cache (`cache: manual`), so its anonymous answers can be cached' : 'before the cache (no `cache` setting)'}`, postCache === (fn.cache === 'manual'), JSON.stringify({ post_cache_routes: edge.post_cache_routes }))
     if (route && fn.path) {
       expect(`edge ${fn.name}: its pattern matches ${fn.path} and nothing longer`, new RegExp(route.pattern).test(fn.path) && !new RegExp(route.pattern).test(`${fn.path}x`), route.pattern)
       expect(`edge ${fn.name}: every method reaches it (no \`method\` filter), so our JSON 405 answers the others`, !route.methods?.length, JSON.stringify(route.methods))

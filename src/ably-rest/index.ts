@@ -26,6 +26,18 @@ interface BatchSpec {
 /** Per-channel outcome of a batch publish. */
 export type BatchChannelResult = { channel: string; messageId: string } | { channel: string; error: AblyRestError }
 
+/** A member present on a channel, as Ably's REST presence lists it. */
+export interface PresenceMember {
+  clientId: string
+  connectionId: string
+}
+
+/** Per-channel outcome of a batch presence request. */
+export type BatchPresenceResult = { channel: string; members: PresenceMember[] } | { channel: string; error: AblyRestError }
+
+/** Ably's cap on channels per batch request (https://ably.com/docs/api/rest-api#batch-presence). */
+export const MAX_BATCH_CHANNELS = 100
+
 export interface RequestOptions {
   signal?: AbortSignal
 }
@@ -36,6 +48,8 @@ export interface AblyRest {
   channelStatus(channel: string, options?: RequestOptions): Promise<ChannelStatus>
   publish(channel: string, messages: AblyMessage[], options?: RequestOptions): Promise<void>
   batchPublish(specs: BatchSpec[], options?: RequestOptions): Promise<BatchChannelResult[]>
+  /** The members present on each channel (at most `MAX_BATCH_CHANNELS`), in request order: `GET /presence?channels=…`. */
+  batchPresence(channels: readonly string[], options?: RequestOptions): Promise<BatchPresenceResult[]>
 }
 
 /** A revocation target: `clientId:<id>` or `revocationKey:<value>` (https://ably.com/docs/auth/revocation). */
@@ -185,7 +199,36 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
         }
       })
     },
+    async batchPresence(channels, options) {
+      if (channels.length === 0) return []
+      if (channels.length > MAX_BATCH_CHANNELS) throw new TypeError(`batchPresence: at most ${MAX_BATCH_CHANNELS} channels per request, got ${channels.length}`)
+      const path = `/presence?channels=${channels.map(encodeURIComponent).join(',')}`
+      const { response, text } = await send('GET', path, undefined, options)
+      if (response.ok) return parsePresenceResults(parseJson('GET', '/presence', text))
+      // As for batch publish: a partial failure is 400 with 40020 and every channel's own outcome beside it.
+      const error = toRestError('GET', path, response, text)
+      const partial = error.statusCode === 400 && error.ablyCode === BATCH_PARTIAL_FAILURE ? batchResponseOf(text) : undefined
+      if (partial === undefined) throw error
+      return parsePresenceResults(partial)
+    },
   }
+}
+
+type WirePresenceResult = { channel?: unknown; presence?: unknown; error?: WireItemError }
+
+/**
+ * One result per channel from `{ successCount, failureCount, results: [...] }` (protocol 2 and later) or a bare list
+ * of `{ channel, presence }` (the older shape, and `batchResponse` of a 40020 answer).
+ */
+function parsePresenceResults(body: unknown): BatchPresenceResult[] {
+  const results = Array.isArray(body) ? body : (body as { results?: unknown } | undefined)?.results
+  if (!Array.isArray(results)) throw new AblyRestError('Ably batch presence returned an unexpected body', { statusCode: 502 })
+  return results.map((result: WirePresenceResult) => {
+    const channel = String(result.channel)
+    if (result.error) return { channel, error: itemError(result.error) }
+    const members = Array.isArray(result.presence) ? result.presence : []
+    return { channel, members: members.map((member: { clientId?: unknown; connectionId?: unknown }) => ({ clientId: String(member.clientId), connectionId: String(member.connectionId) })) }
+  })
 }
 
 /** Ably's code for "Batched response includes errors". */
@@ -233,7 +276,7 @@ function toRestError(method: string, path: string, response: Response, text: str
   )
 }
 
-type WireBatchResult = { channel?: unknown; messageId?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }
+type WireBatchResult = { channel?: unknown; messageId?: unknown; error?: WireItemError }
 
 /**
  * One result per channel, in request order, from a list of `BatchResult`s (`{ results: [...] }` per spec) or of
@@ -247,11 +290,17 @@ function parseBatchResults(body: unknown): BatchChannelResult[] {
     return results.map((result: WireBatchResult) => {
       const channel = String(result.channel)
       if (!result.error) return { channel, messageId: String(result.messageId) }
-      const { code, statusCode, message } = result.error
-      const ablyCode = typeof code === 'number' ? code : undefined
-      return { channel, error: new AblyRestError(String(message), { statusCode: itemStatus(statusCode, ablyCode), ablyCode }) }
+      return { channel, error: itemError(result.error) }
     })
   })
+}
+
+type WireItemError = { code?: unknown; statusCode?: unknown; message?: unknown }
+
+/** A failed item of a batch answer; its status decides whether it may be retried. */
+function itemError({ code, statusCode, message }: WireItemError): AblyRestError {
+  const ablyCode = typeof code === 'number' ? code : undefined
+  return new AblyRestError(String(message), { statusCode: itemStatus(statusCode, ablyCode), ablyCode })
 }
 
 /** An item's HTTP status: its own, else the one Ably's code starts with (42910 is a 429), else 500. */

@@ -21,6 +21,7 @@ export type ClientLogEvent =
   | { event: 'backfill'; channelName: string; delivered: number }
   | { event: 'backfill_failed'; channelName: string; status: number; retryInMs?: number }
   | { event: 'attach_failed'; channelName: string; code: number | undefined }
+  | { event: 'presence_failed'; channelName: string; action: 'enter' | 'leave'; code: number | undefined }
 
 export interface Timers {
   setTimeout(callback: () => void, ms: number): unknown

@@ -94,6 +94,41 @@ export const StatsResponse = z.object({
 })
 export type StatsResponse = z.infer<typeof StatsResponse>
 
+/** What `GET /api/ably/presence?userIds=…` answers (admin roles only): each user, in the order asked. */
+export const PresenceResponse = z.object({
+  users: z.array(z.object({ userId: z.string(), online: z.boolean(), connections: z.number().int().nonnegative() })),
+  timestamp: isoTime,
+})
+export type PresenceResponse = z.infer<typeof PresenceResponse>
+
+/** A check of `GET /api/ably/health`, as admin roles see it. */
+export const HealthCheck = CheckResult.omit({ clockSkewMs: true })
+export type HealthCheck = z.infer<typeof HealthCheck>
+
+/** The outbox's figures in `GET /api/ably/health`. */
+export const OutboxCheck = z.object({
+  status: z.enum(['ok', 'backlog', 'stalled', 'unknown']),
+  pending: z.number().int().nonnegative().nullable(),
+  /** Seconds since the oldest pending message was accepted; null when none is pending (or the store did not answer). */
+  oldestPendingAgeSec: z.number().nonnegative().nullable(),
+  failedLast24h: z.number().int().nonnegative().nullable(),
+})
+export type OutboxCheck = z.infer<typeof OutboxCheck>
+
+/**
+ * What `GET /api/ably/health` answers: 200 when healthy or degraded, 503 when unhealthy. Anonymous callers and users
+ * without an admin role get `status` and `timestamp` only; admin roles get every check with its figures.
+ */
+export const HealthResponse = z.object({
+  status: HealthStatus,
+  timestamp: isoTime,
+  checks: z.object({ store: HealthCheck, outbox: OutboxCheck, ably: HealthCheck }).optional(),
+  /** Why the status is not `healthy`, one short phrase per reason (admin roles only). */
+  reasons: z.array(z.string()).optional(),
+  responseTime: z.number().optional(),
+})
+export type HealthResponse = z.infer<typeof HealthResponse>
+
 /** One message of `POST /api/ably/publish`. `id` is the caller's idempotency key for this message. */
 export const PublishMessage = z.strictObject({
   channelName: z.string(),

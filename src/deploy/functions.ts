@@ -27,6 +27,13 @@ export interface NetlifyFunction {
   readonly rateLimit?: PlatformRateLimit
   /** A cron schedule: runs only on published deploys, never on Deploy Previews or branch deploys. */
   readonly schedule?: string
+  /**
+   * Edge only: `manual` runs the function after Netlify's cache, so its answers may be cached (by their
+   * `Netlify-CDN-Cache-Control`); the bundler then lists its route under `post_cache_routes`. Node answers need no setting.
+   */
+  readonly cache?: 'manual'
+  /** Anonymous answers carry `Netlify-CDN-Cache-Control` (see `src/middleware/cdn-cache`); none to a request with a token. */
+  readonly cdnCached?: boolean
 }
 
 const perClient = (windowLimit: number): PlatformRateLimit => ({ windowLimit, windowSize: 60, aggregateBy: ['ip', 'domain'] })
@@ -35,22 +42,27 @@ const perClient = (windowLimit: number): PlatformRateLimit => ({ windowLimit, wi
 export const NETLIFY_FUNCTIONS = {
   // A browser asks once per token lifetime (1 h by default) and on reconnects; 120 a minute per IP leaves room for offices behind one NAT.
   'ably-token': { name: 'ably-token', runtime: 'edge', path: '/api/ably/token', allow: ['GET', 'POST'], rateLimit: perClient(120) },
-  // Load balancers and dashboards poll it; each request calls Ably's REST API.
-  'ably-stats': { name: 'ably-stats', runtime: 'edge', path: '/api/ably/stats', allow: ['GET'], rateLimit: perClient(60) },
+  // Load balancers and dashboards poll it; each uncached request calls Ably's REST API, so anonymous answers are cached.
+  'ably-stats': { name: 'ably-stats', runtime: 'edge', path: '/api/ably/stats', allow: ['GET'], rateLimit: perClient(60), cache: 'manual', cdnCached: true },
+  // Admin dashboards only; each request is one Ably request per 100 users asked about.
+  'ably-presence': { name: 'ably-presence', runtime: 'edge', path: '/api/ably/presence', allow: ['GET'], rateLimit: perClient(60) },
   'ably-publish': { name: 'ably-publish', runtime: 'node', path: '/api/ably/publish', allow: ['POST'], rateLimit: perClient(120) },
   'ably-history': { name: 'ably-history', runtime: 'node', path: '/api/ably/history', allow: ['GET'], rateLimit: perClient(300) },
   // A sign-out per device, and an admin's revokes; each one calls Ably's rate-limited revocation API.
   'ably-revoke': { name: 'ably-revoke', runtime: 'node', path: '/api/ably/revoke', allow: ['POST'], rateLimit: perClient(30) },
+  // Monitors poll it; each uncached request queries the store three times and calls Ably, so anonymous answers are cached.
+  'ably-health': { name: 'ably-health', runtime: 'node', path: '/api/ably/health', allow: ['GET'], rateLimit: perClient(60), cdnCached: true },
   'ably-outbox': { name: 'ably-outbox', runtime: 'node', schedule: '* * * * *' },
 } as const satisfies Record<string, NetlifyFunction>
 
 export type NetlifyFunctionName = keyof typeof NETLIFY_FUNCTIONS
 
-/** An edge function's inline `config`: its path and platform rate limit, from the table. */
-export function edgeFunctionConfig(name: NetlifyFunctionName): { path?: `/${string}`; rateLimit?: { windowLimit: number; windowSize: number; aggregateBy: ('ip' | 'domain')[] } } {
-  const { path, rateLimit } = NETLIFY_FUNCTIONS[name] as NetlifyFunction
+/** An edge function's inline `config`: its path, platform rate limit and cache mode, from the table. */
+export function edgeFunctionConfig(name: NetlifyFunctionName): { path?: `/${string}`; cache?: 'manual'; rateLimit?: { windowLimit: number; windowSize: number; aggregateBy: ('ip' | 'domain')[] } } {
+  const { path, rateLimit, cache } = NETLIFY_FUNCTIONS[name] as NetlifyFunction
   return {
     ...(path !== undefined && { path: path as `/${string}` }),
+    ...(cache !== undefined && { cache }),
     ...(rateLimit !== undefined && { rateLimit: { ...rateLimit, aggregateBy: [...rateLimit.aggregateBy] } }),
   }
 }

@@ -22,6 +22,7 @@ export const errorStatus = {
   publish_rejected: 502,
   store_unavailable: 503,
   revocation_unavailable: 503,
+  ably_unavailable: 503,
   deadline_exceeded: 504,
 } as const
 
@@ -70,6 +71,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   publish_rejected: 'The realtime service refused the message. It was stored as failed and will not be retried.',
   store_unavailable: 'The message store is unavailable. Retry later.',
   revocation_unavailable: 'The revocation could not be completed. Retry it; until it succeeds, do not treat the session as logged out everywhere.',
+  ably_unavailable: 'The realtime service did not answer. Retry later.',
   deadline_exceeded: 'The request took too long to complete.',
 }
 

@@ -7,7 +7,7 @@ import type { AblyRest } from '../ably-rest/index.ts'
 import type { HistoryResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
-import { StoreUnavailableError, withTimeout, type MessageStore } from '../store/index.ts'
+import { StoreUnavailableError, withTimeout, type MessageStore, type OutboxStats } from '../store/index.ts'
 import type { GatewayConfig } from './config.ts'
 import { createDelivery } from './delivery.ts'
 import { readHistory, type HistoryRequest } from './history.ts'
@@ -61,6 +61,8 @@ export interface Gateway {
   sweep(): Promise<SweepReport>
   /** Sweeps every `intervalMs` until the returned function is called. */
   startSweeper(intervalMs: number): () => void
+  /** The outbox backlog and the failures since `failedSince`, for health (store errors are thrown as they are). */
+  outboxStats(failedSince: Date): Promise<OutboxStats>
   close(): Promise<void>
 }
 
@@ -143,6 +145,10 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
       ),
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),
+    async outboxStats(failedSince) {
+      await ready()
+      return store.outboxStats(failedSince)
+    },
     close: () => store.close(),
   }
 }

@@ -18,7 +18,7 @@ export async function banner(stack: LocalStack): Promise<string> {
     '',
     'ably-netlify-integration is running',
     `  Demo     ${stack.url}/`,
-    `  API      ${api}/token  ${api}/stats  ${api}/publish  ${api}/history`,
+    `  API      ${api}/token  ${api}/stats  ${api}/health  ${api}/publish  ${api}/history`,
     stack.hubPort === undefined
       ? '  Ably     real Ably (ABLY_API_KEY is set)'
       : `  Hub      ws://localhost:${stack.hubPort}  (Ably-compatible; SDK options { endpoint: 'localhost', port: ${stack.hubPort}, tls: false })`,
@@ -38,6 +38,7 @@ export async function banner(stack: LocalStack): Promise<string> {
     `  curl -s -X POST ${api}/token -H "Authorization: Bearer $TOKEN"`,
     `  curl -s ${api}/stats`,
     `  curl -s "${api}/stats?channelName=sms:alice:c1" -H "Authorization: Bearer $TOKEN"`,
+    `  curl -s ${api}/health`,
     `  curl -s -X POST ${api}/publish -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${message}'`,
     `  curl -s "${api}/history?channelName=sms:alice:c1" -H "Authorization: Bearer $TOKEN"`,
     '',

@@ -4,9 +4,10 @@ import type { AppEnv, RouteFactory } from '../app-env.ts'
 import { parseChannel } from '../channels/index.ts'
 import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
-import { describeError } from '../log/index.ts'
+import { timedCheck } from '../health/check.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
+import { ANONYMOUS_CACHE_SECONDS, cdnCache } from '../middleware/cdn-cache/index.ts'
 
 export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */
@@ -30,22 +31,10 @@ export function healthRoutes(
   const admins = new Set(config.adminRoles)
   const startedAt = now()
 
-  async function check<T>(run: (signal: AbortSignal) => Promise<T>): Promise<[CheckResult, T | undefined]> {
-    const started = now()
-    const signal = AbortSignal.timeout(checkTimeoutMs)
-    // Race the abort as well, so a port that ignores its signal still cannot hold the request.
-    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
-    try {
-      const value = await Promise.race([run(signal), aborted])
-      const latencyMs = now() - started
-      return [{ status: latencyMs > slowMs ? 'slow' : 'ok', latencyMs }, value]
-    } catch (error) {
-      log({ level: 'warn', msg: 'ably_check_failed', error: describeError(error) })
-      return [{ status: 'failed', latencyMs: now() - started, error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' }, undefined]
-    }
-  }
+  const check = <T>(run: (signal: AbortSignal) => Promise<T>) => timedCheck(run, { now, log, slowMs, timeoutMs: checkTimeoutMs, failureMsg: 'ably_check_failed' })
 
-  return new Hono<AppEnv>().get('/stats', authenticate({ verify, optional: true }), async (c) => {
+  // Anonymous answers are kept by Netlify's CDN a few seconds; `channelName` alone of the query makes another answer.
+  return new Hono<AppEnv>().get('/stats', cdnCache({ seconds: ANONYMOUS_CACHE_SECONDS, varyQuery: ['channelName'] }), authenticate({ verify, optional: true }), async (c) => {
     const started = now()
     const channelName = c.req.query('channelName')
     const channel = channelName === undefined ? undefined : parseChannel(channelName)

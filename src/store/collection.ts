@@ -45,6 +45,8 @@ export interface Collection<T extends Doc> {
   findOneAndUpdate(filter: Filter, update: Update | Pipeline, options?: { sort?: Sort; upsert?: boolean }): Promise<T | null>
   /** Returns how many documents matched. */
   updateMany(filter: Filter, update: Update): Promise<number>
+  /** How many documents match. */
+  count(filter: Filter): Promise<number>
 }
 
 export interface Database {
@@ -65,6 +67,9 @@ export function messagesCollection(retentionSec?: number): CollectionSpec {
       { name: 'idempotencyKey_unique', key: { idempotencyKey: 1 }, unique: true },
       { name: 'outbox_due', key: { status: 1, nextAttemptAt: 1 } },
       { name: 'history', key: { channelName: 1, seq: -1 } },
+      // The health figures (`outboxStats`): the oldest pending by `createdAt`, and failures by when they failed.
+      { name: 'outbox_age', key: { status: 1, createdAt: 1 } },
+      { name: 'outbox_settled', key: { status: 1, updatedAt: 1 } },
       ...(retentionSec === undefined ? [] : [{ name: 'settledAt_ttl', key: { settledAt: 1 as const }, expireAfterSeconds: retentionSec }]),
     ],
   }

@@ -81,6 +81,16 @@ export interface Reservation {
   count: number
 }
 
+/** The outbox's backlog, for health checks and the scheduled run's `health` line. */
+export interface OutboxStats {
+  /** Messages accepted and not yet published. */
+  pending: number
+  /** When the oldest pending message was accepted; null when none is pending. */
+  oldestPendingAt: Date | null
+  /** Messages marked failed since `failedSince`. */
+  failed: number
+}
+
 export interface MessageStore {
   /** Creates the indexes, with the retention of settled messages when given. Safe to call on every start. */
   init(options?: StoreInitOptions): Promise<void>
@@ -101,6 +111,8 @@ export interface MessageStore {
   reserve(key: string, hits: number, limit: number, expiresAt: Date): Promise<Reservation>
   /** Gives back `hits` that a granted reservation did not use (the compensating decrement). */
   release(key: string, hits: number): Promise<void>
+  /** The outbox's backlog, and how many messages failed since `failedSince` (indexed queries: `outbox_age`, `outbox_settled`). */
+  outboxStats(failedSince: Date): Promise<OutboxStats>
   close(): Promise<void>
 }
 
@@ -145,6 +157,7 @@ export function withTimeout(store: MessageStore, timeoutMs: number): MessageStor
     history: guard('history', (query: HistoryQuery) => store.history(query)),
     reserve: guard('reserve', (key: string, hits: number, limit: number, expiresAt: Date) => store.reserve(key, hits, limit, expiresAt)),
     release: guard('release', (key: string, hits: number) => store.release(key, hits)),
+    outboxStats: guard('outboxStats', (failedSince: Date) => store.outboxStats(failedSince)),
     close: () => store.close(),
   }
 }

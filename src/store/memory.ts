@@ -131,6 +131,10 @@ class MemoryCollection implements Collection<Stored> {
     return matches.length
   }
 
+  async count(filter: Filter) {
+    return this.select(filter).length
+  }
+
   /** Matching documents, found by mingo; equality on `_id` or a unique field narrows the scan first. */
   private select(filter: Filter, sort?: Sort, limit?: number): Stored[] {
     this.expire()

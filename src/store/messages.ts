@@ -96,6 +96,15 @@ export function createMessageStore(db: Database): MessageStore {
       if (hits > 0) await windows.updateMany({ _id: key }, { $inc: { count: -hits } })
     },
 
+    async outboxStats(failedSince) {
+      const [pending, [oldest], failed] = await Promise.all([
+        messages.count({ status: 'pending' }),
+        messages.find({ status: 'pending' }, { sort: { createdAt: 1 }, limit: 1 }),
+        messages.count({ status: 'failed', updatedAt: { $gte: failedSince } }),
+      ])
+      return { pending, oldestPendingAt: oldest?.createdAt ?? null, failed }
+    },
+
     close: () => db.close(),
   }
 }

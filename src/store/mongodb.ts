@@ -160,6 +160,7 @@ function mongoCollection<T extends Doc>(collection: MongoCollection<Document>): 
         }
       }),
     updateMany: (filter: Filter, update: Update) => translated(async () => (await collection.updateMany(filter, update)).matchedCount),
+    count: (filter: Filter) => translated(() => collection.countDocuments(filter)),
   }
 }
 

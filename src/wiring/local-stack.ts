@@ -83,7 +83,7 @@ export async function startLocalStack({
 
   // The dev login mints app JWTs for anyone who asks: only with a secret the stack made itself, or when asked to.
   const devLogin = (devSecrets !== undefined && !env.JWT_SECRET) || env.DEV_LOGIN === 'true'
-  const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined })
+  const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined, ably: node.ablyRest })
   let server: ServerType
   try {
     server = await listen(

@@ -2,9 +2,11 @@
 import type { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest } from '../ably-rest/index.ts'
 import { createApp } from '../app.ts'
-import type { AppEnv } from '../app-env.ts'
+import type { AppEnv, RouteFactory } from '../app-env.ts'
 import { ALL_API_SETTINGS, checkEnv, readAbly, readConfig, type ApiSetting, type Config, type Env } from '../config/index.ts'
 import type { HandlerBuilder } from './handlers.ts'
+import { logHealthLine } from '../health/index.ts'
+import { healthRoutes } from '../health/routes.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { edgeRoutes } from '../routes/index.ts'
 import type { MessageStore } from '../store/index.ts'
@@ -18,8 +20,10 @@ import { revokeRoutes } from '../revocation/routes.ts'
 export interface NodeGatewayOptions {
   /** Refuse the embedded store unless `MESSAGE_STORE=memory` says so (serverless instances forget it). */
   requireDurableStore?: boolean
-  /** Also serve the edge routes (token and stats) and revoke, as `npm start` does; a Netlify function serves only its own. */
+  /** Also serve the edge routes (token, stats, presence), health and revoke, as `npm start` does; a Netlify function serves only its own. */
   withEdgeRoutes?: boolean
+  /** The routes served, instead of publish and history (and the edge routes). */
+  routes?: (gateway: Gateway) => readonly RouteFactory[]
   /** The optional settings read (see `ApiSetting` and `GatewaySetting`); all of them by default. */
   apiSettings?: readonly ApiSetting[]
   gatewaySettings?: readonly GatewaySetting[]
@@ -37,6 +41,8 @@ export interface NodeGateway {
   app: Hono<AppEnv>
   gateway: Gateway
   config: Config
+  /** The Ably REST port the app uses (for `serverHelpersFor`'s `isOnline`). */
+  ablyRest: AblyRest
 }
 
 /**
@@ -45,16 +51,16 @@ export interface NodeGateway {
  */
 export function nodeGatewayFromEnv(
   env: Env,
-  { requireDurableStore = false, withEdgeRoutes = true, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS, ...deps }: NodeGatewayOptions = {},
+  { requireDurableStore = false, withEdgeRoutes = true, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS, routes: chooseRoutes, ...deps }: NodeGatewayOptions = {},
 ): NodeGateway {
   const { config, gatewayConfig } = parseNodeEnv(env, { requireDurableStore, apiSettings, gatewaySettings })
   const { log = jsonLineLogger, now = Date.now } = deps
   const ably = deps.ably ?? createFetchAblyRest(config.ably)
   const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
   // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
-  const routes = [...(withEdgeRoutes ? [...edgeRoutes, revokeRoutes] : []), gatewayRoutes(gateway)]
+  const routes = chooseRoutes?.(gateway) ?? [...(withEdgeRoutes ? [...edgeRoutes, healthRoutes(gateway), revokeRoutes] : []), gatewayRoutes(gateway)]
   const app = createApp(config, { ably, log, now, routes, ...(deps.revocationStore && { revocationStore: deps.revocationStore }) })
-  return { app, gateway, config }
+  return { app, gateway, config, ablyRest: ably }
 }
 
 /** Checks the API's and the gateway's variables in one pass; throws one `ConfigError` naming every bad one. */
@@ -73,7 +79,7 @@ export function parseNodeEnv(
  * The outbox alone: it reads the Ably key, `ABLY_REST_URL`, the store and `OUTBOX_MAX_AGE_SEC`, and nothing of the
  * API's (no JWT secret, no CORS), so a mistake there never stops the sweeper from delivering what was accepted.
  */
-export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, ...deps }: Omit<NodeGatewayOptions, 'requireDurableStore' | 'withEdgeRoutes' | 'apiSettings' | 'gatewaySettings'> = {}): Gateway {
+export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, ...deps }: Omit<NodeGatewayOptions, 'requireDurableStore' | 'withEdgeRoutes' | 'apiSettings' | 'gatewaySettings' | 'routes'> = {}): Gateway {
   const { ably, gatewayConfig } = checkEnv((problems) => {
     const ably = readAbly(env, problems)
     const gatewayConfig = readGatewayConfig(env, problems, { requireDurableStore: true, settings: ['outbox'] })
@@ -113,10 +119,22 @@ export const historyFunction: HandlerBuilder = (env, log) => {
   return (request) => app.fetch(request)
 }
 
-/** The scheduled outbox function: each invocation is one sweep, answered with its report. */
+/** The Netlify function serving `GET /api/ably/health`: the store, the Ably key, JWT and admin roles. */
+export const healthFunction: HandlerBuilder = (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: [], routes: (gateway) => [healthRoutes(gateway)], log })
+  return (request) => app.fetch(request)
+}
+
+/** The scheduled outbox function: each invocation is one sweep, answered with its report, then one `health` line. */
 export const outboxFunction: HandlerBuilder = (env, log) => {
   const gateway = outboxFromEnv(env, { log })
-  return async () => Response.json(await gateway.sweep())
+  return async () => {
+    try {
+      return Response.json(await gateway.sweep())
+    } finally {
+      await logHealthLine({ outboxStats: (since) => gateway.outboxStats(since), now: Date.now, log })
+    }
+  }
 }
 
 function buildGateway(

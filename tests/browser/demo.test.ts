@@ -23,7 +23,7 @@ beforeAll(async () => {
   if (!hasChromium) return
   const { stack } = local
   // The server helpers over the stack's own gateway, as the app's backend would publish.
-  server = serverHelpersFor(stack.gateway)
+  server = serverHelpersFor(stack.gateway, stack.ablyRest)
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -34,10 +34,27 @@ afterAll(async () => {
   await server?.close()
 })
 
-/** A fresh browser profile on the demo, signed in as `userId`; counts its token requests. */
-async function signedIn(userId: 'alice' | 'bob', session: 'hour' | 'short' = 'hour'): Promise<{ page: Page; tokenRequests(): number }> {
+/** Presence messages a page sent (enter, leave) and was sent (PRESENCE and SYNC frames), counted off its WebSocket. */
+interface PresenceTraffic {
+  sent: number
+  received: number
+}
+const PRESENCE_ACTION = 14
+const SYNC_ACTION = 16
+
+/** A fresh browser profile on the demo, signed in as `userId`; counts its token requests and presence messages. */
+async function signedIn(userId: 'alice' | 'bob', session: 'hour' | 'short' = 'hour'): Promise<{ page: Page; tokenRequests(): number; presence: PresenceTraffic }> {
   const page = await (await browser.newContext()).newPage()
   let tokenRequests = 0
+  const presence: PresenceTraffic = { sent: 0, received: 0 }
+  const count = (payload: string | Buffer, key: keyof PresenceTraffic) => {
+    const frame = JSON.parse(String(payload)) as { action?: number; presence?: unknown[] }
+    if (frame.action === PRESENCE_ACTION || frame.action === SYNC_ACTION) presence[key] += frame.presence?.length ?? 0
+  }
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => count(payload, 'sent'))
+    socket.on('framereceived', ({ payload }) => count(payload, 'received'))
+  })
   page.on('request', (request) => {
     if (new URL(request.url()).pathname === '/api/ably/token') tokenRequests += 1
   })
@@ -47,7 +64,19 @@ async function signedIn(userId: 'alice' | 'bob', session: 'hour' | 'short' = 'ho
   await page.selectOption('#ttl', session === 'hour' ? '3600' : '10')
   await page.click('#sign-in')
   await page.waitForSelector('#state[data-state=connected]')
-  return { page, tokenRequests: () => tokenRequests }
+  return { page, tokenRequests: () => tokenRequests, presence }
+}
+
+/** Waits until the server's `isOnline` says `expected`. */
+async function onlineBecomes(expected: Record<string, boolean>, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs
+  let seen: Record<string, boolean> = {}
+  while (Date.now() < deadline) {
+    seen = await server.isOnline(Object.keys(expected))
+    if (JSON.stringify(seen) === JSON.stringify(expected)) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  expect(seen).toEqual(expected)
 }
 
 async function send(page: Page, text: string, status: 'published' | 'queued') {
@@ -70,6 +99,43 @@ const sms = (userId: string, contactId: string, message: string): MessageData =>
 })
 
 describe.skipIf(!hasChromium)('the demo in Chromium', () => {
+  // First in the file: a page closed by another test could still linger in presence for 15 s.
+  it('presence: two pages of alice and one of bob; isOnline flips as they connect and sign out, at two messages a page', async () => {
+    await onlineBecomes({ alice: false, bob: false })
+    const alice1 = await signedIn('alice')
+    await onlineBecomes({ alice: true, bob: false })
+    const [alice2, bob] = await Promise.all([signedIn('alice'), signedIn('bob')])
+    await onlineBecomes({ alice: true, bob: true })
+    // The demo's own "Online" list, from the same presence.
+    await alice1.page.waitForSelector('#online li[data-user=alice][data-connections="2"]')
+    await alice1.page.waitForSelector('#online li[data-user=bob][data-online=true]')
+
+    await alice1.page.click('#sign-out')
+    await onlineBecomes({ alice: true, bob: true })
+    await alice2.page.click('#sign-out')
+    await onlineBecomes({ alice: false, bob: true })
+    await bob.page.click('#sign-out')
+    await onlineBecomes({ alice: false, bob: false })
+
+    // The cost: one enter and one leave per page session, and nothing sent to the pages (no presence-subscribe mode).
+    for (const { presence } of [alice1, alice2, bob]) expect(presence).toEqual({ sent: 2, received: 0 })
+    await Promise.all([alice1, alice2, bob].map(({ page }) => page.context().close()))
+  })
+
+  it('presence: a page that vanishes without signing out stays online about 15 s (Ably’s grace for a lost connection)', async () => {
+    const bob = await signedIn('bob')
+    await onlineBecomes({ bob: true })
+    // The renderer dies: the socket drops with no CLOSE, as when a laptop sleeps or a network goes.
+    await bob.page.goto('chrome://crash').catch(() => {})
+    const lost = Date.now()
+    await onlineBecomes({ bob: true }, 1000)
+    await onlineBecomes({ bob: false }, 25_000)
+    const lingeredMs = Date.now() - lost
+    console.log(`presence lag after an abrupt disconnect: ${lingeredMs} ms`)
+    expect(lingeredMs).toBeGreaterThanOrEqual(14_000)
+    await bob.page.context().close()
+  }, 40_000)
+
   it('two users in two pages each see only their own messages', async () => {
     const [alice, bob] = await Promise.all([signedIn('alice'), signedIn('bob')])
     await send(alice.page, 'from alice', 'published')

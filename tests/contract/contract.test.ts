@@ -3,7 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import type { z } from 'zod'
-import { BatchPublishResponse, ErrorBody, type HistoryQuery, HistoryResponse, PublishRequest, PublishResponse, StatsResponse, TokenResponse } from '../../src/contract/index.ts'
+import { BatchPublishResponse, ErrorBody, HealthResponse, HistoryQuery, HistoryResponse, PresenceResponse, PublishRequest, PublishResponse, StatsResponse, TokenResponse } from '../../src/contract/index.ts'
+import { createGateway } from '../../src/gateway/index.ts'
+import { parseGatewayConfig } from '../../src/gateway/config.ts'
+import { healthRoutes } from '../../src/health/routes.ts'
+import { presenceRoutes } from '../../src/routes/presence.ts'
+import { createMemoryStore } from '../../src/store/memory.ts'
 import { errorCodes, errorStatus, type ErrorCode } from '../../src/errors/index.ts'
 import type { PublishResult } from '../../src/server/index.ts'
 import type { HistoryRequest } from '../../src/client/index.ts'
@@ -33,6 +38,28 @@ describe('wire contract', () => {
     const unhealthy = await down.app.request('/api/ably/stats')
     expect(unhealthy.status).toBe(503)
     holds(StatsResponse, await unhealthy.json())
+  })
+
+  it('health: anonymous and admin bodies, healthy and unhealthy, are HealthResponses', async () => {
+    const admin = bearer(await appToken({ userId: 'ops', role: 'admin' }))
+    for (const failing of [false, true]) {
+      const { store, state } = faultyStore(createMemoryStore())
+      if (failing) state.failing.add('*')
+      const ably = fakeAbly()
+      const gateway = createGateway({ store, config: parseGatewayConfig({}), ably, log: () => {} })
+      const { app } = testApp({ ably, routes: [healthRoutes(gateway)] })
+      for (const headers of [{}, admin]) {
+        const res = await app.request('/api/ably/health', { headers })
+        expect(res.status).toBe(failing ? 503 : 200)
+        holds(HealthResponse, await res.json())
+      }
+    }
+  })
+
+  it('presence: the admin answer is a PresenceResponse', async () => {
+    const res = await testApp({ routes: [presenceRoutes] }).app.request('/api/ably/presence?userIds=alice,bob', { headers: bearer(await appToken({ userId: 'ops', role: 'admin' })) })
+    expect(res.status).toBe(200)
+    holds(PresenceResponse, await res.json())
   })
 
   it('publish: single published (200) and queued (202) bodies are PublishResponses', async () => {
@@ -113,7 +140,7 @@ describe('wire contract', () => {
 
   it('the error code union is the table of codes, and an unknown code is refused', () => {
     expect(ErrorBody.shape.code.options).toEqual(errorCodes)
-    expect(ErrorBody.safeParse({ error: 'x', code: 'ably_unavailable', requestId: 'r' }).success).toBe(false)
+    expect(ErrorBody.safeParse({ error: 'x', code: 'no_such_code', requestId: 'r' }).success).toBe(false)
   })
 })
 

@@ -9,7 +9,7 @@ type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
 const SITE = 'https://site.example'
 
 /** Loads an edge entry afresh (the query makes a new module instance) with `env` behind `Netlify.env`. */
-async function loadEdgeEntry(name: 'ably-token' | 'ably-stats', env: Record<string, string | undefined>): Promise<EdgeEntry['default']> {
+async function loadEdgeEntry(name: 'ably-token' | 'ably-stats' | 'ably-presence', env: Record<string, string | undefined>): Promise<EdgeEntry['default']> {
   const vars = new Map(Object.entries(definedVars(env)))
   globalThis.Netlify = {
     context: null,
@@ -65,13 +65,13 @@ Deno.test('ably-stats: Ably unreachable on loopback → 503 unhealthy', async ()
   assert.deepEqual({ status: body.checks.ablyTime.status, error: body.checks.ablyTime.error }, { status: 'failed', error: 'unreachable' })
 })
 
-Deno.test('both entries import with no variable at all, and declare their row of the route table', async () => {
+Deno.test('every entry imports with no variable at all, and declares its row of the route table', async () => {
   const { NETLIFY_FUNCTIONS } = await import('../../src/deploy/functions.ts')
-  for (const name of ['ably-token', 'ably-stats'] as const) {
+  for (const name of ['ably-token', 'ably-stats', 'ably-presence'] as const) {
     globalThis.Netlify = { context: null, env: { get: () => undefined, has: () => false, set: () => {}, delete: () => {}, toObject: () => ({}) } }
     const entry = await import(`../../netlify/edge-functions/${name}.ts?instance=${crypto.randomUUID()}`)
-    const { path, rateLimit } = NETLIFY_FUNCTIONS[name]
-    assert.deepEqual(entry.config, { path, rateLimit })
+    const { path, rateLimit, cache } = NETLIFY_FUNCTIONS[name] as { path: string; rateLimit: object; cache?: string }
+    assert.deepEqual(entry.config, { path, rateLimit, ...(cache && { cache }) })
   }
 })
 
@@ -88,7 +88,7 @@ async function captureLogs(fn: () => Promise<void>): Promise<Record<string, unkn
   return lines
 }
 
-for (const name of ['ably-token', 'ably-stats'] as const) {
+for (const name of ['ably-token', 'ably-stats', 'ably-presence'] as const) {
   Deno.test(`${name}: a weak JWT_SECRET answers the generic JSON 500 and logs one config_error naming it`, async () => {
     const handle = await loadEdgeEntry(name, { ...testEnv, JWT_SECRET: 'changeme' })
     const logs = await captureLogs(async () => {

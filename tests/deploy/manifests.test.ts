@@ -17,7 +17,7 @@ describe('checkManifests', () => {
   })
 
   it('fails the false green of an offline build: exit 0 with `routes: []`', () => {
-    const empty = { ...edge(), routes: [], function_config: {} }
+    const empty = { ...edge(), routes: [], post_cache_routes: [], function_config: {} }
     expect(failed(empty, functions())).toEqual(expect.arrayContaining([expect.stringContaining('the edge manifest lists routes'), 'edge ably-token: one route for /api/ably/token', 'edge ably-stats: one route for /api/ably/stats']))
   })
 
@@ -28,6 +28,19 @@ describe('checkManifests', () => {
     const token = edgeManifest.function_config?.['ably-token']?.traffic_rules
     if (token) token.action.config.rate_limit_config.window_limit = 1000
     expect(failed(edgeManifest, functionsManifest)).toEqual(['edge ably-token: platform rate limit 120/60 s per ip+domain', 'function ably-publish: platform rate limit 120/60 s per ip+domain'])
+  })
+
+  it('fails when ably-stats lost `cache: manual` (Netlify would never cache its answers) or another function gained it', () => {
+    const edgeManifest = edge()
+    const stats = edgeManifest.post_cache_routes?.find((route) => route.function === 'ably-stats')
+    const token = edgeManifest.routes.find((route) => route.function === 'ably-token')
+    if (!stats || !token) throw new Error('fixture lacks the stats or token route')
+    edgeManifest.routes = [...edgeManifest.routes.filter((route) => route !== token), stats]
+    edgeManifest.post_cache_routes = [token]
+    expect(failed(edgeManifest, functions())).toEqual([
+      'edge ably-token: before the cache (no `cache` setting)',
+      'edge ably-stats: after the cache (`cache: manual`), so its anonymous answers can be cached',
+    ])
   })
 
   it('fails a `method` filter (Netlify would answer other methods itself), a lost schedule and a missing function', () => {

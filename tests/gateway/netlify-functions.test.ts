@@ -24,7 +24,7 @@ afterEach(() => vi.unstubAllEnvs())
 type Entry = { default: (request: Request, context?: unknown) => Promise<Response>; config: Record<string, unknown> }
 
 /** Imports an entry file afresh with an empty environment: importing must never throw or read a variable. */
-async function load(name: 'ably-publish' | 'ably-history' | 'ably-outbox' | 'ably-revoke'): Promise<Entry> {
+async function load(name: 'ably-publish' | 'ably-history' | 'ably-outbox' | 'ably-health' | 'ably-revoke'): Promise<Entry> {
   vi.resetModules()
   for (const variable of Object.keys(process.env)) if (/^(ABLY|JWT|MONGODB|MESSAGE|PUBLISH|OUTBOX|CORS)_/.test(variable)) vi.stubEnv(variable, undefined)
   return (await import(`../../netlify/functions/${name}.mts`)) as Entry
@@ -42,7 +42,7 @@ const liveToken = async () => {
 
 describe('netlify/functions', () => {
   it('each entry declares exactly its row of the route table, with no `method` (our app answers every method)', async () => {
-    for (const name of ['ably-publish', 'ably-history', 'ably-outbox', 'ably-revoke'] as const) {
+    for (const name of ['ably-publish', 'ably-history', 'ably-outbox', 'ably-health', 'ably-revoke'] as const) {
       const { path, rateLimit, schedule } = NETLIFY_FUNCTIONS[name] as { path?: string; rateLimit?: object; schedule?: string }
       expect((await load(name)).config).toEqual({ ...(path && { path }), ...(rateLimit && { rateLimit }), ...(schedule && { schedule }) })
     }
@@ -149,6 +149,32 @@ describe('netlify/functions', () => {
     const res = await entry.default(new Request('https://site.example/.netlify/functions/ably-outbox', { method: 'POST' }))
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ rounds: 0, claimed: 0, published: 0, pending: 0, failed: 0, expired: 0 })
+  })
+
+  it('ably-outbox logs one `health` line per scheduled run, with the backlog figures', async () => {
+    const entry = await load('ably-outbox')
+    setEnv({ MESSAGE_STORE: 'memory' })
+    stdout.mockClear()
+    await entry.default(new Request('https://site.example/.netlify/functions/ably-outbox', { method: 'POST' }))
+    await entry.default(new Request('https://site.example/.netlify/functions/ably-outbox', { method: 'POST' }))
+    expect(logLines().filter((line) => line.msg === 'health')).toEqual([
+      { time: expect.any(String), level: 'info', msg: 'health', status: 'healthy', pending: 0, oldestPendingAgeSec: null, failedLast24h: 0, storeLatencyMs: expect.any(Number) },
+      expect.objectContaining({ msg: 'health', status: 'healthy' }),
+    ])
+  })
+
+  it('ably-health serves GET /api/ably/health: status only, cacheable, to anonymous callers; no durable store is a config error', async () => {
+    const entry = await load('ably-health')
+    setEnv({ MESSAGE_STORE: 'memory' })
+    const res = await entry.default(new Request('https://site.example/api/ably/health'))
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ status: 'healthy', timestamp: expect.any(String) })
+    expect(res.headers.get('netlify-cdn-cache-control')).toBe('public, max-age=5, must-revalidate')
+    const durable = await load('ably-health')
+    setEnv({})
+    stdout.mockClear()
+    await assertConfigErrorResponse(await durable.default(new Request('https://site.example/api/ably/health')))
+    expect(logLines().find((line) => line.msg === 'config_error')?.variables).toEqual(['MONGODB_URI'])
   })
 
   it('ably-outbox with a bad Ably key answers the generic 500 naming ABLY_API_KEY', async () => {

@@ -78,6 +78,7 @@ export function scriptedAbly(faults: (Fault | undefined)[] = []) {
       if (lost) throw responseLost()
       return results
     },
+    batchPresence: async (channels) => channels.map((channel) => ({ channel, members: [] })),
   }
   return {
     port,

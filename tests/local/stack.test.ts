@@ -36,16 +36,18 @@ describe('the local stack', () => {
     expect(JSON.parse(stdout)).toEqual({ clientId: 'alice', channel: 'sms:alice:c1', name: 'message', data: { text: 'hello from the server' } })
   })
 
-  it('stats are healthy while the hub runs and unhealthy once it stops', async () => {
-    const stats = () => fetch(`${local.stack.url}/api/ably/stats`).then(async (res) => [res.status, ((await res.json()) as { status: string }).status])
-    expect(await stats()).toEqual([200, 'healthy'])
+  it('stats are healthy while the hub runs and unhealthy once it stops; health is degraded meanwhile (publishes queue)', async () => {
+    const check = (path: string) => fetch(`${local.stack.url}/api/ably/${path}`).then(async (res) => [res.status, ((await res.json()) as { status: string }).status])
+    expect(await check('stats')).toEqual([200, 'healthy'])
+    expect(await check('health')).toEqual([200, 'healthy'])
     await local.stack.hub!.close()
     try {
-      expect(await stats()).toEqual([503, 'unhealthy'])
+      expect(await check('stats')).toEqual([503, 'unhealthy'])
+      expect(await check('health')).toEqual([200, 'degraded'])
     } finally {
       await local.stack.hub!.listen()
     }
-    expect(await stats()).toEqual([200, 'healthy'])
+    expect(await check('stats')).toEqual([200, 'healthy'])
   })
 
   it('serves the demo page with its own CSP and the API under /api', async () => {

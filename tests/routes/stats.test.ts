@@ -40,6 +40,21 @@ describe('GET /api/ably/stats', () => {
     expect(body).toEqual(expect.objectContaining({ channels: {}, timestamp: expect.any(String), responseTime: expect.any(Number) }))
   })
 
+  it('anonymous answers are cacheable by Netlify’s CDN for 5 s (keyed on channelName, Authorization and Origin only); answers to a token never are', async () => {
+    const anonymous = await getStats('/api/ably/stats?utm_source=x', { ably: fakeAbly() })
+    expect(anonymous.res.headers.get('netlify-cdn-cache-control')).toBe('public, max-age=5, must-revalidate')
+    expect(anonymous.res.headers.get('netlify-vary')).toBe('query=channelName,header=Authorization|Origin')
+    expect(anonymous.res.headers.get('vary')).toMatch(/Authorization/)
+    const down = await getStats('/api/ably/stats', { ably: fakeAbly({ time: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) }) })
+    expect([down.res.status, down.res.headers.get('netlify-cdn-cache-control')]).toEqual([503, 'public, max-age=5, must-revalidate'])
+    for (const path of ['/api/ably/stats', '/api/ably/stats?channelName=sms:alice:c1']) {
+      const { res } = await getStats(path, { ably: fakeAbly(), headers: bearer(await appToken()) })
+      expect([res.status, res.headers.get('netlify-cdn-cache-control'), res.headers.get('netlify-vary'), res.headers.get('cache-control')]).toEqual([200, null, null, 'no-store'])
+    }
+    const refused = await getStats('/api/ably/stats?channelName=sms:alice:c1', { ably: fakeAbly() })
+    expect([refused.res.status, refused.res.headers.get('netlify-cdn-cache-control')]).toEqual([401, null])
+  })
+
   it('degraded when Ably is slow', async () => {
     const { res, body } = await getStats('/api/ably/stats', { ably: fakeAbly(), now: steppingClock(1500) })
     expect(res.status).toBe(200)

@@ -198,5 +198,19 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       expect(equal.filter((outcome) => outcome.granted)).toHaveLength(8)
       expect(Math.max(...equal.map((outcome) => outcome.count))).toBe(56)
     })
+
+    it('outboxStats: pending count, oldest pending, failures since a time', async () => {
+      expect(await store.outboxStats(at(0))).toEqual({ pending: 0, oldestPendingAt: null, failed: 0 })
+      await store.insert([
+        messageDoc({}, 5_000),
+        messageDoc({}, 1_000),
+        messageDoc({ status: 'published', publishedAt: at(0) }, 0),
+        messageDoc({ status: 'failed', updatedAt: at(-60_000) }, -120_000),
+        messageDoc({ status: 'failed', updatedAt: at(2_000) }, -90_000),
+        messageDoc({ status: 'failed', updatedAt: at(3_000) }, -90_000),
+      ])
+      expect(await store.outboxStats(at(0))).toEqual({ pending: 2, oldestPendingAt: at(1_000), failed: 2 })
+      expect((await store.outboxStats(at(-60_000))).failed).toBe(3)
+    })
   })
 }

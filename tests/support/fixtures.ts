@@ -41,6 +41,7 @@ export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })
 export interface FakeAblyBehaviour {
   time?: () => Promise<number>
   channelStatus?: (channel: string) => Promise<ChannelStatus>
+  batchPresence?: AblyRest['batchPresence']
 }
 
 export function fakeAbly(behaviour: FakeAblyBehaviour = {}): AblyRest & { calls: string[] } {
@@ -61,6 +62,10 @@ export function fakeAbly(behaviour: FakeAblyBehaviour = {}): AblyRest & { calls:
     batchPublish: async () => {
       calls.push('batchPublish')
       return []
+    },
+    batchPresence: async (channels, options) => {
+      calls.push(`batchPresence ${channels.length}`)
+      return (behaviour.batchPresence ?? (async () => channels.map((channel) => ({ channel, members: [] }))))(channels, options)
     },
   }
 }

@@ -18,7 +18,9 @@ interface Route {
   excluded_patterns: string[]
   methods?: string[]
 }
-const manifest: { routes: Route[] } = JSON.parse(await Deno.readTextFile(manifestPath))
+// Post-cache routes (`cache: 'manual'`) run after Netlify's cache; with no cache here, they are matched after the others.
+const manifest: { routes: Route[]; post_cache_routes?: Route[] } = JSON.parse(await Deno.readTextFile(manifestPath))
+const routes = [...manifest.routes, ...(manifest.post_cache_routes ?? [])]
 const vars = new Map<string, string>(Object.entries(JSON.parse(await Deno.readTextFile(envPath)) as Record<string, string>))
 
 Object.defineProperty(globalThis, 'Netlify', {
@@ -68,7 +70,7 @@ Deno.serve(
   { hostname: '127.0.0.1', port: 0, onListen: ({ port }) => console.log(JSON.stringify({ port })) },
   async (request, info) => {
     const { pathname } = new URL(request.url)
-    const route = manifest.routes.find(
+    const route = routes.find(
       (route) =>
         new RegExp(route.pattern).test(pathname) &&
         !route.excluded_patterns.some((pattern) => new RegExp(pattern).test(pathname)) &&

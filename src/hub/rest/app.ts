@@ -22,7 +22,7 @@ import {
 } from '../messages.ts'
 import { PresenceAction } from '../protocol.ts'
 import type { LogLine, Realtime } from '../realtime/index.ts'
-import { historyQuery, linkHeader } from './paging.ts'
+import { historyQuery, linkHeader, presenceLinkHeader, presenceQuery } from './paging.ts'
 import { createRevokeTokens } from './revoke.ts'
 
 export interface RestOptions {
@@ -221,9 +221,12 @@ export function createRestApp({
     return reply(c, messageToWire(found, formatOf(c)))
   })
 
+  // One page of the members, in the order they entered, with Ably's `Link` header to the next.
   app.get('/channels/:channel/presence', async (c) => {
     const channel = await channelFor(c, 'subscribe')
-    return reply(c, members(channel, formatOf(c), c.req.query('clientId'), c.req.query('connectionId')))
+    const query = presenceQuery(new URL(c.req.url).searchParams)
+    const all = members(channel, formatOf(c), query.clientId, query.connectionId)
+    return reply(c, all.slice(query.offset, query.offset + query.limit), 200, { link: presenceLinkHeader(query, all.length) })
   })
 
   app.get(

@@ -49,3 +49,33 @@ export function linkHeader(segment: string, query: HistoryQuery, page: HistoryPa
   if (page.next !== undefined) links.push(link(page.next, 'next'))
   return links.join(', ')
 }
+
+/** A page of the members present on a channel: `limit` (1 to 1,000, default 100) from the `cursor`-th on. */
+export interface PresencePageQuery {
+  limit: number
+  offset: number
+  clientId: string | undefined
+  connectionId: string | undefined
+}
+
+/** Parses `limit`, `clientId`, `connectionId` and `cursor` of `GET /channels/{name}/presence`. */
+export function presenceQuery(params: URLSearchParams): PresencePageQuery {
+  const limit = integerParam(params, 'limit') ?? DEFAULT_LIMIT
+  if (limit < 1 || limit > MAX_LIMIT) throw new HubError(40000, `Parameter "limit" must be 1 to ${MAX_LIMIT}`, 400)
+  const cursor = params.get('cursor')
+  const offset = cursor === null ? 0 : Number(cursor)
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new HubError(40000, 'Parameter "cursor" is not valid', 400)
+  return { limit, offset, clientId: params.get('clientId') ?? undefined, connectionId: params.get('connectionId') ?? undefined }
+}
+
+/** The `Link` header of a presence page: `./presence?…` links, `next` while members remain after this page. */
+export function presenceLinkHeader(query: PresencePageQuery, total: number): string {
+  const link = (offset: number, rel: string) => {
+    const pairs: [string, string | number | undefined][] = [['limit', query.limit], ['clientId', query.clientId], ['connectionId', query.connectionId], ['cursor', offset === 0 ? undefined : offset]]
+    const search = pairs.filter(([, value]) => value !== undefined).map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join('&')
+    return `<./presence?${search}>; rel="${rel}"`
+  }
+  const links = [link(0, 'first'), link(query.offset, 'current')]
+  if (query.offset + query.limit < total) links.push(link(query.offset + query.limit, 'next'))
+  return links.join(', ')
+}

@@ -2,6 +2,7 @@
  * The demo page's script: the browser client from src/client, as an app would use it. Sign in as a demo user,
  * read and send messages through the gateway, and watch the connection recover when the hub stops and starts.
  */
+import { RealtimePresence } from 'ably/modular'
 import { createAblyService, fetchHistory, HistoryError, type ClientLogEvent, type ConversationEvent, type ServiceStateChange } from '../../client/index.ts'
 import type { DemoConfig } from './site.ts'
 
@@ -11,6 +12,7 @@ const CONTACTS = [
   { id: 'c3', name: 'Erin' },
 ] as const
 const MAX_EVENTS = 200
+const ONLINE_REFRESH_MS = 2000
 
 /** A message on screen. `deliveries` counts what the client delivered: 0 when it came with the page's first load. */
 interface Shown {
@@ -45,6 +47,9 @@ const ui = {
   hubControls: element('hub-controls', HTMLElement),
   hubStop: element('hub-stop', HTMLButtonElement),
   hubStart: element('hub-start', HTMLButtonElement),
+  signOut: element('sign-out', HTMLButtonElement),
+  onlinePanel: element('online-panel', HTMLElement),
+  online: element('online', HTMLUListElement),
   events: element('events', HTMLOListElement),
 }
 
@@ -54,15 +59,21 @@ const threads = new Map<string, Map<string, Shown>>()
 const unread = new Map<string, number>()
 
 const config = (await (await fetch('/demo/config.json')).json()) as DemoConfig
-const service = createAblyService({ getAppToken: () => session?.token, ably: config.ably, log: logClientEvent })
+// Presence on: the "Online" list shows it (two billed Ably messages per page session on real Ably).
+const service = createAblyService({ getAppToken: () => session?.token, ably: config.ably, log: logClientEvent, presence: RealtimePresence })
 service.onConnectionStateChange(showState)
 
 element('user-field', HTMLElement).hidden = !config.devLogin
 element('ttl-field', HTMLElement).hidden = !config.devLogin
 element('jwt-field', HTMLElement).hidden = config.devLogin
 ui.hubControls.hidden = !config.hubControl
+ui.onlinePanel.hidden = !config.devLogin
 renderConversations()
 renderThread()
+if (config.devLogin) {
+  void refreshOnline()
+  setInterval(() => void refreshOnline(), ONLINE_REFRESH_MS)
+}
 
 ui.login.addEventListener('submit', (event) => {
   event.preventDefault()
@@ -72,6 +83,7 @@ ui.send.addEventListener('submit', (event) => {
   event.preventDefault()
   send().catch((error: unknown) => log(`Send failed: ${errorText(error)}`))
 })
+ui.signOut.addEventListener('click', signOut)
 ui.hubStop.addEventListener('click', () => void hub('stop'))
 ui.hubStart.addEventListener('click', () => void hub('start'))
 
@@ -104,10 +116,37 @@ async function signIn() {
   service.subscribeToContactUpdates(next.userId, ({ data }) => log(`Contacts: ${data.action}`))
   service.subscribeToNotifications(next.userId, ({ name }) => log(`Notification: ${name}`))
   const connected = service.connect()
+  ui.signOut.hidden = false
   await Promise.all(CONTACTS.slice(1).map(({ id }) => loadThread(next, id)))
   renderConversations()
   renderThread()
   await connected
+  void refreshOnline()
+}
+
+/** Leaves presence and closes the connection, as an app's logout would. */
+function signOut() {
+  service.disconnect()
+  session = undefined
+  ui.signOut.hidden = true
+  ui.who.textContent = 'Not signed in'
+  log('Signed out')
+  void refreshOnline()
+}
+
+/** The demo users, each marked online (with how many pages) or offline, from the server's view of Ably presence. */
+async function refreshOnline() {
+  const userIds = [...ui.user.options].map((option) => option.value)
+  const res = await post('/dev/online', { userIds }).catch(() => undefined)
+  if (!res?.ok) return
+  const { users } = (await res.json()) as { users: { userId: string; online: boolean; connections: number }[] }
+  ui.online.replaceChildren(
+    ...users.map(({ userId, online, connections }) => {
+      const item = Object.assign(document.createElement('li'), { textContent: online ? `${userId} · online (${connections} ${connections === 1 ? 'page' : 'pages'})` : `${userId} · offline` })
+      Object.assign(item.dataset, { user: userId, online: String(online), connections: String(connections) })
+      return item
+    }),
+  )
 }
 
 async function devSession(userId: string, ttlSec: number) {
@@ -218,6 +257,7 @@ function showState({ current, reason, retryIn }: ServiceStateChange) {
 function logClientEvent(event: ClientLogEvent) {
   if (event.event === 'backfill') log(`Backfill of ${event.channelName}: ${event.delivered} missed`)
   else if (event.event === 'backfill_failed') log(`Backfill of ${event.channelName} failed (${event.status})`)
+  else if (event.event === 'presence_failed') log(`Could not ${event.action} presence on ${event.channelName} (${event.code ?? 'no code'})`)
   // Once the session has ended, failed attaches are its consequence, not news: the state already says so.
   else if (ui.state.dataset.state !== 'unauthorized') log(`Could not attach ${event.channelName} (${event.code ?? 'no code'})`)
 }

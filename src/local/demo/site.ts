@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono/tiny'
+import type { AblyRest } from '../../ably-rest/index.ts'
 import type { AppEnv } from '../../app-env.ts'
 import { isValidId } from '../../channels/index.ts'
 import type { AblyConnectionOptions } from '../../client/index.ts'
@@ -14,6 +15,7 @@ import { AppError } from '../../errors/index.ts'
 import { renderError } from '../../errors/render.ts'
 import type { Hub } from '../../hub/index.ts'
 import { securityHeaders } from '../../middleware/security-headers/index.ts'
+import { presenceOf } from '../../presence/index.ts'
 import { bundleForBrowser } from '../browser-bundle.ts'
 
 export interface DemoSiteOptions {
@@ -24,6 +26,8 @@ export interface DemoSiteOptions {
    * page asks for a pasted JWT).
    */
   mintSession: ((userId: string, ttlSec: number) => Promise<string>) | undefined
+  /** Ably's REST API (or the hub's), for the page's "Online" list; with the dev login only. */
+  ably?: AblyRest | undefined
 }
 
 /** What the page reads from `/demo/config.json`. */
@@ -37,11 +41,12 @@ export interface DemoConfig {
 const DIR = new URL('./', import.meta.url)
 const LOOPBACK_ADDRESS = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
 const LOOPBACK_HOST = new Set(['localhost', '127.0.0.1', '[::1]'])
+const MAX_ONLINE_IDS = 20
 const SESSION_TTL_SEC = { min: 5, max: 86_400, default: 3600 }
 const ABLY_ORIGINS = ['*.ably.io', '*.ably.net', '*.ably-realtime.com'].flatMap((host) => [`https://${host}`, `wss://${host}`])
 
 /** The demo's routes, to serve beside the API. */
-export function demoSite({ hub, mintSession }: DemoSiteOptions): Hono<AppEnv> {
+export function demoSite({ hub, mintSession, ably }: DemoSiteOptions): Hono<AppEnv> {
   const page = readFile(new URL('index.html', DIR), 'utf8')
   const styles = readFile(new URL('demo.css', DIR), 'utf8')
   let script: Promise<string> | undefined
@@ -86,6 +91,14 @@ export function demoSite({ hub, mintSession }: DemoSiteOptions): Hono<AppEnv> {
       const token = await mintSession(userId, ttlSec)
       c.header('Cache-Control', 'no-store')
       return c.json({ userId, token, expiresAt: new Date(Date.now() + ttlSec * 1000).toISOString() })
+    })
+    // Who of the demo users is online: what an app's backend learns from `isOnline` (the admin route needs an admin JWT).
+    .post('/dev/online', devOnly(), async (c) => {
+      if (!mintSession || !ably) throw new AppError('not_found')
+      const { userIds } = (await c.req.json().catch(() => ({}))) as { userIds?: unknown }
+      if (!Array.isArray(userIds) || userIds.length === 0 || userIds.length > MAX_ONLINE_IDS) throw new AppError('invalid_request', { message: `userIds must list 1 to ${MAX_ONLINE_IDS} user ids.` })
+      c.header('Cache-Control', 'no-store')
+      return c.json({ users: await presenceOf(ably, userIds.map(String)) })
     })
     .post('/dev/hub/stop', devOnly(), (c) => hubControl(c, (running) => running.close()))
     .post('/dev/hub/start', devOnly(), (c) => hubControl(c, async (running) => void (running.port === undefined && (await running.listen()))))
