@@ -36,7 +36,7 @@ export interface RevokerOptions {
   random?: () => number
 }
 
-export type Revoker = (caller: Caller, appToken: string, request: RevokeRequest, options: { deadlineAt: number; requestId?: string }) => Promise<RevokeResult>
+export type Revoker = (caller: Caller, request: RevokeRequest, options: { deadlineAt: number; requestId?: string }) => Promise<RevokeResult>
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -77,7 +77,7 @@ export function createRevoker({
     throw lastError ?? new AblyRestError('Ably revokeTokens: deadline reached before an attempt', { statusCode: 0 })
   }
 
-  return async function revoke(caller, appToken, request, { deadlineAt, requestId }) {
+  return async function revoke(caller, request, { deadlineAt, requestId }) {
     const userId = request.scope === 'user' && request.userId !== undefined ? request.userId : caller.userId
     if (userId !== caller.userId && !caller.roles.some((role) => admins.has(role))) {
       throw new AppError('forbidden', { message: "Only an admin role may revoke another user's sessions.", reason: 'revoke other user' })
@@ -87,9 +87,9 @@ export function createRevoker({
     let target: RevocationTarget
     try {
       if (request.scope === 'session') {
-        const session = await keys.session(caller, appToken)
+        const session = await keys.session(caller)
         // A session id may outlive this app JWT (the provider refreshes it), so its marker is kept the full retention;
-        // a `jti` or the JWT itself names one app JWT, which cannot be used after its `exp`.
+        // a `jti` or the JWT's own claims name one app JWT, which cannot be used after its `exp`.
         const bound = session.basis === 'sessionId' ? revokedAt + retentionSec * 1000 : caller.exp * 1000
         await denyList.revokeSession(userKey, session.key, Math.max(bound, revokedAt + tokenTtlSec * 1000))
         target = `revocationKey:${session.key}`

@@ -42,7 +42,7 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, log, no
       const appToken = bearerToken(c.req.header('authorization'))
       const request = parseRequest(await bodyOf(c))
       c.header('Cache-Control', 'no-store')
-      const result = await revoke(callerFromVerified(user, appToken), appToken, request, {
+      const result = await revoke(callerFromVerified(user, appToken), request, {
         deadlineAt: now() + config.deadlineMs - 1000,
         requestId: c.get('requestId'),
       })

@@ -46,7 +46,7 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, revocation, log
   /** The session's revocation key, or 403 `signed_out` when the deny-list has it (the refusal ably-js does not retry). */
   async function checkSession(revocation: Revocation, user: AppUser, appToken: string, requestId: string): Promise<string> {
     const caller = callerFromVerified(user, appToken)
-    const [session, userKey] = await Promise.all([revocation.keys.session(caller, appToken), revocation.keys.user(user.userId)])
+    const [session, userKey] = await Promise.all([revocation.keys.session(caller), revocation.keys.user(user.userId)])
     let revoked: Revoked | undefined
     try {
       revoked = await revocation.denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
