@@ -21,6 +21,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { BlobsServer } from '@netlify/blobs/server'
 import { bundle } from '@netlify/edge-bundler'
 import { zipFunctions } from '@netlify/zip-it-and-ship-it'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
@@ -99,7 +100,8 @@ async function main(): Promise<number> {
 
   const ablyKey = { name: 'deployCheck.key', secret: randomBytes(24).toString('base64url') }
   const jwtSecret = randomBytes(36).toString('base64url')
-  const hub = createHub({ keys: [ablyKey] })
+  // The key has revocable tokens, as the dashboard step of ABLY_REVOCABLE_TOKENS sets it (tokens of at most an hour).
+  const hub = createHub({ keys: [{ ...ablyKey, revocableTokens: true }] })
   const { url: hubUrl } = await hub.listen(0)
   const runtimeEnv: Record<string, string> = { ABLY_API_KEY: `${ablyKey.name}:${ablyKey.secret}`, JWT_SECRET: jwtSecret, ABLY_REST_URL: hubUrl, MESSAGE_STORE: 'memory', ABLY_ADMIN_ROLES: 'admin' }
   const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice' })}` }
@@ -118,6 +120,30 @@ async function main(): Promise<number> {
       const handler = zips[name]
       if (!handler) throw new Error(`no zip for ${name}`)
       return handler
+    }
+    /**
+     * ably-revoke with revocation on, its deny-list in Netlify Blobs: Netlify's own local Blobs server stands in for
+     * the site's store, through the context Netlify hands a function (NETLIFY_BLOBS_CONTEXT).
+     */
+    const checkRevoke = async (revoke: ReturnType<typeof lambda>) => {
+      const blobsDir = join(out, 'blobs')
+      const blobs = new BlobsServer({ directory: blobsDir, token: 'deploy-check', port: 0, logger: () => {} })
+      const { port } = await blobs.start()
+      const blobsUrl = `http://127.0.0.1:${port}`
+      const context = { edgeURL: blobsUrl, uncachedEdgeURL: blobsUrl, token: 'deploy-check', siteID: 'deploy-check' }
+      Object.assign(process.env, { ABLY_REVOCABLE_TOKENS: 'true', NETLIFY_BLOBS_CONTEXT: Buffer.from(JSON.stringify(context)).toString('base64') })
+      try {
+        const anonymous = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: {} })
+        record('ably-revoke: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
+        const revoked = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: bearer })
+        record('ably-revoke: 200 revoked, recorded in Netlify Blobs and sent to the hub\'s revokeTokens', revoked.status === 200 && (revoked.json as { revoked?: boolean }).revoked === true, revoked)
+        const stored = await readdir(blobsDir, { recursive: true }).catch(() => [])
+        record('ably-revoke: the deny-list record is in the site\'s Blobs store ably-revocations', stored.some((path) => String(path).includes('ably-revocations')), stored)
+      } finally {
+        delete process.env.ABLY_REVOCABLE_TOKENS
+        delete process.env.NETLIFY_BLOBS_CONTEXT
+        await blobs.stop()
+      }
     }
     const publish = () =>
       lambda('ably-publish')({ method: 'POST', path: '/api/ably/publish', headers: { ...bearer, 'content-type': 'application/json', 'idempotency-key': 'deploy-check-1' }, body: JSON.stringify(contactUpdate) })
@@ -158,6 +184,7 @@ async function main(): Promise<number> {
     record('ably-outbox: still sweeps with JWT_SECRET, CORS_ORIGIN and PUBLISH_MAX_BATCH broken (it reads none of them)', brokenSweep.status === 200 && typeof (brokenSweep.json as { claimed?: unknown }).claimed === 'number', brokenSweep)
     Object.assign(process.env, runtimeEnv)
     for (const name of ['CORS_ORIGIN', 'PUBLISH_MAX_BATCH']) delete process.env[name]
+    await checkRevoke(lambda('ably-revoke'))
 
     console.log('Edge functions, from the ESZIP under Deno (stand-in Netlify global)')
     const edge = await timed('edge serve (good env)', () => serveEdge(edgeDir, join(out, 'run/edge'), runtimeEnv))
