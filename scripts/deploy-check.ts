@@ -107,6 +107,12 @@ async function main(): Promise<number> {
   const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice' })}` }
   const adminBearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'ops', role: 'admin' })}` }
   const contactUpdate = { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } }
+  const blobsDir = join(out, 'blobs')
+  await rm(blobsDir, { recursive: true, force: true })
+  const blobs = new BlobsServer({ directory: blobsDir, token: 'deploy-check', port: 0, logger: () => {} })
+  const blobsUrl = `http://127.0.0.1:${(await blobs.start()).port}`
+  const blobsContext = { edgeURL: blobsUrl, uncachedEdgeURL: blobsUrl, token: 'deploy-check', siteID: 'deploy-check' }
+  const revocationEnv = { ABLY_REVOCABLE_TOKENS: 'true', NETLIFY_BLOBS_CONTEXT: Buffer.from(JSON.stringify(blobsContext)).toString('base64') }
 
   try {
     console.log('Node functions, through their Lambda entry')
@@ -126,12 +132,7 @@ async function main(): Promise<number> {
      * the site's store, through the context Netlify hands a function (NETLIFY_BLOBS_CONTEXT).
      */
     const checkRevoke = async (revoke: ReturnType<typeof lambda>) => {
-      const blobsDir = join(out, 'blobs')
-      const blobs = new BlobsServer({ directory: blobsDir, token: 'deploy-check', port: 0, logger: () => {} })
-      const { port } = await blobs.start()
-      const blobsUrl = `http://127.0.0.1:${port}`
-      const context = { edgeURL: blobsUrl, uncachedEdgeURL: blobsUrl, token: 'deploy-check', siteID: 'deploy-check' }
-      Object.assign(process.env, { ABLY_REVOCABLE_TOKENS: 'true', NETLIFY_BLOBS_CONTEXT: Buffer.from(JSON.stringify(context)).toString('base64') })
+      Object.assign(process.env, revocationEnv)
       try {
         const anonymous = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: {} })
         record('ably-revoke: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
@@ -140,9 +141,7 @@ async function main(): Promise<number> {
         const stored = await readdir(blobsDir, { recursive: true }).catch(() => [])
         record('ably-revoke: the deny-list record is in the site\'s Blobs store ably-revocations', stored.some((path) => String(path).includes('ably-revocations')), stored)
       } finally {
-        delete process.env.ABLY_REVOCABLE_TOKENS
-        delete process.env.NETLIFY_BLOBS_CONTEXT
-        await blobs.stop()
+        for (const name of Object.keys(revocationEnv)) delete process.env[name]
       }
     }
     const publish = () =>
@@ -214,6 +213,17 @@ async function main(): Promise<number> {
     record('ably-presence: a user token without an admin role → 403 forbidden', notAdmin.status === 403 && ((await notAdmin.json()) as { code?: string }).code === 'forbidden', notAdmin.status)
     edge.stop()
 
+    // ABLY_REVOCABLE_TOKENS=true at the edge: the Blobs client loads on demand inside the ESZIP, and reads the
+    // deny-list ably-revoke wrote above (alice's session), with Netlify's Blobs context.
+    const revocable = await serveEdge(edgeDir, join(out, 'run/edge'), { ...runtimeEnv, ...revocationEnv }, { unpacked: true })
+    const refusedToken = await revocable.fetch('/api/ably/token', { method: 'POST', headers: bearer })
+    record('ably-token with revocation on: the session revoked through ably-revoke gets 403 signed_out', refusedToken.status === 403 && ((await refusedToken.json()) as { code?: string }).code === 'signed_out', refusedToken.status)
+    const otherToken = await revocable.fetch('/api/ably/token', { method: 'POST', headers: adminBearer })
+    const otherBody = (await otherToken.json().catch(() => undefined)) as { token?: string } | undefined
+    const otherClaims = otherBody?.token ? (await jwtVerify(otherBody.token, new TextEncoder().encode(ablyKey.secret)).catch(() => undefined))?.payload : undefined
+    record('ably-token with revocation on: another session gets a token naming its session in x-ably-revocation-key', otherToken.status === 200 && typeof otherClaims?.['x-ably-revocation-key'] === 'string', { status: otherToken.status, claims: otherClaims })
+    revocable.stop()
+
     console.log('A bad JWT_SECRET breaks only our functions, never the site\'s own')
     const broken = await serveEdge(edgeWithSiteDir, join(out, 'run/edge-with-site-function'), { ...runtimeEnv, JWT_SECRET: 'short' })
     for (const path of ['/api/ably/token', '/api/ably/stats']) {
@@ -235,6 +245,7 @@ async function main(): Promise<number> {
   } finally {
     for (const child of children) child.kill()
     await hub.close()
+    await blobs.stop()
   }
 
   return finish()
