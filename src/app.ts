@@ -5,7 +5,7 @@ import { Hono } from 'hono/tiny'
 import { createFetchAblyRest, type AblyRest, type AblyRevoke } from './ably-rest/index.ts'
 import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
 import { createAppTokenVerifier } from './auth/app-token.ts'
-import type { Config } from './config/index.ts'
+import { ConfigError, type Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
@@ -13,7 +13,7 @@ import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
-import { createDenyList, createMemoryRevocationStore, type RevocationStore } from './revocation/deny-list.ts'
+import { createDenyList, type RevocationStore } from './revocation/deny-list.ts'
 import { createRevocationKeys } from './revocation/keys.ts'
 
 export interface AppDeps {
@@ -25,8 +25,9 @@ export interface AppDeps {
   /** The routes this host serves, e.g. `[tokenRoutes]` or `edgeRoutes` (see `src/routes/index.ts`). */
   routes: readonly RouteFactory[]
   /**
-   * Where the revocation deny-list lives when `ABLY_REVOCABLE_TOKENS=true`: Netlify Blobs on Netlify; by default this
-   * process's memory, right only where one process serves both the token and the revoke routes (`npm start`).
+   * Where the revocation deny-list lives, required when `ABLY_REVOCABLE_TOKENS=true`: Netlify Blobs on Netlify, this
+   * process's memory under `npm start` (one process serves token and revoke). A host that passes none fails closed
+   * with a `ConfigError`, rather than keep a deny-list that other instances never see.
    */
   revocationStore?: RevocationStore
   /** Ably's `revokeTokens`; defaults to `fetch` against `config.ably.restUrl` with the key. */
@@ -51,7 +52,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     verify: createAppTokenVerifier({ ...config.jwt, now }),
     ...(config.revocation.enabled && {
       revocation: {
-        denyList: createDenyList(deps.revocationStore ?? createMemoryRevocationStore(), { now }),
+        denyList: createDenyList(deps.revocationStore ?? noRevocationStore(), { now }),
         keys: createRevocationKeys(config.ably.key.secret),
         ably: deps.ablyRevoke ?? createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
       },
@@ -77,6 +78,15 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     return renderError(c, appError)
   })
   return app
+}
+
+function noRevocationStore(): never {
+  throw new ConfigError([
+    {
+      variable: 'ABLY_REVOCABLE_TOKENS',
+      message: 'ABLY_REVOCABLE_TOKENS=true needs a deny-list that every instance shares, and this host has none: use Netlify (Netlify Blobs) or npm start, or pass `revocationStore` to createApp (see README, "Revocation").',
+    },
+  ])
 }
 
 function toAppError(error: unknown): AppError {

@@ -14,7 +14,7 @@ import { openStore } from '../store/open.ts'
 import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting } from '../gateway/config.ts'
 import { createGateway, type Gateway } from '../gateway/index.ts'
 import { gatewayRoutes } from '../gateway/routes.ts'
-import type { RevocationStore } from '../revocation/deny-list.ts'
+import { createMemoryRevocationStore, type RevocationStore } from '../revocation/deny-list.ts'
 import { revokeRoutes } from '../revocation/routes.ts'
 
 export interface NodeGatewayOptions {
@@ -59,7 +59,8 @@ export function nodeGatewayFromEnv(
   const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
   // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
   const routes = chooseRoutes?.(gateway) ?? [...(withEdgeRoutes ? [...edgeRoutes, healthRoutes(gateway), revokeRoutes] : []), gatewayRoutes(gateway)]
-  const app = createApp(config, { ably, log, now, routes, ...(deps.revocationStore && { revocationStore: deps.revocationStore }) })
+  // One process serves token and revoke alike here (npm start, the server helpers), so memory is a shared deny-list.
+  const app = createApp(config, { ably, log, now, routes, revocationStore: deps.revocationStore ?? createMemoryRevocationStore() })
   return { app, gateway, config, ablyRest: ably }
 }
 

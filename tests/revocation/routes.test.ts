@@ -64,6 +64,10 @@ describe('ABLY_REVOCABLE_TOKENS', () => {
     expect(parseConfig({ ...testEnv, ABLY_TOKEN_TTL: '7200' }).revocation.enabled).toBe(false)
     expect(() => parseConfig({ ...testEnv, ABLY_REVOCABLE_TOKENS: 'yes' })).toThrow(/ABLY_REVOCABLE_TOKENS/)
   })
+
+  it('fails closed on a host with no shared deny-list (Workers, Deno) instead of keeping one per instance', () => {
+    expect(() => testApp({ config: testConfig(REVOCABLE), routes: [tokenRoutes] })).toThrow(ConfigError)
+  })
 })
 
 describe('the token route with revocation on', () => {
@@ -77,7 +81,7 @@ describe('the token route with revocation on', () => {
     expect(new Set([phone, ...others]).size).toBe(6)
     for (const key of [phone, ...others]) expect(String(key)).not.toMatch(/alice|bob|sess|j1/)
     // Another Ably key secret derives other keys: nobody without the secret can compute a session's key.
-    const other = testApp({ config: testConfig({ ...REVOCABLE, ABLY_API_KEY: 'testApp.testKey:another-ably-key-secret-0123456789' }), routes: [tokenRoutes] })
+    const other = testApp({ config: testConfig({ ...REVOCABLE, ABLY_API_KEY: 'testApp.testKey:another-ably-key-secret-0123456789' }), routes: [tokenRoutes], revocationStore: createMemoryRevocationStore() })
     expect(await revocationKeyOf(await post(other.app, 'token', await appToken({ sid: 'sess_phone' })))).not.toBe(phone)
   })
 
