@@ -1,7 +1,8 @@
 /** The Hono environment shared by every route (typed request-scoped variables), and what route factories receive. */
 import type { Hono } from 'hono/tiny'
 import type { AblyRest, AblyRevoke } from './ably-rest/index.ts'
-import type { AppTokenVerifier, AppUser } from './auth/app-token.ts'
+import type { AppTokenVerifier } from './auth/app-token.ts'
+import type { Caller } from './auth/caller.ts'
 import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
 import type { Logger } from './log/index.ts'
@@ -12,7 +13,7 @@ export interface AppEnv {
   Variables: {
     requestId: string
     /** The verified caller, once a route has authenticated the request. */
-    user?: AppUser
+    caller?: Caller
     /** Why the request failed, for the request log only. */
     failure?: { code: ErrorCode; reason?: string }
     /** Set by the deadline: stops the request's clock (while its body arrives); the returned function restarts it in full. */

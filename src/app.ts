@@ -49,7 +49,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     ably,
     log,
     now,
-    verify: createAppTokenVerifier({ ...config.jwt, now }),
+    verify: createAppTokenVerifier(config.jwt, { now, log }),
     ...(config.revocation.enabled && {
       revocation: {
         denyList: createDenyList(deps.revocationStore ?? noRevocationStore(), { now }),

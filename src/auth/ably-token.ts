@@ -2,7 +2,7 @@
  * Signs Ably JWTs locally with the Ably key secret: no network call. ably-js accepts them directly as
  * tokens (https://ably.com/docs/auth/token/jwt): HS256, `kid` = key name, `x-ably-clientId`, `x-ably-capability`.
  */
-import { base64url } from 'jose'
+import * as base64url from 'jose/base64url'
 import type { Capability } from '../channels/index.ts'
 import type { AblyKey } from '../config/index.ts'
 import { lazyHmacKey } from './hmac-key.ts'

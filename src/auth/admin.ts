@@ -1,6 +1,6 @@
 /** Whether a verified caller holds one of the admin roles (`ABLY_ADMIN_ROLES`). */
-import type { AppUser } from './app-token.ts'
+import type { Caller } from './caller.ts'
 
-export function isAdmin(user: AppUser | undefined, adminRoles: readonly string[]): boolean {
-  return user?.role !== undefined && adminRoles.includes(user.role)
+export function isAdmin(caller: Caller | undefined, adminRoles: readonly string[]): boolean {
+  return caller !== undefined && caller.roles.some((role) => adminRoles.includes(role))
 }

@@ -5,11 +5,19 @@
  *   sms:{userId}:{contactId}   one conversation between a user and a contact
  *   contacts:{userId}          changes to a user's contact list
  *   notifications:{userId}     everything else addressed to one user
+ *
+ * `{userId}` in a channel name is the user's segment, `channelSegment(userId)` (./segment.ts): the id itself
+ * when it is 1–64 of `[A-Za-z0-9_-]`, otherwise a reversible or hashed form starting with `~`. The builders below take
+ * the user id and encode it; a parsed `Channel` holds the segment.
  */
+import { channelSegment, SEGMENT_PATTERN } from './segment.ts'
+
+export { channelSegment, isAcceptedId, SEGMENT_PATTERN, segmentId } from './segment.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/
 
+/** A parsed channel; `userId` is the user's segment as the name holds it (see above). */
 export type Channel =
   | { readonly kind: 'sms'; readonly userId: string; readonly contactId: string }
   | { readonly kind: 'contacts'; readonly userId: string }
@@ -27,29 +35,33 @@ export function parseChannel(name: unknown): Channel | undefined {
   if (typeof name !== 'string' || name.length > 200) return undefined
   const parts = name.split(':')
   const [kind, userId, contactId] = parts
-  if (!isValidId(userId)) return undefined
+  if (userId === undefined || !SEGMENT_PATTERN.test(userId)) return undefined
   if (kind === 'sms' && parts.length === 3 && isValidId(contactId)) return { kind, userId, contactId }
   if ((kind === 'contacts' || kind === 'notifications') && parts.length === 2) return { kind, userId }
   return undefined
 }
 
-/** Formats a channel as its name; throws `TypeError` on an invalid id (a caller's bug, not bad input). */
+/** Formats a channel (holding a segment) as its name; throws `TypeError` on an invalid part (a caller's bug, not bad input). */
 export function formatChannel(channel: Channel): string {
-  const ids = channel.kind === 'sms' ? [channel.userId, channel.contactId] : [channel.userId]
-  for (const id of ids) if (!isValidId(id)) throw new TypeError(`Invalid id for a ${channel.kind} channel: ${JSON.stringify(id)}`)
-  return [channel.kind, ...ids].join(':')
+  if (!SEGMENT_PATTERN.test(channel.userId)) throw new TypeError(`Invalid user segment for a ${channel.kind} channel: ${JSON.stringify(channel.userId)}`)
+  if (channel.kind === 'sms' && !isValidId(channel.contactId)) throw new TypeError(`Invalid id for a ${channel.kind} channel: ${JSON.stringify(channel.contactId)}`)
+  return [channel.kind, channel.userId, ...(channel.kind === 'sms' ? [channel.contactId] : [])].join(':')
 }
 
-/** The name of the conversation channel between `userId` and `contactId`. */
-export const conversationChannel = (userId: string, contactId: string) => formatChannel({ kind: 'sms', userId, contactId })
-/** The name of `userId`'s contact-updates channel. */
-export const contactsChannel = (userId: string) => formatChannel({ kind: 'contacts', userId })
-/** The name of `userId`'s notifications channel. */
-export const notificationsChannel = (userId: string) => formatChannel({ kind: 'notifications', userId })
+/** The channel of kind `kind` for the user `userId` (encoded as its segment). */
+export const channelFor = (kind: ChannelKind, userId: string, contactId = ''): string =>
+  formatChannel(kind === 'sms' ? { kind, userId: channelSegment(userId), contactId } : { kind, userId: channelSegment(userId) })
 
-/** Whether `userId` owns `channel`. Exact, case-sensitive comparison. */
+/** The name of the conversation channel between `userId` and `contactId`. */
+export const conversationChannel = (userId: string, contactId: string) => channelFor('sms', userId, contactId)
+/** The name of `userId`'s contact-updates channel. */
+export const contactsChannel = (userId: string) => channelFor('contacts', userId)
+/** The name of `userId`'s notifications channel. */
+export const notificationsChannel = (userId: string) => channelFor('notifications', userId)
+
+/** Whether the user `userId` owns `channel`. Exact, case-sensitive comparison of segments. */
 export function isOwner(channel: Channel, userId: string): boolean {
-  return channel.userId === userId
+  return channel.userId === channelSegment(userId)
 }
 
 /**
@@ -107,9 +119,9 @@ export type Capability = Record<string, string[]>
  * whether a user is online without letting a browser write anywhere else.
  */
 export function userCapability(userId: string): Capability {
-  if (!isValidId(userId)) throw new TypeError(`Invalid user id: ${JSON.stringify(userId)}`)
+  const segment = channelSegment(userId)
   return {
-    [`sms:${userId}:*`]: ['history', 'subscribe'],
+    [`sms:${segment}:*`]: ['history', 'subscribe'],
     [contactsChannel(userId)]: ['history', 'subscribe'],
     [notificationsChannel(userId)]: ['history', 'presence', 'subscribe'],
   }

@@ -5,8 +5,11 @@
  */
 import { z } from 'zod'
 import { ID_PATTERN, type Channel, type ChannelKind, type channelEvents } from './index.ts'
+import { channelSegment, isAcceptedId } from './segment.ts'
 
 const id = z.string().regex(ID_PATTERN)
+/** A user id as the identity provider spells it (`auth0|…`, an e-mail address, a 128-character uid): it names the channel through its segment. */
+const userId = z.string().refine(isAcceptedId, 'Not a valid user id')
 const isoTimestamp = z.iso.datetime({ offset: true })
 /** An E.164 number we own or assign. */
 const phoneNumber = z.string().regex(/^\+[1-9][0-9]{1,14}$/)
@@ -17,7 +20,7 @@ const text = (max: number) => z.string().max(max)
 /** `message` on `sms:{userId}:{contactId}`: one SMS of the conversation, as in the original API. */
 export const messageData = z.strictObject({
   contactId: id,
-  userId: id,
+  userId,
   phoneNumberId: id,
   message: text(16_384),
   direction: z.enum(['inbound', 'outbound']),
@@ -37,7 +40,7 @@ export const messageStatusData = z.strictObject({
 /** A contact as the contacts channel carries it. `userId`, when present, must be the channel's. */
 export const contact = z.strictObject({
   id,
-  userId: id.optional(),
+  userId: userId.optional(),
   name: text(200).optional(),
   phoneNumber: smsAddress.optional(),
   email: z.email().max(254).optional(),
@@ -119,9 +122,11 @@ export function parseEventData(channel: Channel, eventName: string, data: unknow
 
 function disagreements(channel: Channel, data: Record<string, unknown>): DataIssue[] {
   const contact = data.contact
+  // A user id names the channel when its segment is the channel's (the id itself for plain ids).
+  const asSegment = (value: unknown) => (isAcceptedId(value) ? channelSegment(value) : value)
   const checks: { path: string; actual: unknown; wanted: string }[] = [
-    { path: 'userId', actual: data.userId, wanted: channel.userId },
-    { path: 'contact.userId', actual: typeof contact === 'object' && contact !== null && 'userId' in contact ? contact.userId : undefined, wanted: channel.userId },
+    { path: 'userId', actual: asSegment(data.userId), wanted: channel.userId },
+    { path: 'contact.userId', actual: asSegment(typeof contact === 'object' && contact !== null && 'userId' in contact ? contact.userId : undefined), wanted: channel.userId },
     ...(channel.kind === 'sms' ? [{ path: 'contactId', actual: data.contactId, wanted: channel.contactId }] : []),
   ]
   return checks

@@ -1,5 +1,7 @@
 /** Configuration: read once at the door from the runtime's environment, checked, and passed in typed. */
-import { ID_PATTERN } from '../channels/index.ts'
+import { readJwt, type JwtConfig } from './jwt.ts'
+
+export type { JwtConfig, KeysConfig, Provider } from './jwt.ts'
 
 /** An Ably API key split into its parts. `name` (`appId.keyId`) is the JWT `kid`. */
 export interface AblyKey {
@@ -14,19 +16,17 @@ export interface Config {
     /** Base URL of Ably's REST API (the local hub in development). */
     readonly restUrl: string
   }
-  readonly jwt: {
-    /** The app's HS256 secret for the JWTs its login issues. */
-    readonly secret: string
-    readonly issuer?: string
-    readonly audience?: string
-    /** Reject app JWTs older than this many seconds (by `iat`), when set. */
-    readonly maxAgeSec?: number
-    readonly clockToleranceSec: number
-  }
+  /** How app JWTs are verified: the HS256 secret, the provider's keys, or both (see `src/config/jwt.ts`). */
+  readonly jwt: JwtConfig
   /** Origins allowed to call the API from a browser; empty means same-origin only. */
   readonly corsOrigins: readonly string[]
   /** Lifetime of issued Ably tokens in seconds, never past the app JWT's own `exp`. */
   readonly tokenTtlSec: number
+  /**
+   * `ABLY_TOKEN_MIN_TTL`: the least lifetime of an issued Ably token even when the app JWT expires sooner (0, the
+   * default: never past the app JWT's `exp`). For providers whose tokens live about 60 s (Clerk).
+   */
+  readonly tokenMinTtlSec: number
   /** App-JWT roles that may read or publish any user's channels. */
   readonly adminRoles: readonly string[]
   /** Ably token revocation (`ABLY_REVOCABLE_TOKENS=true`): see README, "Revocation". */
@@ -104,6 +104,10 @@ export const MAX_TOKEN_TTL_SEC = 24 * 60 * 60
 export const MAX_REVOCABLE_TOKEN_TTL_SEC = 60 * 60
 const DEFAULT_REVOCATION_RETENTION_SEC = 30 * 24 * 60 * 60
 const MIN_TOKEN_TTL_SEC = 60
+/** The longest `ABLY_TOKEN_MIN_TTL`: how long a signed-out user may keep reading until revocation exists. */
+export const MAX_TOKEN_MIN_TTL_SEC = 900
+/** A role name as providers spell them (`admin`, `org:admin`, `https://example.com/admin`): printable, no space or comma. */
+const ROLE_NAME = /^[\x21-\x2b\x2d-\x7e]{1,64}$/
 
 // ably-js validates keys with ^([^:\s]+):([^:.\s]+)$; the key name itself is `appId.keyId`.
 const ABLY_KEY = /^([^:.\s]+)\.([^:.\s]+):([^:.\s]+)$/
@@ -123,14 +127,13 @@ export function readConfig(env: Env, problems: ConfigProblems, settings: readonl
   const uses = (setting: ApiSetting) => settings.includes(setting)
 
   const ably = readAbly(env, problems, { restUrl: uses('restUrl') })
-  const jwtSecret = parseJwtSecret(env.JWT_SECRET, problems)
+  const jwt = readJwt(env, problems, parseJwtSecret)
   const corsOrigins = parseOrigins(value('CORS_ORIGIN'), problems)
   const tokenTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_TTL', value('ABLY_TOKEN_TTL'), 3600, MIN_TOKEN_TTL_SEC, MAX_TOKEN_TTL_SEC, problems) : 3600
-  const maxAge = value('JWT_MAX_AGE')
-  const maxAgeSec = maxAge === undefined ? undefined : parseInteger('JWT_MAX_AGE', maxAge, 0, 60, 30 * 24 * 3600, problems)
+  const tokenMinTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_MIN_TTL', value('ABLY_TOKEN_MIN_TTL'), 0, 0, MAX_TOKEN_MIN_TTL_SEC, problems) : 0
   const adminRoles = uses('adminRoles') ? parseList(value('ABLY_ADMIN_ROLES')) : []
-  for (const role of adminRoles.filter((role) => !ID_PATTERN.test(role))) {
-    addProblem(problems, 'ABLY_ADMIN_ROLES', `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of letters, digits, "_" or "-".`)
+  for (const role of adminRoles.filter((role) => !ROLE_NAME.test(role))) {
+    addProblem(problems, 'ABLY_ADMIN_ROLES', `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of up to 64 printable characters without spaces, e.g. "admin,org:admin".`)
   }
 
   const revocable = uses('revocation') ? parseBoolean('ABLY_REVOCABLE_TOKENS', value('ABLY_REVOCABLE_TOKENS'), problems) : false
@@ -138,23 +141,18 @@ export function readConfig(env: Env, problems: ConfigProblems, settings: readonl
     addProblem(problems, 'ABLY_TOKEN_TTL', `must be at most ${MAX_REVOCABLE_TOKEN_TTL_SEC} when ABLY_REVOCABLE_TOKENS=true: Ably refuses longer tokens from a key with revocable tokens; got "${tokenTtlSec}".`)
   }
 
-  if (ably && jwtSecret && ably.key.secret === jwtSecret) {
+  if (ably && jwt?.secret && ably.key.secret === jwt.secret) {
     addProblem(problems, 'JWT_SECRET', 'must differ from the ABLY_API_KEY secret: otherwise an Ably token could pass as an app login. Generate a new one.')
   }
-  if (!ably || !jwtSecret) return undefined
+  if (!ably || !jwt) return undefined
   return {
     ably,
-    jwt: {
-      secret: jwtSecret,
-      issuer: value('JWT_ISSUER'),
-      audience: value('JWT_AUDIENCE'),
-      maxAgeSec,
-      clockToleranceSec: 5,
-    },
+    jwt,
     corsOrigins,
     tokenTtlSec,
+    tokenMinTtlSec: Math.min(tokenMinTtlSec, tokenTtlSec),
     adminRoles,
-    revocation: { enabled: revocable, retentionSec: Math.max(maxAgeSec ?? DEFAULT_REVOCATION_RETENTION_SEC, tokenTtlSec) },
+    revocation: { enabled: revocable, retentionSec: Math.max(jwt.maxAgeSec ?? DEFAULT_REVOCATION_RETENTION_SEC, tokenTtlSec) },
     deadlineMs: DEADLINE_MS,
   }
 }
@@ -207,7 +205,11 @@ function parseAblyKey(raw: string | undefined, problems: ConfigProblems): AblyKe
 
 function parseJwtSecret(raw: string | undefined, problems: ConfigProblems): string | undefined {
   if (raw === undefined || raw === '') {
-    addProblem(problems, 'JWT_SECRET', 'is not set. Set it to the HS256 secret your app signs its login JWTs with (at least 32 random characters, e.g. `openssl rand -base64 48`).')
+    addProblem(
+      problems,
+      'JWT_SECRET',
+      "is not set. Set it to the HS256 secret your app signs its login JWTs with (at least 32 random characters, e.g. `openssl rand -base64 48`), or verify your identity provider's tokens instead with JWT_PROVIDER (or JWT_JWKS_URL / JWT_PUBLIC_KEY) and JWT_ISSUER.",
+    )
     return undefined
   }
   if (raw !== raw.trim()) {

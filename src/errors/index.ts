@@ -23,6 +23,7 @@ export const errorStatus = {
   store_unavailable: 503,
   revocation_unavailable: 503,
   ably_unavailable: 503,
+  auth_keys_unavailable: 503,
   deadline_exceeded: 504,
 } as const
 
@@ -72,6 +73,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   store_unavailable: 'The message store is unavailable. Retry later.',
   revocation_unavailable: 'The revocation could not be completed. Retry it; until it succeeds, do not treat the session as logged out everywhere.',
   ably_unavailable: 'The realtime service did not answer. Retry later.',
+  auth_keys_unavailable: "The identity provider's signing keys could not be fetched. Retry later.",
   deadline_exceeded: 'The request took too long to complete.',
 }
 

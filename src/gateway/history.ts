@@ -36,7 +36,7 @@ export async function readHistory(
 ): Promise<HistoryResponse> {
   const channel = parseChannel(channelName)
   if (!channel) throw new AppError('invalid_channel')
-  if (caller.kind === 'user' && channel.userId !== caller.userId && !caller.admin) {
+  if (caller.kind === 'user' && channel.userId !== caller.segment && !caller.admin) {
     throw new AppError('forbidden', { message: 'You can only read the history of your own channels.' })
   }
   const size = limit ?? limits.defaultLimit

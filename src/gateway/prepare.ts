@@ -37,7 +37,8 @@ export interface PreparedMessage {
 }
 
 /** Who is calling: a user (who may be an admin), or a trusted server holding the API key. */
-export type Caller = { kind: 'user'; userId: string; admin: boolean } | { kind: 'server' }
+/** Who publishes: a verified user (`segment` is what their channel names hold) or the trusted server. */
+export type Caller = { kind: 'user'; userId: string; segment: string; admin: boolean } | { kind: 'server' }
 
 // The contract's fields and no others; channel, event and data are checked one by one below, each with its own code.
 const item = PublishMessage.extend({
@@ -120,7 +121,7 @@ function checkItem(entry: PublishItem, index: number | undefined, options: Prepa
   const channel = parseChannel(entry.channelName)
   if (!channel) throw new AppError('invalid_channel', at)
   const { caller } = options
-  if (caller.kind === 'user' && !caller.admin && channel.userId !== caller.userId) {
+  if (caller.kind === 'user' && !caller.admin && channel.userId !== caller.segment) {
     throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'channel of another user' })
   }
   if (!acceptsEvent(channel.kind, entry.eventName)) throw new AppError('invalid_event', at)

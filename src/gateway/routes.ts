@@ -4,9 +4,9 @@
  */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { RouteFactory } from '../app-env.ts'
-import type { AppEnv } from '../app-env.ts'
-import type { AppUser } from '../auth/app-token.ts'
+import type { AppEnv, RouteFactory } from '../app-env.ts'
+import { isAdmin } from '../auth/admin.ts'
+import type { Caller as VerifiedCaller } from '../auth/caller.ts'
 import { HistoryQuery, IDEMPOTENCY_KEY, type BatchPublishResponse, type PublishResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
@@ -20,10 +20,9 @@ import { parseEnvelope } from './prepare.ts'
 export function gatewayRoutes(gateway: Gateway): RouteFactory {
   return ({ verify, now, config: appConfig }) => {
     const { config } = gateway
-    const admins = new Set(appConfig.adminRoles)
     const callerOf = (c: Context<AppEnv>): Caller => {
-      const user = currentUser(c)
-      return { kind: 'user', userId: user.userId, admin: user.role !== undefined && admins.has(user.role) }
+      const caller = currentCaller(c)
+      return { kind: 'user', userId: caller.userId, segment: caller.segment, admin: isAdmin(caller, appConfig.adminRoles) }
     }
 
     return new Hono<AppEnv>()
@@ -54,10 +53,10 @@ function setHeaders(c: Context<AppEnv>, headers: Record<string, string>) {
   for (const [name, value] of Object.entries(headers)) c.header(name, value)
 }
 
-function currentUser(c: Context<AppEnv>): AppUser {
-  const user = c.get('user')
-  if (!user) throw new AppError('invalid_token', { reason: 'no user' })
-  return user
+function currentCaller(c: Context<AppEnv>): VerifiedCaller {
+  const caller = c.get('caller')
+  if (!caller) throw new AppError('invalid_token', { reason: 'no caller' })
+  return caller
 }
 
 /** The request's media type, lower-cased, without parameters. */

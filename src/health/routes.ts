@@ -30,7 +30,7 @@ export function healthRoutes(source: HealthSource, thresholds: HealthThresholds 
         const unknown = Object.keys(c.req.queries())
         if (unknown.length > 0) throw new AppError('invalid_request', { message: 'The health route takes no query parameters.', details: { parameters: unknown.slice(0, 5) } })
         const report = await checkHealth({ outboxStats: (since) => source.outboxStats(since), ably, now, log, thresholds })
-        const body: HealthResponse = isAdmin(c.get('user'), config.adminRoles) ? report : { status: report.status, timestamp: report.timestamp }
+        const body: HealthResponse = isAdmin(c.get('caller'), config.adminRoles) ? report : { status: report.status, timestamp: report.timestamp }
         c.header('Cache-Control', 'no-store')
         return c.json(body, report.status === 'unhealthy' ? 503 : 200)
       })

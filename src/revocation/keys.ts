@@ -4,7 +4,7 @@
  * the value of another session (to revoke it, or to look it up).
  */
 import { base64url } from 'jose'
-import type { Caller } from './caller.ts'
+import type { Caller } from '../auth/caller.ts'
 
 /**
  * Which session a revocation key stands for: the provider's session id, else the app JWT's `jti`, else the app JWT

@@ -7,7 +7,7 @@ import { backoffMs } from '../ably-rest/backoff.ts'
 import { AblyRestError, type AblyRevoke, type RevocationTarget } from '../ably-rest/index.ts'
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
-import type { Caller } from './caller.ts'
+import type { Caller } from '../auth/caller.ts'
 import { RevocationStoreError, type DenyList } from './deny-list.ts'
 import type { RevocationKeys } from './keys.ts'
 

@@ -5,7 +5,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
-import { bearerToken, invalidToken } from '../auth/app-token.ts'
+import { invalidToken } from '../auth/app-token.ts'
 import { isValidId } from '../channels/index.ts'
 import { RevokeRequestBody, type RevokeResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
@@ -13,7 +13,6 @@ import { mediaType, readJson } from '../gateway/routes.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-import { callerFromVerified } from './caller.ts'
 import { createRevoker, type RevokeRequest } from './revoke.ts'
 
 
@@ -37,12 +36,11 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, log, no
   })
   return app
     .post('/revoke', bodyLimit(1024), authenticate({ verify }), async (c) => {
-      const user = c.get('user')
-      if (!user) throw invalidToken('no user')
-      const appToken = bearerToken(c.req.header('authorization'))
+      const caller = c.get('caller')
+      if (!caller) throw invalidToken('no caller')
       const request = parseRequest(await bodyOf(c))
       c.header('Cache-Control', 'no-store')
-      const result = await revoke(callerFromVerified(user, appToken), request, {
+      const result = await revoke(caller, request, {
         deadlineAt: now() + config.deadlineMs - 1000,
         requestId: c.get('requestId'),
       })

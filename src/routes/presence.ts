@@ -16,9 +16,9 @@ export const MAX_PRESENCE_USER_IDS = 500
 export const presenceRoutes: RouteFactory = ({ ably, config, verify, now }) =>
   new Hono<AppEnv>()
     .get('/presence', authenticate({ verify }), async (c) => {
-      const user = c.get('user')
-      if (!user) throw invalidToken('no user')
-      if (!isAdmin(user, config.adminRoles)) throw new AppError('forbidden', { message: 'Presence is for admin roles only.' })
+      const caller = c.get('caller')
+      if (!caller) throw invalidToken('no caller')
+      if (!isAdmin(caller, config.adminRoles)) throw new AppError('forbidden', { message: 'Presence is for admin roles only.' })
       const userIds = (c.req.query('userIds') ?? '').split(',').filter((id) => id !== '')
       if (userIds.length === 0 || userIds.length > MAX_PRESENCE_USER_IDS) {
         throw new AppError('invalid_request', { message: `Pass 1 to ${MAX_PRESENCE_USER_IDS} user ids as userIds=a,b,c.`, details: { maxUserIds: MAX_PRESENCE_USER_IDS } })

@@ -1,6 +1,7 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
+import { isAdmin } from '../auth/admin.ts'
 import { parseChannel } from '../channels/index.ts'
 import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
@@ -28,7 +29,6 @@ export function healthRoutes(
   { ably, verify, config, now, log }: Parameters<RouteFactory>[0],
   { slowMs, checkTimeoutMs, maxClockSkewMs }: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
 ) {
-  const admins = new Set(config.adminRoles)
   const startedAt = now()
 
   const check = <T>(run: (signal: AbortSignal) => Promise<T>) => timedCheck(run, { now, log, slowMs, timeoutMs: checkTimeoutMs, failureMsg: 'ably_check_failed' })
@@ -40,9 +40,9 @@ export function healthRoutes(
     const channel = channelName === undefined ? undefined : parseChannel(channelName)
     if (channelName !== undefined) {
       if (!channel) throw new AppError('invalid_channel')
-      const user = c.get('user')
-      if (!user) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
-      if (channel.userId !== user.userId && !(user.role !== undefined && admins.has(user.role))) {
+      const caller = c.get('caller')
+      if (!caller) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
+      if (channel.userId !== caller.segment && !isAdmin(caller, config.adminRoles)) {
         throw new AppError('forbidden', { message: 'You may only ask about your own channels.' })
       }
     }

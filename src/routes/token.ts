@@ -2,7 +2,8 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv, Revocation, RouteFactory } from '../app-env.ts'
-import { bearerToken, invalidToken, type AppUser } from '../auth/app-token.ts'
+import { invalidToken } from '../auth/app-token.ts'
+import type { Caller } from '../auth/caller.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import { userCapability } from '../channels/index.ts'
 import type { TokenResponse } from '../contract/index.ts'
@@ -11,31 +12,32 @@ import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
 import { AppError } from '../errors/index.ts'
 import { describeError } from '../log/index.ts'
-import { callerFromVerified } from '../revocation/caller.ts'
 import type { Revoked } from '../revocation/deny-list.ts'
 
 export const tokenRoutes: RouteFactory = ({ config, verify, now, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   const ttlSec = config.tokenTtlSec
+  const minTtlSec = config.tokenMinTtlSec
   const issue = async (c: Context<AppEnv>) => {
-    const user = c.get('user')
-    if (!user) throw invalidToken('no user')
+    const caller = c.get('caller')
+    if (!caller) throw invalidToken('no caller')
     const nowMs = now()
     const iat = Math.floor(nowMs / 1000)
-    // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route).
-    const exp = Math.min(iat + ttlSec, Math.floor(user.exp))
-    const capability = userCapability(user.userId)
+    // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route),
+    // unless ABLY_TOKEN_MIN_TTL (opt-in, at most 15 minutes) lets it live that long for providers' 60-second tokens.
+    const exp = Math.min(iat + ttlSec, Math.max(Math.floor(caller.exp), iat + minTtlSec))
+    const capability = userCapability(caller.userId)
     // With revocation on, a revoked session is refused before anything is signed, and every token names its session.
-    const revocationKey = revocation ? await checkSession(revocation, user, bearerToken(c.req.header('authorization')), c.get('requestId')) : undefined
-    const token = await sign({ clientId: user.userId, capability, iat, exp, ...(revocationKey !== undefined && { revocationKey }) })
+    const revocationKey = revocation ? await checkSession(revocation, caller, c.get('requestId')) : undefined
+    const token = await sign({ clientId: caller.userId, capability, iat, exp, ...(revocationKey !== undefined && { revocationKey }) })
     const body: TokenResponse = {
       token,
       expiresIn: exp - iat,
       expiresAt: new Date(exp * 1000).toISOString(),
       issued: iat * 1000,
       expires: exp * 1000,
-      userId: user.userId,
-      clientId: user.userId,
+      userId: caller.userId,
+      clientId: caller.userId,
       capability,
       timestamp: new Date(nowMs).toISOString(),
     }
@@ -44,9 +46,8 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, revocation, log
   }
 
   /** The session's revocation key, or 403 `signed_out` when the deny-list has it (the refusal ably-js does not retry). */
-  async function checkSession(revocation: Revocation, user: AppUser, appToken: string, requestId: string): Promise<string> {
-    const caller = callerFromVerified(user, appToken)
-    const [session, userKey] = await Promise.all([revocation.keys.session(caller), revocation.keys.user(user.userId)])
+  async function checkSession(revocation: Revocation, caller: Caller, requestId: string): Promise<string> {
+    const [session, userKey] = await Promise.all([revocation.keys.session(caller), revocation.keys.user(caller.userId)])
     let revoked: Revoked | undefined
     try {
       revoked = await revocation.denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
@@ -62,6 +63,6 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, revocation, log
   // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every
   // auth failure except a 403 from its auth endpoint (RSA4d), and nothing a retry sends would change the answer.
   return new Hono<AppEnv>()
-    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify, refuseAs: 'signed_out' }), issue)
+    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify, refuseAs: 'signed_out', ...(config.jwt.cookie !== undefined && { cookie: config.jwt.cookie }) }), issue)
     .all('/token', methodNotAllowed(['GET', 'POST']))
 }

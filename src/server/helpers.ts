@@ -4,7 +4,7 @@
  * as `POST /api/ably/publish`: a refused message throws an `AppError` with a stable `code`.
  */
 import { createFetchAblyRest, type AblyRest } from '../ably-rest/index.ts'
-import { formatChannel, type Channel } from '../channels/index.ts'
+import { channelFor, type Channel } from '../channels/index.ts'
 import type {
   ContactUpdateData,
   MessageData,
@@ -137,10 +137,10 @@ export function serverHelpersFor(gateway: Gateway, ably: AblyRest): ServerHelper
   }
 }
 
-/** A channel's name from its parts; an invalid id is refused like any bad input (`invalid_channel`). */
+/** A channel's name from its parts (the user id encoded as its segment); an invalid id is refused like any bad input (`invalid_channel`). */
 function on(channel: Channel): string {
   try {
-    return formatChannel(channel)
+    return channelFor(channel.kind, channel.userId, channel.kind === 'sms' ? channel.contactId : undefined)
   } catch {
     throw new AppError('invalid_channel')
   }

@@ -56,11 +56,15 @@ export async function startLocalStack({
 }: LocalStackOptions): Promise<LocalStack> {
   const useHub = !env.ABLY_API_KEY
   const devSecrets = useHub || !env.JWT_SECRET ? await loadDevSecrets(secretsFile) : undefined
-  const jwtSecret = env.JWT_SECRET || devSecrets?.jwtSecret || ''
+  // With an identity provider's keys configured and no JWT_SECRET, logins are the provider's: no secret is generated
+  // (it would turn on the self-signed verifier beside the keys) and there is no dev login.
+  const providerKeys = ['JWT_PROVIDER', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY'].some((name) => env[name]?.trim())
+  const generatedSecret = !env.JWT_SECRET && !providerKeys ? devSecrets?.jwtSecret : undefined
+  const jwtSecret = env.JWT_SECRET || generatedSecret || ''
 
   let hub: Hub | undefined
   let hubPort: number | undefined
-  const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret }
+  const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret || undefined }
   if (useHub && devSecrets) resolved.ABLY_API_KEY = devSecrets.ablyKey
   // Every problem, before any port is opened (the hub's URL is not known yet; a valid stand-in takes its place).
   parseNodeEnv(useHub ? { ...resolved, ABLY_REST_URL: 'http://localhost:8889' } : resolved)
@@ -82,7 +86,7 @@ export async function startLocalStack({
   const stopSweeper = node.gateway.startSweeper(sweepIntervalMs)
 
   // The dev login mints app JWTs for anyone who asks: only with a secret the stack made itself, or when asked to.
-  const devLogin = (devSecrets !== undefined && !env.JWT_SECRET) || env.DEV_LOGIN === 'true'
+  const devLogin = jwtSecret !== '' && (generatedSecret !== undefined || env.DEV_LOGIN === 'true')
   const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined, ably: node.ablyRest })
   let server: ServerType
   try {
@@ -107,7 +111,7 @@ export async function startLocalStack({
     sources: {
       ably: hub ? 'local hub' : 'Ably',
       store: node.gateway.config.store.kind === 'mongodb' ? 'MongoDB' : 'in-memory',
-      secrets: devSecrets && !env.JWT_SECRET ? 'generated' : 'environment',
+      secrets: generatedSecret !== undefined ? 'generated' : 'environment',
     },
     jwtSecretId: secretId(jwtSecret),
     mintAppToken: (userId, role) => mintAppToken(jwtSecret, { userId, ...(role !== undefined && { role }) }),

@@ -53,7 +53,10 @@ describe('parseChannel / formatChannel', () => {
 
   it('formatChannel throws TypeError on an invalid id (a programming error)', () => {
     expect(() => conversationChannel('alice', '*')).toThrow(TypeError)
-    expect(() => userCapability('a:b')).toThrow(TypeError)
+    // Ids a verifier never accepts: empty, Ably's wildcard clientId, control characters (issue 12 widened the rest).
+    for (const id of ['', '*', 'a\nb']) expect(() => userCapability(id)).toThrow(TypeError)
+    // A provider id with grammar characters is encoded, never put in a channel name as it is.
+    expect(Object.keys(userCapability('a:b'))).toEqual(['sms:~YTpi:*', 'contacts:~YTpi', 'notifications:~YTpi'])
   })
 })
 
@@ -108,5 +111,15 @@ describe('userCapability under Ably wildcard rules', () => {
     expect(capabilityAllows(cap, 'sms:alice:c1', 'subscribe')).toBe(true)
     expect(capabilityAllows(cap, 'sms:alice:c1', 'presence')).toBe(false)
     expect(capabilityAllows(cap, 'notifications:alice', 'presence')).toBe(true)
+  })
+})
+
+describe('the segment hash', () => {
+  it('is SHA-256: equal to WebCrypto’s digest for lengths around every block boundary and for random bytes', async () => {
+    const { sha256 } = await import('../../src/channels/sha256.ts')
+    const inputs = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000].map((n) => crypto.getRandomValues(new Uint8Array(n)))
+    inputs.push(new TextEncoder().encode('abc'))
+    for (const input of inputs) expect(sha256(input)).toEqual(new Uint8Array(await crypto.subtle.digest('SHA-256', input)))
+    expect(Buffer.from(sha256(new TextEncoder().encode('abc'))).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
   })
 })

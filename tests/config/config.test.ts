@@ -17,9 +17,18 @@ describe('parseConfig', () => {
     const config = parseConfig({ ...testEnv, JWT_ISSUER: 'https://login.example.com', JWT_AUDIENCE: 'realtime', ABLY_TOKEN_TTL: '900', JWT_MAX_AGE: '86400' })
     expect(config).toEqual({
       ably: { key: { appId: 'testApp', name: 'testApp.testKey', secret: 'test-ably-key-secret-0123456789abcdef' }, restUrl: 'http://127.0.0.1:9' },
-      jwt: { secret: testEnv.JWT_SECRET, issuer: 'https://login.example.com', audience: 'realtime', maxAgeSec: 86400, clockToleranceSec: 5 },
+      jwt: {
+        secret: testEnv.JWT_SECRET,
+        issuer: 'https://login.example.com',
+        audience: 'realtime',
+        maxAgeSec: 86400,
+        clockToleranceSec: 5,
+        claims: { user: [['userId'], ['sub']], role: ['role'], session: ['sid'], singleRole: true },
+        maxTokenLength: 8192,
+      },
       corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       tokenTtlSec: 900,
+      tokenMinTtlSec: 0,
       adminRoles: ['admin', 'support'],
       revocation: { enabled: false, retentionSec: 86400 },
       deadlineMs: 8000,

@@ -1,5 +1,6 @@
-/** Verifies the app JWT from `Authorization: Bearer …` and puts the caller in `c.var.user`. */
+/** Verifies the app JWT from `Authorization: Bearer …` (or, on the token route, a cookie) and puts the caller in `c.var.caller`. */
 import type { MiddlewareHandler } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../../app-env.ts'
 import { bearerToken, type AppTokenVerifier } from '../../auth/app-token.ts'
 import { AppError, type ErrorCode } from '../../errors/index.ts'
@@ -13,14 +14,21 @@ export interface AuthenticateOptions {
    * (the token route answers 403 `signed_out`, the one refusal ably-js does not retry).
    */
   refuseAs?: ErrorCode
+  /**
+   * `JWT_COOKIE`: read the app JWT from this cookie when there is no Authorization header. Only the token route sets
+   * it: its answer cannot be read cross-origin, while a cookie sent along with a cross-site `POST` to the gateway
+   * would publish in the user's name.
+   */
+  cookie?: string
 }
 
-export function authenticate({ verify, optional = false, refuseAs }: AuthenticateOptions): MiddlewareHandler<AppEnv> {
+export function authenticate({ verify, optional = false, refuseAs, cookie }: AuthenticateOptions): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const header = c.req.header('authorization')
-    if (header !== undefined || !optional) {
+    const fromCookie = header === undefined && cookie !== undefined ? getCookie(c, cookie) : undefined
+    if (header !== undefined || fromCookie !== undefined || !optional) {
       try {
-        c.set('user', await verify(bearerToken(header)))
+        c.set('caller', await verify(fromCookie ?? bearerToken(header)))
       } catch (error) {
         if (refuseAs === undefined || !(error instanceof AppError) || error.code !== 'invalid_token') throw error
         throw new AppError(refuseAs, { reason: error.reason, headers: error.headers, cause: error })

@@ -22,7 +22,7 @@ export function requestLog({ log, now = () => performance.now() }: RequestLogOpt
       status: c.res.status,
       durationMs: Math.round((now() - started) * 100) / 100,
       requestId: c.get('requestId'),
-      userId: c.get('user')?.userId,
+      userId: c.get('caller')?.userId,
       ...(failure && { code: failure.code, reason: failure.reason }),
     })
   }
