@@ -19,6 +19,8 @@ import {
   PresenceResponse,
   PublishRequest,
   PublishResponse,
+  RevokeRequestBody,
+  RevokeResponse,
   StatsQuery,
   StatsResponse,
   TokenRequestResponse,
@@ -141,6 +143,17 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
       ],
     },
   },
+  '/api/ably/revoke': {
+    post: {
+      summary: 'Sign out: revoke this session’s Ably tokens, every session of the user, or (admins) another user’s',
+      description: 'No body revokes the caller’s session; `{ "scope": "user" }` every session of the caller; `{ "userId" }` (admin roles) another user’s. Connected clients holding a revoked token are disconnected, and their renewals are refused.',
+      auth: 'required',
+      body: RevokeRequestBody,
+      responses: { 200: { description: 'Revoked, at Ably and in the deny-list.', schema: RevokeResponse } },
+      errors: ['invalid_token', 'signed_out', 'forbidden', 'invalid_json', 'unsupported_media_type', 'not_found', 'revocation_unavailable'],
+      stricter: ['`userId` for another user needs an admin role (403 `forbidden`).', 'An empty body is allowed (this session); a body must be JSON.'],
+    },
+  },
   '/api/ably/history': {
     get: {
       summary: 'A page of a channel’s stored messages, newest first',
@@ -171,8 +184,8 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return schema
 }
 
-/** What any route that reads an app JWT can answer: the identity provider's keys out of reach (JWKS). */
-const AUTH_ERRORS: readonly ErrorCode[] = ['auth_keys_unavailable']
+/** What any route that reads an app JWT can answer: the identity provider's keys (JWKS) or the revocation deny-list out of reach. */
+const AUTH_ERRORS: readonly ErrorCode[] = ['auth_keys_unavailable', 'revocation_unavailable']
 
 /** Codes by status, from the one table (`errorStatus`), limited to `codes`. */
 function errorResponses(codes: readonly ErrorCode[]): Record<string, ResponseObject> {

@@ -15,14 +15,18 @@
 import type { Env } from '../config/index.ts'
 import { edgeFunctionConfig } from '../deploy/functions.ts'
 import type { ChannelPolicy } from '../policy/index.ts'
+import { lazyRevocationStore } from '../revocation/deny-list.ts'
 import { presenceRoutes, statsRoutes, tokenRoutes } from '../routes/index.ts'
 import { apiHandler, lazyHandler } from './handlers.ts'
 
 /** The `Netlify` global of the edge runtime, read at the first request only. */
 const netlifyEnv = (): Env => (globalThis as unknown as { Netlify: { env: { toObject(): Env } } }).Netlify.env.toObject()
 
-/** `/api/ably/token`. */
-export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }))
+/** The revocation deny-list: the Netlify Blobs client is loaded on the first token request with ABLY_REVOCABLE_TOKENS=true, never otherwise. */
+const revocationStore = () => lazyRevocationStore(() => import('../revocation/netlify-blobs.ts').then((blobs) => blobs.createNetlifyBlobsStore()))
+
+/** `/api/ably/token`, with the revocation check of `ABLY_REVOCABLE_TOKENS`. */
+export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore() }))
 export const tokenEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-token')
 
 /** `/api/ably/stats`. */
@@ -37,5 +41,6 @@ export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-prese
  * The token and stats edge functions for an app's own channel policy (README, "Writing a channel policy"):
  * `export default tokenEdgeFunctionFor(myPolicy)`. The functions above serve the default, the SMS inbox.
  */
-export const tokenEdgeFunctionFor = (policy: ChannelPolicy) => lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'], policy }))
+export const tokenEdgeFunctionFor = (policy: ChannelPolicy) =>
+  lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore(), policy }))
 export const statsEdgeFunctionFor = (policy: ChannelPolicy) => lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'], policy }))

@@ -12,6 +12,7 @@
  */
 import { NETLIFY_FUNCTIONS, type NetlifyFunction, type NetlifyFunctionName } from '../deploy/functions.ts'
 import { lazyHandler } from './handlers.ts'
+import { revokeFunction } from './revocation.ts'
 import type { ChannelPolicy } from '../policy/index.ts'
 import { healthFunction, historyFunction, historyFunctionFor, outboxFunction, publishFunction, publishFunctionFor } from './node-gateway.ts'
 
@@ -23,6 +24,8 @@ export const publishNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, pu
 export const historyNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, historyFunction)
 /** `GET /api/ably/health`. */
 export const healthNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, healthFunction)
+/** `POST /api/ably/revoke` (sign-out). */
+export const revokeNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, revokeFunction)
 /** The outbox sweeper, a scheduled function (`schedule: '* * * * *'`). */
 export const outboxNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, outboxFunction)
 
@@ -31,7 +34,7 @@ export const publishNetlifyFunctionFor = (policy: ChannelPolicy) => lazyHandler(
 export const historyNetlifyFunctionFor = (policy: ChannelPolicy) => lazyHandler(processEnv, historyFunctionFor(policy))
 
 /** The literal a Node function's `export const config` must hold, from the route table. */
-export function nodeFunctionConfig(name: Extract<NetlifyFunctionName, `ably-${'publish' | 'history' | 'health' | 'outbox'}`>) {
+export function nodeFunctionConfig(name: Extract<NetlifyFunctionName, `ably-${'publish' | 'history' | 'health' | 'outbox' | 'revoke'}`>) {
   const { path, rateLimit, schedule } = NETLIFY_FUNCTIONS[name] as NetlifyFunction
   return {
     ...(path !== undefined && { path }),

@@ -171,6 +171,6 @@ describe('the packed package in a site of its own', () => {
     const eszip = await stat(join(out, 'edge-functions')).then(() => readFile(join(out, 'edge-functions/manifest.json'), 'utf8'))
     const bundles = (JSON.parse(eszip) as { bundles: { asset: string }[] }).bundles
     for (const { asset } of bundles) console.log(`consumer edge bundle ${asset}: ${(await stat(join(out, 'edge-functions', asset))).size} B`)
-    for (const name of ['ably-publish', 'ably-history', 'ably-health', 'ably-outbox']) console.log(`consumer ${name}.zip: ${(await stat(join(out, 'functions', `${name}.zip`))).size} B`)
+    for (const name of ['ably-publish', 'ably-history', 'ably-health', 'ably-outbox', 'ably-revoke']) console.log(`consumer ${name}.zip: ${(await stat(join(out, 'functions', `${name}.zip`))).size} B`)
   }, 300_000)
 })

@@ -9,7 +9,7 @@ afterEach(() => {
 
 describe('./netlify-node', () => {
   it('gives the literal each Node entry file holds (this repository’s own entries are the reference)', async () => {
-    for (const name of ['ably-publish', 'ably-history', 'ably-health', 'ably-outbox'] as const) {
+    for (const name of ['ably-publish', 'ably-history', 'ably-health', 'ably-outbox', 'ably-revoke'] as const) {
       const entry = (await import(`../../netlify/functions/${name}.mts`)) as { config: unknown }
       expect(nodeFunctionConfig(name), name).toEqual(entry.config)
     }
