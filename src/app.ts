@@ -2,7 +2,8 @@
 import { HTTPException } from 'hono/http-exception'
 import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
-import { createFetchAblyRest, type AblyRest } from './ably-rest/index.ts'
+import type { AblyRest } from './ably-rest/index.ts'
+import { lazyAblyRest } from './ably-rest/lazy.ts'
 import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
 import { createAppTokenVerifier } from './auth/app-token.ts'
 import type { Config } from './config/index.ts'
@@ -15,7 +16,7 @@ import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
 
 export interface AppDeps {
-  /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`. */
+  /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`, loaded on its first call (`lazyAblyRest`). */
   ably?: AblyRest
   log?: Logger
   /** The clock, in ms since the epoch. */
@@ -29,7 +30,7 @@ export const API_BASE = '/api/ably'
 /** Builds the app: shared middleware, one error vocabulary, and the routes the host serves. */
 export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
   const {
-    ably = createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
+    ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
     log = jsonLineLogger,
     now = Date.now,
     routes,

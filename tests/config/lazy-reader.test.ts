@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { bundleSplit } from '../../bench/bundle.ts'
+import { lazyAblyRest } from '../../src/ably-rest/lazy.ts'
 import { ConfigError, type ConfigProblem, type Env } from '../../src/config/index.ts'
 import { needsProviderReader, PROVIDER_VARIABLES } from '../../src/config/jwt-secret.ts'
 import { loadConfig } from '../../src/config/load.ts'
@@ -103,5 +104,20 @@ describe('the token edge entry', () => {
       expect(lazy).toContain(module)
     }
     expect(initial).toContain('src/config/jwt-secret.ts')
+    // It signs Ably JWTs locally: the default Ably REST port is loaded only by routes that call it.
+    expect(initial).not.toContain('src/ably-rest/index.ts')
   }, 30_000)
+
+  it('the default Ably REST port, loaded on its first call, answers as the port itself does', async () => {
+    const calls: string[] = []
+    const fetch = async (input: RequestInfo | URL) => {
+      calls.push(String(input))
+      return Response.json([1_767_225_600_000])
+    }
+    const rest = lazyAblyRest({ key: { appId: 'a', name: 'a.b', secret: 'secret-0123456789abcdef' }, restUrl: 'http://127.0.0.1:9', fetch })
+    expect(calls).toEqual([])
+    expect(await rest.time()).toBe(1_767_225_600_000)
+    expect(await rest.time()).toBe(1_767_225_600_000)
+    expect(calls).toEqual(['http://127.0.0.1:9/time', 'http://127.0.0.1:9/time'])
+  })
 })
