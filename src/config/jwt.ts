@@ -2,7 +2,8 @@
  * The app-JWT part of the configuration: which verifiers run (the HS256 secret, the provider's keys, or both), the
  * issuer and audience rules each is bound to, the claim mapping, and the provider presets that fill in defaults.
  */
-import { formatPointer, isUserEditable, parsePointer, type ClaimMapping, type Pointer } from '../auth/claims.ts'
+import type { ClaimMapping, Pointer } from '../auth/claims.ts'
+import { formatPointer, isUserEditable, parsePointer } from '../auth/pointer.ts'
 import { addProblem, envValue, parseInteger, type ConfigProblems, type Env } from './index.ts'
 import { MAX_APP_JWT_LENGTH, readJwtCommon, SELF_SIGNED_CLAIMS, type JwtReader } from './jwt-secret.ts'
 

@@ -56,8 +56,12 @@ export function lazyHandler(readEnv: () => Env, build: HandlerBuilder, { log = j
   let handler: Promise<Fetch> | undefined
   return async (request, context) => {
     // Requests that arrive while the first one builds wait for the same build.
-    const building = (handler ??= handlerOrConfigError(readEnv(), build, log))
-    return (await retryable(building, () => handler === building && (handler = undefined)))(request, context)
+    handler ??= handlerOrConfigError(readEnv(), build, log)
+    const building = handler
+    const forget = () => {
+      if (handler === building) handler = undefined
+    }
+    return (await retryable(building, forget))(request, context)
   }
 }
 
