@@ -9,7 +9,7 @@ try {
   // For `npm run dev:token`: which secret this stack accepts (a one-way label, never the secret).
   await writeRunningStack({ pid: process.pid, url: stack.url, secrets: stack.sources.secrets, jwtSecretId: stack.jwtSecretId })
   console.log(await banner(stack))
-  const stop = () => void Promise.all([stack.close(), removeRunningStack()]).then(() => process.exit(0))
+  const stop = () => void Promise.all([stack.close(), removeRunningStack(stack.url)]).then(() => process.exit(0))
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
 } catch (error) {

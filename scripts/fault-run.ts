@@ -13,25 +13,35 @@
  */
 import { parseArgs } from 'node:util'
 import * as Ably from 'ably'
+import { scriptCli } from './cli.ts'
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string', default: 'http://localhost:8888' },
-    restarts: { type: 'string', default: '10' },
-    users: { type: 'string', default: '40' },
-    'per-user': { type: 'string', default: '24' },
-    'outage-ms': { type: 'string', default: '1500' },
-    'up-ms': { type: 'string', default: '1500' },
-    'settle-seconds': { type: 'string', default: '60' },
-  },
-})
-const base = new URL(values.url)
-if (!['localhost', '127.0.0.1'].includes(base.hostname)) throw new Error('The fault run targets loopback only.')
-const RESTARTS = Number(values.restarts)
-const USERS = Array.from({ length: Number(values.users) }, (_, i) => `fault${i}`)
-const PER_USER = Number(values['per-user'])
-const OUTAGE_MS = Number(values['outage-ms'])
-const UP_MS = Number(values['up-ms'])
+const cli = scriptCli(
+  'fault-run',
+  'Usage: npx tsx scripts/fault-run.ts [--url http://localhost:8888] [--restarts 10] [--users 40] [--per-user 24] [--outage-ms 1500] [--up-ms 1500] [--settle-seconds 60]',
+  'Publishes through a running npm start (loopback only) while its hub is stopped and started again; exit 1 if an\naccepted message was lost or duplicated. Needs its dev routes (its generated JWT secret, or DEV_LOGIN=true).',
+)
+const values = cli.parse(() =>
+  parseArgs({
+    options: {
+      url: { type: 'string', default: 'http://localhost:8888' },
+      restarts: { type: 'string', default: '10' },
+      users: { type: 'string', default: '40' },
+      'per-user': { type: 'string', default: '24' },
+      'outage-ms': { type: 'string', default: '1500' },
+      'up-ms': { type: 'string', default: '1500' },
+      'settle-seconds': { type: 'string', default: '60' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  }),
+)
+const base = cli.target(values.url)
+const RESTARTS = cli.count('restarts', values.restarts, 0)
+const USERS = Array.from({ length: cli.count('users', values.users) }, (_, i) => `fault${i}`)
+const PER_USER = cli.count('per-user', values['per-user'])
+const OUTAGE_MS = cli.count('outage-ms', values['outage-ms'], 0)
+const UP_MS = cli.count('up-ms', values['up-ms'], 0)
 const run = Date.now().toString(36)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const started = performance.now()
@@ -40,12 +50,15 @@ const json = (path: string, body: unknown) =>
   fetch(new URL(path, base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
 
 // ---- Sessions and subscribers. ----
-const config = (await (await fetch(new URL('/demo/config.json', base))).json()) as { ably: Ably.ClientOptions; hubControl: boolean; devLogin: boolean }
-if (!config.hubControl || !config.devLogin) throw new Error('The fault run needs npm start with its dev routes (its generated JWT secret, or DEV_LOGIN=true).')
+const NO_DEV_ROUTES = `${base.origin} has no dev routes: the fault run needs npm start with its generated JWT secret, or DEV_LOGIN=true`
+const configRes = await fetch(new URL('/demo/config.json', base))
+if (!configRes.ok) cli.fail(`${NO_DEV_ROUTES} (GET /demo/config.json answered ${configRes.status})`)
+const config = (await configRes.json()) as { ably: Ably.ClientOptions; hubControl: boolean; devLogin: boolean }
+if (!config.hubControl || !config.devLogin) cli.fail(NO_DEV_ROUTES)
 const tokens = new Map<string, string>()
 for (const user of USERS) {
   const res = await json('/dev/session', { userId: user, ttlSec: 3600 })
-  if (!res.ok) throw new Error(`/dev/session answered ${res.status}`)
+  if (!res.ok) cli.fail(`POST /dev/session answered ${res.status}`)
   tokens.set(user, ((await res.json()) as { token: string }).token)
 }
 

@@ -1,6 +1,5 @@
 /** `createApp(config, deps)`: the one Hono app every host serves (Netlify edge and Node, Deno, Workers, `npm start`). */
 import { HTTPException } from 'hono/http-exception'
-import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
 import type { AblyRest } from './ably-rest/index.ts'
 import { lazyAblyRest } from './ably-rest/lazy.ts'
@@ -12,6 +11,7 @@ import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
+import { requestIds } from './middleware/request-id/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
 
@@ -45,7 +45,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
 
   const app = new Hono<AppEnv>()
   app.use(
-    requestId({ limitLength: 64, generator: () => crypto.randomUUID() }),
+    requestIds(),
     requestLog({ log }),
     securityHeaders(),
     corsAllowList(config.corsOrigins),

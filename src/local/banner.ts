@@ -4,6 +4,7 @@
  * a real credential sitting in a terminal or a log.
  */
 import type { LocalStack } from '../wiring/local-stack.ts'
+import { DEFAULT_DEV_SECRETS_FILE } from './dev-secrets.ts'
 
 export async function banner(stack: LocalStack): Promise<string> {
   const generated = stack.sources.secrets === 'generated'
@@ -42,5 +43,13 @@ export async function banner(stack: LocalStack): Promise<string> {
     `  curl -s -X POST ${api}/publish -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '${message}'`,
     `  curl -s "${api}/history?channelName=sms:alice:c1" -H "Authorization: Bearer $TOKEN"`,
     '',
+    // Without ABLY_REST_URL the server helpers would try Ably's cloud and queue what they accept in memory.
+    ...(stack.hubPort === undefined
+      ? []
+      : [
+          'Server helpers (src/server) and examples/subscribe.mjs reach this hub with:',
+          `  export ABLY_REST_URL=http://localhost:${stack.hubPort} ABLY_HUB_PORT=${stack.hubPort} ABLY_API_KEY=$(node -p "require('./${DEFAULT_DEV_SECRETS_FILE}').ablyKey")`,
+          '',
+        ]),
   ].join('\n')
 }

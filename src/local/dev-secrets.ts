@@ -1,7 +1,7 @@
 /** Development secrets for `npm start`: generated once, kept in a git-ignored file so tokens survive restarts. */
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 
 export interface DevSecrets {
   /** HS256 secret for app JWTs. */
@@ -46,20 +46,30 @@ export interface RunningStack {
   jwtSecretId: string
 }
 
-export const DEFAULT_RUNNING_STACK_FILE = '.local/running-stack.json'
+/** One record per running stack, named by its API port, so two stacks never overwrite or remove each other's. */
+export const DEFAULT_RUNNING_STACKS_DIR = '.local/running-stacks'
 
-export async function writeRunningStack(stack: RunningStack, file = DEFAULT_RUNNING_STACK_FILE): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  await writeFile(file, `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 })
+const recordFile = (url: string, dir: string) => join(dir, `${new URL(url).port || '80'}.json`)
+
+export async function writeRunningStack(stack: RunningStack, dir = DEFAULT_RUNNING_STACKS_DIR): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(recordFile(stack.url, dir), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 })
 }
 
-/** Removes the record, if it is this process's (a second start that failed must not remove the first one's). */
-export async function removeRunningStack(pid = process.pid, file = DEFAULT_RUNNING_STACK_FILE): Promise<void> {
-  if ((await readRunningStack(file))?.pid === pid) await rm(file, { force: true })
+/** Removes this stack's record, if it is this process's (a second start that failed must not remove the first one's). */
+export async function removeRunningStack(url: string, pid = process.pid, dir = DEFAULT_RUNNING_STACKS_DIR): Promise<void> {
+  const file = recordFile(url, dir)
+  if ((await readRecord(file))?.pid === pid) await rm(file, { force: true })
 }
 
-/** The running stack's record, or undefined when there is none or its process has gone. */
-export async function readRunningStack(file = DEFAULT_RUNNING_STACK_FILE): Promise<RunningStack | undefined> {
+/** The running stacks' records, by port; a record whose process has gone is left out. */
+export async function readRunningStacks(dir = DEFAULT_RUNNING_STACKS_DIR): Promise<RunningStack[]> {
+  const names = await readdir(dir).catch(() => [] as string[])
+  const records = await Promise.all(names.filter((name) => /^\d+\.json$/.test(name)).map((name) => readRecord(join(dir, name))))
+  return records.filter((stack) => stack !== undefined).sort((a, b) => Number(new URL(a.url).port) - Number(new URL(b.url).port))
+}
+
+async function readRecord(file: string): Promise<RunningStack | undefined> {
   let stack: RunningStack
   try {
     stack = JSON.parse(await readFile(file, 'utf8')) as RunningStack

@@ -2,7 +2,8 @@
  * Runs the hub alone: `ABLY_API_KEY=app.key:secret ABLY_HUB_PORT=8889 npx tsx src/wiring/hub-cli.ts`.
  * Logs one JSON line per event on stdout; stops on SIGINT or SIGTERM.
  */
-import { ConfigError, parseAblyEnv } from '../config/index.ts'
+import { checkEnv, ConfigError, readAbly } from '../config/index.ts'
+import { PortInUseError, portProblem, readPort } from './local-stack.ts'
 import { createHub } from '../hub/index.ts'
 
 function fail(message: string): never {
@@ -10,23 +11,25 @@ function fail(message: string): never {
   process.exit(1)
 }
 
-let key: { name: string; secret: string }
+let settings: { key: { name: string; secret: string }; port: number }
 try {
-  // The API's own key parser: the hub accepts exactly the keys the API does.
-  key = parseAblyEnv({ ABLY_API_KEY: process.env.ABLY_API_KEY }).key
+  // The API's own key parser: the hub accepts exactly the keys the API does. One pass names every bad variable.
+  settings = checkEnv((problems) => {
+    const port = readPort(process.env, 'ABLY_HUB_PORT', 8889, problems)
+    const ably = readAbly(process.env, problems, { restUrl: false })
+    return ably && { key: ably.key, port }
+  })
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error
   fail(error.message)
 }
-const port = Number(process.env.ABLY_HUB_PORT ?? 8889)
-if (!Number.isInteger(port) || port < 0 || port > 65_535) fail('ABLY_HUB_PORT must be a port number (0 picks a free one)')
-
+const { key, port } = settings
 const hub = createHub({
   keys: [{ name: key.name, secret: key.secret }],
   port,
   log: (line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })),
 })
-const { url } = await hub.listen()
+const { url } = await hub.listen().catch((error: unknown) => fail(new PortInUseError([portProblem(error, port, 'ABLY_HUB_PORT', 'the local Ably hub')], 'npx tsx src/wiring/hub-cli.ts', '`npm start` or another hub').message))
 console.log(JSON.stringify({ event: 'hub.ready', url, clientOptions: { endpoint: 'localhost', port: hub.port, tls: false } }))
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
-import { parseAblyEnv, type Env } from '../config/index.ts'
+import { addProblem, ConfigError, parseAblyEnv, type ConfigProblems, type Env } from '../config/index.ts'
 import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from './node-gateway.ts'
 import { createHub, type Hub } from '../hub/index.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
@@ -43,12 +43,19 @@ export interface LocalStack extends NodeGateway {
   close(): Promise<void>
 }
 
-const port = (value: string | undefined, fallback: number) => (value === undefined || value === '' ? fallback : Number(value))
+/** A port variable: unset or empty means the default; else a whole number from 0 (a free one) to 65535. */
+export function readPort(env: Env, variable: string, fallback: number, problems: ConfigProblems): number {
+  const value = env[variable]
+  if (value === undefined || value === '') return fallback
+  if (/^\d{1,5}$/.test(value) && Number(value) <= 65_535) return Number(value)
+  addProblem(problems, variable, `must be a port number from 0 (a free one) to 65535, got ${JSON.stringify(value)}`)
+  return fallback
+}
 
 export async function startLocalStack({
   env,
-  port: apiPort = port(env.PORT, 8888),
-  hubPort: requestedHubPort = port(env.ABLY_HUB_PORT, 8889),
+  port: apiPortOption,
+  hubPort: hubPortOption,
   host = '127.0.0.1',
   secretsFile = DEFAULT_DEV_SECRETS_FILE,
   log = jsonLineLogger,
@@ -66,12 +73,44 @@ export async function startLocalStack({
   let hubPort: number | undefined
   const resolved: Record<string, string | undefined> = { ...env, JWT_SECRET: jwtSecret || undefined }
   if (useHub && devSecrets) resolved.ABLY_API_KEY = devSecrets.ablyKey
-  // Every problem, before any port is opened (the hub's URL is not known yet; a valid stand-in takes its place).
-  parseNodeEnv(useHub ? { ...resolved, ABLY_REST_URL: 'http://localhost:8889' } : resolved)
+  // Every problem, the ports among them, before any port is opened (the hub's URL is not known yet; a valid
+  // stand-in takes its place).
+  const ports: ConfigProblems = []
+  const apiPort = apiPortOption ?? readPort(env, 'PORT', 8888, ports)
+  const requestedHubPort = hubPortOption ?? readPort(env, 'ABLY_HUB_PORT', 8889, ports)
+  if (useHub && ports.length === 0 && apiPort !== 0 && apiPort === requestedHubPort) {
+    const variable = env.ABLY_HUB_PORT ? 'ABLY_HUB_PORT' : 'PORT'
+    addProblem(ports, variable, `is ${apiPort}, the port of ${variable === 'PORT' ? 'the local Ably hub (ABLY_HUB_PORT)' : 'the API and demo (PORT)'} too: each needs its own port`)
+  }
+  try {
+    parseNodeEnv(useHub ? { ...resolved, ABLY_REST_URL: 'http://localhost:8889' } : resolved)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    ports.unshift(...error.problems)
+  }
+  if (ports.length > 0) throw new ConfigError(ports)
+
+  // Both ports at once, so a second `npm start` hears of every port it needs moved in one go. Requests wait
+  // for the API until it is built, a moment later.
+  let ready: (fetch: SiteFetch) => void = () => {}
+  const handler = new Promise<SiteFetch>((resolve) => (ready = resolve))
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
     hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
-    hubPort = (await hub.listen().catch(portTaken(requestedHubPort, 'ABLY_HUB_PORT', 'the local Ably hub'))).port
+  }
+  const [hubListening, apiListening] = await Promise.allSettled([hub?.listen(), listen(async (request, bindings) => (await handler)(request, bindings), apiPort, host)])
+  const taken = [
+    hubListening.status === 'rejected' ? portProblem(hubListening.reason, requestedHubPort, 'ABLY_HUB_PORT', 'the local Ably hub') : undefined,
+    apiListening.status === 'rejected' ? portProblem(apiListening.reason, apiPort, 'PORT', 'the API and demo') : undefined,
+  ].filter((problem) => problem !== undefined)
+  if (taken.length > 0) {
+    if (apiListening.status === 'fulfilled') await closeServer(apiListening.value)
+    if (hubListening.status === 'fulfilled') await hub?.close()
+    throw new PortInUseError(taken, 'npm start')
+  }
+  const server = (apiListening as PromiseFulfilledResult<ServerType>).value
+  if (hub) {
+    hubPort = hub.port
     resolved.ABLY_REST_URL = `http://localhost:${hubPort}`
   }
 
@@ -79,6 +118,7 @@ export async function startLocalStack({
   try {
     node = nodeGatewayFromEnv(resolved, { log })
   } catch (error) {
+    await closeServer(server)
     await hub?.close()
     throw error
   }
@@ -87,19 +127,7 @@ export async function startLocalStack({
   // The dev login mints app JWTs for anyone who asks: only with a secret the stack made itself, or when asked to.
   const devLogin = jwtSecret !== '' && (generatedSecret !== undefined || env.DEV_LOGIN === 'true')
   const site = demoSite({ hub, mintSession: devLogin ? (userId, ttlSec) => mintAppToken(jwtSecret, { userId, ttlSec }) : undefined, ably: node.ablyRest })
-  let server: ServerType
-  try {
-    server = await listen(
-      (request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)),
-      apiPort,
-      host,
-    ).catch(portTaken(apiPort, 'PORT', 'the API and demo'))
-  } catch (error) {
-    stopSweeper()
-    await node.gateway.close()
-    await hub?.close()
-    throw error
-  }
+  ready((request, bindings) => (new URL(request.url).pathname.startsWith('/api/') ? node.app.fetch(request) : site.fetch(request, bindings)))
   const url = `http://localhost:${(server.address() as AddressInfo).port}`
 
   return {
@@ -116,31 +144,55 @@ export async function startLocalStack({
     mintAppToken: (userId, role) => mintAppToken(jwtSecret, { userId, ...(role !== undefined && { role }) }),
     async close() {
       stopSweeper()
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        if ('closeAllConnections' in server) server.closeAllConnections()
-      })
+      await closeServer(server)
       await node.gateway.close()
       await hub?.close()
     },
   }
 }
 
-/** A port that could not be taken: which one, what it was for, and the variable that moves it. */
-export class PortInUseError extends Error {
-  override readonly name = 'PortInUseError'
+interface TakenPort {
+  port: number
+  variable: string
+  what: string
+  code: 'EADDRINUSE' | 'EACCES'
 }
 
-function portTaken(port: number, variable: string, what: string): (error: unknown) => never {
-  return (error) => {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE') throw new PortInUseError(`Port ${port} (${what}) is already in use, perhaps by another \`npm start\`. Stop that, or set ${variable} to another port, e.g. ${variable}=${port + 10} npm start.`, { cause: error })
-    if (code === 'EACCES') throw new PortInUseError(`Port ${port} (${what}) may not be used by this user. Set ${variable} to a port above 1023.`, { cause: error })
-    throw error
+/** Ports that could not be taken: which, what each was for, and the variables that move them, in one line. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError'
+  constructor(readonly taken: readonly TakenPort[], command: string, holder = `another \`${command}\``) {
+    const denied = taken.filter((port) => port.code === 'EACCES')
+    const used = taken.filter((port) => port.code === 'EADDRINUSE')
+    const list = (ports: readonly TakenPort[]) => ports.map(({ port, what }) => `${port} (${what})`).join(' and ')
+    const names = (ports: readonly TakenPort[]) => ports.map(({ variable }) => variable).join(' and ')
+    const sentences = []
+    if (used.length > 0) {
+      const example = used.map(({ port, variable }) => `${variable}=${port + 10}`).join(' ')
+      sentences.push(`${used.length > 1 ? 'Ports' : 'Port'} ${list(used)} ${used.length > 1 ? 'are' : 'is'} already in use, perhaps by ${holder}. Stop that, or set ${names(used)} to another port, e.g. ${example} ${command}.`)
+    }
+    if (denied.length > 0) sentences.push(`${denied.length > 1 ? 'Ports' : 'Port'} ${list(denied)} may not be used by this user. Set ${names(denied)} to a port above 1023.`)
+    super(sentences.join(' '))
   }
 }
 
-function listen(fetch: (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+/** The port problem behind a failed listen, or the error itself when it is not one. */
+export function portProblem(error: unknown, port: number, variable: string, what: string): TakenPort {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'EADDRINUSE' || code === 'EACCES') return { port, variable, what, code }
+  throw error
+}
+
+type SiteFetch = (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    if ('closeAllConnections' in server) server.closeAllConnections()
+  })
+}
+
+function listen(fetch: SiteFetch, port: number, hostname: string): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: closeWhenBodyUnread(fetch), port, hostname, serverOptions: NODE_SERVER_OPTIONS }, () => resolve(server))
     server.once('error', reject)

@@ -136,7 +136,12 @@ describe('the browser client', () => {
       const connectionId = erin.realtime?.connection.id
       const [{ issued, expires }] = tokens as [{ issued: number; expires: number }]
       const states: string[] = []
-      erin.onConnectionStateChange(({ current }) => states.push(current))
+      // The tokens fetched by the moment the connection (re)opens: a prompt due then is answered only after it.
+      const tokensAtConnected: number[] = []
+      erin.onConnectionStateChange(({ current }) => {
+        states.push(current)
+        if (current === 'connected') tokensAtConnected.push(tokens.length)
+      })
       // Tokens carry whole seconds: from two seconds on, a new one outlives this one by two.
       await until(() => Date.now() >= issued + 2000, 'a later token')
 
@@ -145,14 +150,15 @@ describe('the browser client', () => {
         await clocked.hub.close()
         await until(() => erin.state === 'disconnected', 'the loss')
       }
-      // Ably prompts 30 s before expiry; the hub too, or half-way through a shorter remaining life (after a resume).
+      // Ably prompts 30 s before expiry; the hub too. A prompt that came due while the client was away is sent on
+      // its resume, so the renewal may already be under way when the test sees the resumed connection: the count
+      // that matters is the one at the moment it resumed.
       hubTime(expires - 29_000)
       if (offline) {
         await clocked.hub.listen()
         await until(() => erin.state === 'connected', 'the resume')
-        expect([erin.realtime?.connection.id, tokens.length]).toEqual([connectionId, 1])
+        expect([erin.realtime?.connection.id, tokensAtConnected]).toEqual([connectionId, [1]])
         states.length = 0
-        hubTime(expires - 14_000)
       }
       await until(() => tokens.length >= 2, 'the renewal')
       expect(tokens.at(-1)?.expires).toBeGreaterThan(expires)

@@ -1,4 +1,5 @@
 /** Gateway test support: a scriptable Ably port, a faulty store, sample payloads and one way to build the app. */
+import { expect } from 'vitest'
 import { AblyRestError, type AblyMessage, type AblyRest, type BatchChannelResult, type RequestOptions } from '../../src/ably-rest/index.ts'
 import { createApp } from '../../src/app.ts'
 import type { Env } from '../../src/config/index.ts'
@@ -149,6 +150,17 @@ export function lookupsInPairs(inner: MessageStore) {
     },
   }
   return { store, state }
+}
+
+/**
+ * Two concurrent requests whose keys overlap: either may store its key first, so the outcome is one 200 and one
+ * 422 idempotency_mismatch in either order. Asserts that set and says which one won.
+ */
+export function oneWinsOneMismatch<R extends { status: number; body: { code?: unknown } }>(first: R, second: R) {
+  const outcomes = [first, second].map((response) => [response.status, response.body.code])
+  expect(outcomes).toEqual(expect.arrayContaining([[200, undefined], [422, 'idempotency_mismatch']]))
+  const firstWon = first.status === 200
+  return { firstWon, winner: firstWon ? first : second, loser: firstWon ? second : first }
 }
 
 /** Test environment for the gateway: generous rate limit unless a test sets one. */

@@ -13,6 +13,9 @@ import { rawConnection, rawRequest, type RawConnection, type RawResponse } from 
 const logs: LogEntry[] = []
 const fixture = useLocalStack({ log: (entry) => void logs.push(entry) })
 const port = () => Number(new URL(fixture.stack.url).port)
+const hubPort = () => Number(fixture.stack.hubPort)
+/** A hub REST publish that announces 100 bytes of body. */
+const hubPublishHeaders = () => rawRequest('POST', '/channels/sms:alice:c1/messages', { 'Content-Type': 'application/json', 'Content-Length': '100' })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const message = (text = 'hi') => JSON.stringify({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: text }) })
@@ -85,6 +88,17 @@ describe('a client that goes away mid-body (defect 2)', () => {
     expect(line).toMatchObject({ level: 'warn', status: 400, code: 'invalid_request', reason: 'client went away mid-body' })
     expect(logs.filter((entry) => entry.level === 'error')).toEqual([])
   })
+
+  it('on the hub\'s REST API too: a client\'s doing (40000, 400), never hub.internal_error', async () => {
+    logs.length = 0
+    const connection = await rawConnection(hubPort())
+    connection.write(`${hubPublishHeaders()}{"name":`)
+    await sleep(100)
+    connection.destroy()
+    await expect.poll(() => logs.filter((entry) => entry.event === 'hub.rest.error').length).toBe(1)
+    expect(logs.filter((entry) => entry.event === 'hub.rest.error')).toMatchObject([{ component: 'hub', method: 'POST', code: 40000 }])
+    expect(logs.filter((entry) => entry.event === 'hub.internal_error')).toEqual([])
+  })
 })
 
 describe.concurrent('slow clients, side by side', () => {
@@ -112,6 +126,24 @@ describe.concurrent('slow clients, side by side', () => {
       expect(JSON.parse((answer as RawResponse).body)).toMatchObject({ code: 'request_timeout' })
       expect(waited).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50)
       expect(await connection.response()).toBe('closed')
+    }, BODY_TIMEOUT_MS + 10_000)
+
+    it('the hub\'s REST API holds a body to the same budget: 408 and Connection: close', async () => {
+      const connection = await rawConnection(hubPort())
+      const started = performance.now()
+      connection.write(`${hubPublishHeaders()}{"name":`)
+      const trickle = setInterval(() => connection.write(' '), 1000)
+      try {
+        const answer = await connection.response(BODY_TIMEOUT_MS + 3000)
+        const waited = performance.now() - started
+        expect(answer).toMatchObject({ status: 408, headers: { connection: 'close' } })
+        expect(JSON.parse((answer as RawResponse).body)).toMatchObject({ error: { code: 40000, statusCode: 408 } })
+        expect(waited).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50)
+        expect(waited).toBeLessThan(BODY_TIMEOUT_MS + 3000)
+      } finally {
+        clearInterval(trickle)
+        connection.destroy()
+      }
     }, BODY_TIMEOUT_MS + 10_000)
   })
 

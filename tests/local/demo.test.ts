@@ -20,6 +20,17 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
 }
 
 describe('the demo', () => {
+  it('outside /api too, every answer carries X-Request-Id and every error body names it (as the API\'s)', async () => {
+    const page = await fetch(`${local.stack.url}/`)
+    expect(page.headers.get('x-request-id')).toMatch(/^[\w-]{36}$/)
+    const unknown = await fetch(`${local.stack.url}/nope`)
+    const id = unknown.headers.get('x-request-id')
+    expect(id).toMatch(/^[\w-]{36}$/)
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: expect.any(String), code: 'not_found', requestId: id }])
+    const crossSite = await fetch(`${local.stack.url}/dev/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'mine-1', Origin: 'http://evil.example' }, body: '{}' })
+    expect([crossSite.status, crossSite.headers.get('x-request-id'), ((await crossSite.json()) as { requestId?: string }).requestId]).toEqual([403, 'mine-1', 'mine-1'])
+  })
+
   it('serves the page with a CSP that lets it reach only itself and the hub, and its script bundled', async () => {
     const page = await fetch(`${local.stack.url}/`)
     expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ws://localhost:${local.stack.hubPort} http://localhost:${local.stack.hubPort};`)

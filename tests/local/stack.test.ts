@@ -20,6 +20,10 @@ describe('the local stack', () => {
     expect(text).toContain(`port: ${local.stack.hubPort}, tls: false`)
     const res = await fetch(`${local.stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
     expect(res.status).toBe(200)
+    // The exact line that points the server helpers at this hub, with the key read from the file, never printed.
+    const hub = local.stack.hubPort
+    expect(text).toContain(`  export ABLY_REST_URL=http://localhost:${hub} ABLY_HUB_PORT=${hub} ABLY_API_KEY=$(node -p "require('./.local/dev-secrets.json').ablyKey")\n`)
+    expect(text).not.toContain(local.stack.config.ably.key.secret)
   })
 
   it('a plain Node script with the public ably package connects with our token and receives what a server publishes', async () => {
@@ -85,6 +89,7 @@ describe('the local stack', () => {
       const text = await banner(real)
       expect(text).not.toMatch(/eyJ[\w-]+\./)
       expect(text).toContain('npm run -s dev:token -- --user alice')
+      expect(text).not.toContain('ABLY_REST_URL')
     } finally {
       await real.close()
     }

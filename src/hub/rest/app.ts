@@ -4,7 +4,6 @@
  * exact shape.
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { effectiveClientId, resolveIdentity, type Authority, type Credential, type Identity } from '../auth.ts'
@@ -22,6 +21,7 @@ import {
 } from '../messages.ts'
 import { PresenceAction } from '../protocol.ts'
 import type { LogLine, Realtime } from '../realtime/index.ts'
+import { readBodyFirst } from './body.ts'
 import { historyQuery, linkHeader, presenceLinkHeader, presenceQuery } from './paging.ts'
 
 export interface RestOptions {
@@ -162,16 +162,7 @@ export function createRestApp({
       maxAge: 86_400,
     }),
   )
-  app.use(
-    bodyLimit({
-      maxSize: maxBodySize,
-      // The rest of the body is left unread, so the connection cannot carry another request.
-      onError: (c) => {
-        c.header('connection', 'close')
-        throw new HubError(40009, 'Request body too large', 413)
-      },
-    }),
-  )
+  app.use(readBodyFirst(maxBodySize))
 
   app.get('/time', (c) => reply(c, [now()]))
 

@@ -14,6 +14,7 @@ import type { AblyConnectionOptions } from '../../client/index.ts'
 import { AppError } from '../../errors/index.ts'
 import { renderError } from '../../errors/render.ts'
 import type { Hub } from '../../hub/index.ts'
+import { requestIds } from '../../middleware/request-id/index.ts'
 import { securityHeaders } from '../../middleware/security-headers/index.ts'
 import { presenceOf } from '../../presence/index.ts'
 import { bundleForBrowser } from '../browser-bundle.ts'
@@ -69,7 +70,7 @@ export function demoSite({ hub, mintSession, ably }: DemoSiteOptions): Hono<AppE
   }
 
   return new Hono<AppEnv>()
-    .use(securityHeaders())
+    .use(requestIds(), securityHeaders())
     .get('/', async (c) => c.html(await page, 200, { 'Content-Security-Policy': contentSecurityPolicy(), 'Cache-Control': 'no-cache' }))
     .get('/demo.css', async (c) => c.body(await styles, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' }))
     .get('/demo.js', async (c) => {
