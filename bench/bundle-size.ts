@@ -32,6 +32,10 @@ export interface BundleSizeReport {
   tokenEntrySplit: { hs256Only: Size; keySetCode: Size; withKeys: Size }
   /** The Cloudflare Workers entry, for the Workers size limit. */
   workerEntry: Size
+  /** The token edge entry with the team chat policy (the default entry has the SMS inbox). */
+  tokenEntryTeamChat: Size
+  /** Whether zod (the payload schemas' library) reached an edge entry: it must not. */
+  zodAtTheEdge: boolean
   /** The stats route's Ably REST port. */
   statsPort: {
     /** A minimal stats entry over the plain-`fetch` port. */
@@ -53,6 +57,7 @@ export interface RuntimeTry {
 export type PortName = 'fetch' | 'ablyModular'
 
 const EDGE_ENTRIES = ['netlify/edge-functions/ably-token.ts', 'netlify/edge-functions/ably-stats.ts']
+const TEAM_CHAT_TOKEN_ENTRY = 'bench/token-entries/team-chat.ts'
 const STATS_ENTRIES: Record<PortName, string> = {
   fetch: 'bench/stats-entries/fetch.ts',
   ablyModular: 'bench/stats-entries/ably-modular.ts',
@@ -67,12 +72,16 @@ const measure = async (entry: string) => sizeOf(await bundle(entry))
 /** Bundles every entry (minified ESM, web conditions, tree-shaken) and reports raw and gzip bytes. */
 export async function measureBundleSizes(): Promise<BundleSizeReport> {
   const edgeEntries = Object.fromEntries(await Promise.all(EDGE_ENTRIES.map(async (entry) => [entry, await measure(entry)] as const)))
+  const edgeCode = await Promise.all([...EDGE_ENTRIES, TEAM_CHAT_TOKEN_ENTRY].map((entry) => bundle(entry, { minify: false })))
   const split = await bundleSplit('netlify/edge-functions/ably-token.ts')
   const keySetCode = split.lazyOf(KEY_SET_MODULES)
   return {
     edgeEntries,
     tokenEntrySplit: { hs256Only: sizeOf(split.initial), keySetCode: sizeOf(keySetCode), withKeys: sizeOf(`${split.initial}\n${keySetCode}`) },
     workerEntry: await measure('hosts/cloudflare-worker.ts'),
+    tokenEntryTeamChat: await measure(TEAM_CHAT_TOKEN_ENTRY),
+    // zod's own error class name survives minification as a string in its bundle.
+    zodAtTheEdge: edgeCode.some((code) => code.includes('node_modules/zod') || code.includes('ZodError')),
     statsPort: {
       fetch: await measure(STATS_ENTRIES.fetch),
       ablyModular: await measure(STATS_ENTRIES.ablyModular),

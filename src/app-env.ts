@@ -6,6 +6,7 @@ import type { Caller } from './auth/caller.ts'
 import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
 import type { Logger } from './log/index.ts'
+import type { ChannelPolicy } from './policy/index.ts'
 
 export interface AppEnv {
   Variables: {
@@ -26,6 +27,8 @@ export interface AppServices {
   ably: AblyRest
   log: Logger
   now: () => number
+  /** The channel policy every route derives its channels, capabilities and checks from. */
+  policy: ChannelPolicy
 }
 
 /**

@@ -9,6 +9,8 @@ import type { Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
+import type { ChannelPolicy } from './policy/index.ts'
+import { smsInbox } from './policy/sms-inbox.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestIds } from './middleware/request-id/index.ts'
@@ -23,6 +25,8 @@ export interface AppDeps {
   now?: () => number
   /** The routes this host serves, e.g. `[tokenRoutes]` or `edgeRoutes` (see `src/routes/index.ts`). */
   routes: readonly RouteFactory[]
+  /** The channel policy (see README, "Writing a channel policy"); the SMS inbox by default. */
+  policy?: ChannelPolicy
 }
 
 export const API_BASE = '/api/ably'
@@ -34,12 +38,14 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     log = jsonLineLogger,
     now = Date.now,
     routes,
+    policy = smsInbox,
   } = deps
   const services: AppServices = {
     config,
     ably,
     log,
     now,
+    policy,
     verify: createAppTokenVerifier(config.jwt, { now, log }),
   }
 

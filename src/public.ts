@@ -20,6 +20,8 @@ export const PUBLIC_ENTRIES = {
   './client': { file: 'src/client/index.ts', runs: 'browser' },
   // Shared by the browser, the edge and Node.
   './channels': { file: 'src/channels/index.ts', runs: 'any' },
+  './policy': { file: 'src/policy/index.ts', runs: 'any' },
+  './policy/sms-inbox': { file: 'src/policy/sms-inbox.ts', runs: 'any' },
   './contract': { file: 'src/contract/index.ts', runs: 'any' },
   './errors': { file: 'src/errors/index.ts', runs: 'any' },
   // Building entry files (edge and Node doors) and apps from an environment.
@@ -32,6 +34,7 @@ export const PUBLIC_ENTRIES = {
   // Node servers holding the Ably key.
   './server': { file: 'src/server/index.ts', runs: 'node' },
   './channels/schemas': { file: 'src/channels/schemas.ts', runs: 'node' },
+  './policy/payloads': { file: 'src/policy/payloads.ts', runs: 'node' },
   './migration/socket-io': { file: 'src/migration/socket-io.ts', runs: 'node' },
   // Development: the local Ably-compatible hub, and the whole stack of `npm start`.
   './hub': { file: 'src/hub/index.ts', runs: 'node', devOnly: true },

@@ -7,8 +7,10 @@
  */
 import { createAblyService } from './service.ts'
 
-export { createAblyService } from './service.ts'
+export { createAblyService, createPolicyService } from './service.ts'
 export type {
+  PolicyAblyService,
+  PolicyChannelEvent,
   AblyConnectionOptions,
   AblyService,
   AblyServiceOptions,

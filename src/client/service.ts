@@ -5,16 +5,17 @@
  */
 import type { ChannelOptions, ClientOptions, ConnectionStateChange, ErrorInfo } from 'ably'
 import { BaseRealtime, FetchRequest, WebSocketTransport, type RealtimePresence } from 'ably/modular'
-import type { z } from 'zod'
-import { channelEvents, contactsChannel, conversationChannel, notificationsChannel, parseChannel, type ChannelKind } from '../channels/index.ts'
-import type { eventSchemas } from '../channels/schemas.ts'
+import type { ChannelPolicy, EventData, EventName, KindName, PolicyDeclaration, SegmentValues } from '../policy/index.ts'
+import { channelSegment } from '../policy/caller.ts'
+import { smsInbox, type SmsInbox } from '../policy/sms-inbox.ts'
 import { createFeed, type ChannelMessage, type ClientLogEvent, type Feed, type Timers } from './feed.ts'
 import { historySince } from './history.ts'
 import { createTokenAuth, type AppTokenGetter, type TokenAuth } from './token-auth.ts'
 
-type Schemas = typeof eventSchemas
-/** The messages of a channel kind: one `ChannelMessage` per event of the event table, with that event's data. */
-export type ChannelEvent<K extends ChannelKind> = { [N in keyof Schemas[K] & string]: ChannelMessage<N, z.infer<Schemas[K][N]>> }[keyof Schemas[K] & string]
+/** The messages of a policy's channel kind: one `ChannelMessage` per event, its data inferred from the event's schema. */
+export type PolicyChannelEvent<D extends PolicyDeclaration, K extends KindName<D>> = { [N in EventName<D, K>]: ChannelMessage<N, EventData<D, K, N>> }[EventName<D, K>]
+/** The messages of an SMS inbox channel kind. */
+export type ChannelEvent<K extends KindName<SmsInbox>> = PolicyChannelEvent<SmsInbox, K>
 export type ConversationEvent = ChannelEvent<'sms'>
 export type ContactsEvent = ChannelEvent<'contacts'>
 export type NotificationEvent = ChannelEvent<'notifications'>
@@ -57,7 +58,8 @@ export interface AblyServiceOptions {
   /** Told of backfills and failed attaches; never given a token. */
   log?: (event: ClientLogEvent) => void
   /**
-   * ably-js's presence plugin, to enter presence on the user's `notifications:{userId}` channel once connected and leave
+   * ably-js's presence plugin, to enter presence on the user's `notifications:{userId}` channel (the policy's
+   * `presenceChannel`) once connected and leave
    * on `disconnect()` (sign-out), so the server's `isOnline` sees the user:
    * `import { RealtimePresence } from 'ably/modular'`, then `presence: RealtimePresence`. Off by default: each enter
    * and each leave is a billed Ably message (two per page session; README, "Presence"), and an app that leaves it out
@@ -67,15 +69,12 @@ export interface AblyServiceOptions {
   presence?: typeof RealtimePresence
 }
 
-export interface AblyService {
+/** The service of any channel policy: one connection, and subscriptions derived from the policy. */
+export interface PolicyAblyService<D extends PolicyDeclaration> {
   /** Connects (or, after `failed`/`unauthorized`/`disconnect()`, connects anew); resolves with the state it settles in. */
   connect(appToken?: string): Promise<ServiceState>
-  /** `message` and `message_status` on `sms:{userId}:{contactId}`. */
-  subscribeToConversation(contactId: string, userId: string, callback: (message: ConversationEvent) => void): Unsubscribe
-  /** `update` on `contacts:{userId}`. */
-  subscribeToContactUpdates(userId: string, callback: (message: ContactsEvent) => void): Unsubscribe
-  /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
-  subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
+  /** The events of the kind's channel named by `segments`, each message typed from its event's schema. */
+  subscribe<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>, callback: (message: PolicyChannelEvent<D, K>) => void): Unsubscribe
   onConnectionStateChange(callback: (change: ServiceStateChange) => void): Unsubscribe
   /** Closes the connection and drops every subscription. */
   disconnect(): void
@@ -84,6 +83,16 @@ export interface AblyService {
   readonly realtime: BaseRealtime | undefined
   /** The credentials source the client uses. */
   readonly auth: TokenAuth
+}
+
+/** The SMS inbox's service: the policy's `subscribe`, and one named function per channel kind. */
+export interface AblyService extends PolicyAblyService<SmsInbox> {
+  /** `message` and `message_status` on `sms:{userId}:{contactId}`. */
+  subscribeToConversation(contactId: string, userId: string, callback: (message: ConversationEvent) => void): Unsubscribe
+  /** `update` on `contacts:{userId}`. */
+  subscribeToContactUpdates(userId: string, callback: (message: ContactsEvent) => void): Unsubscribe
+  /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
+  subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
 }
 
 /** Subscribe and enter presence, without presence-subscribe: nobody's presence events are sent to the user's tabs. */
@@ -100,8 +109,18 @@ const defaultTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
-/** Builds a service; nothing connects until `connect()`. */
-export function createAblyService({
+/** Builds the SMS inbox's service; nothing connects until `connect()`. */
+export function createAblyService(options: AblyServiceOptions = {}): AblyService {
+  const service = createPolicyService(smsInbox, options)
+  return Object.assign(service, {
+    subscribeToConversation: (contactId: string, userId: string, callback: (message: ConversationEvent) => void) => service.subscribe('sms', { userId, contactId }, callback),
+    subscribeToContactUpdates: (userId: string, callback: (message: ContactsEvent) => void) => service.subscribe('contacts', { userId }, callback),
+    subscribeToNotifications: (userId: string, callback: (message: NotificationEvent) => void) => service.subscribe('notifications', { userId }, callback),
+  })
+}
+
+/** Builds the service of any channel policy; nothing connects until `connect()`. */
+export function createPolicyService<D extends PolicyDeclaration>(policy: ChannelPolicy<D>, {
   tokenUrl = '/api/ably/token',
   historyUrl = defaultHistoryUrl(tokenUrl),
   getAppToken,
@@ -113,7 +132,7 @@ export function createAblyService({
   timers = defaultTimers,
   log = () => {},
   presence,
-}: AblyServiceOptions = {}): AblyService {
+}: AblyServiceOptions = {}): PolicyAblyService<D> {
   let appToken: string | undefined
   let realtime: BaseRealtime | undefined
   let state: ServiceState = 'initialized'
@@ -140,16 +159,27 @@ export function createAblyService({
   /** The client that entered presence (so each client enters once; ably-js re-enters by itself after a lost connection). */
   let presentOn: BaseRealtime | undefined
 
-  /** The notifications channel, attached with presence but not presence-subscribe when presence is on; others as they are. */
+  /** The user's presence channel (the policy's, see `presenceChannel`) for a clientId, if any. */
+  const presenceChannelOf = (userId: string): string | undefined => {
+    try {
+      return policy.presenceChannel(channelSegment(userId))
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The presence channel, attached with presence but not presence-subscribe when presence is on; others as they are. */
   function channelOf(client: BaseRealtime, channelName: string) {
-    return presence && parseChannel(channelName)?.kind === 'notifications' ? client.channels.get(channelName, presenceChannelOptions()) : client.channels.get(channelName)
+    const present = presence && policy.presenceKind !== undefined && policy.parse(channelName)?.kind === policy.presenceKind
+    return present ? client.channels.get(channelName, presenceChannelOptions()) : client.channels.get(channelName)
   }
 
   function enterPresence(client: BaseRealtime) {
     const userId = client.auth.clientId
     if (!presence || presentOn === client || typeof userId !== 'string' || userId === '*') return
+    const channelName = presenceChannelOf(userId)
+    if (channelName === undefined) return
     presentOn = client
-    const channelName = notificationsChannel(userId)
     channelOf(client, channelName)
       .presence.enter()
       .catch((error: { code?: number }) => log({ event: 'presence_failed', channelName, action: 'enter', code: error.code }))
@@ -160,8 +190,8 @@ export function createAblyService({
     const userId = client.auth.clientId
     if (presentOn !== client || typeof userId !== 'string') return undefined
     presentOn = undefined
-    if (client.connection.state !== 'connected') return undefined
-    const channelName = notificationsChannel(userId)
+    const channelName = presenceChannelOf(userId)
+    if (client.connection.state !== 'connected' || channelName === undefined) return undefined
     return client.channels
       .get(channelName)
       .presence.leave()
@@ -218,12 +248,13 @@ export function createAblyService({
     })
   }
 
-  function subscribe<K extends ChannelKind>(kind: K, channelName: string, callback: (message: ChannelEvent<K>) => void): Unsubscribe {
+  function subscribe<K extends KindName<D>>(kind: K, segments: SegmentValues<D, K>, callback: (message: PolicyChannelEvent<D, K>) => void): Unsubscribe {
+    const channelName = policy.format(kind, segments)
     let feed = feeds.get(channelName)
     if (!feed) {
       feed = createFeed({
         channelName,
-        eventNames: channelEvents[kind],
+        eventNames: policy.events[kind],
         recentIds,
         loadSince: async (name, since) => historySince({ historyUrl, appToken: await currentAppToken(), fetch }, name, since),
         serverOffset: () => serverOffset,
@@ -238,8 +269,8 @@ export function createAblyService({
         feed.bind(realtime)
       }
     }
-    // The feed only passes on this kind's events, whose data the gateway validated against `eventSchemas` before
-    // publishing (browsers cannot publish at all), so the client trusts it rather than shipping the schemas.
+    // The feed only passes on this kind's events, whose data the gateway validated against the policy's schemas before
+    // publishing (browsers publish only where the policy says so), so the client trusts it rather than shipping zod.
     const stop = feed.listen(callback as (message: ChannelMessage) => void)
     const owner = feed
     return () => {
@@ -276,9 +307,7 @@ export function createAblyService({
       client.connect()
       return settled
     },
-    subscribeToConversation: (contactId, userId, callback) => subscribe('sms', conversationChannel(userId, contactId), callback),
-    subscribeToContactUpdates: (userId, callback) => subscribe('contacts', contactsChannel(userId), callback),
-    subscribeToNotifications: (userId, callback) => subscribe('notifications', notificationsChannel(userId), callback),
+    subscribe,
     onConnectionStateChange(callback) {
       const listener = (change: ServiceStateChange) => callback(change)
       stateListeners.add(listener)

@@ -4,14 +4,17 @@
  * that says the app JWT expired first asks `getAppToken` once more (a session refreshed in the background recovers).
  * It needs no ably-js code, so it serves the modular build and the default one (`new Ably.Realtime({ authCallback })`) alike.
  */
-import type { ErrorInfo, TokenDetails, TokenParams } from 'ably'
+import type { ErrorInfo, TokenDetails, TokenParams, TokenRequest } from 'ably'
 import { saysExpired } from '../contract/challenge.ts'
 import type { TokenResponse } from '../contract/index.ts'
 
 /** The host app's current login JWT; null or undefined when the user is logged out. May refresh the session. */
 export type AppTokenGetter = () => string | null | undefined | Promise<string | null | undefined>
 
-export type AuthCallback = (params: TokenParams, callback: (error: ErrorInfo | string | null, token: TokenDetails | null) => void) => void
+/** What the token endpoint gives: an Ably token, or (for a capability too large for an Ably JWT) a signed TokenRequest ably-js redeems. */
+export type AblyCredential = TokenDetails | (TokenRequest & { readonly token?: undefined })
+
+export type AuthCallback = (params: TokenParams, callback: (error: ErrorInfo | string | null, token: AblyCredential | null) => void) => void
 
 export interface TokenAuthOptions {
   getAppToken: AppTokenGetter
@@ -20,7 +23,7 @@ export interface TokenAuthOptions {
   fetch?: typeof globalThis.fetch
   /** Gives up on one token request after this long (ably-js itself waits 10 s). */
   requestTimeoutMs?: number
-  /** Told of every token issued (for example to read the server's clock from it). */
+  /** Told of every token issued (for example to read the server's clock from it); a TokenRequest as its signing time and lifetime. */
   onToken?: (token: TokenDetails) => void
   /** Told when the app session is refused (401/403) or absent. */
   onUnauthorized?: () => void
@@ -29,8 +32,8 @@ export interface TokenAuthOptions {
 export interface TokenAuth {
   /** Pass as ably-js `authCallback`. */
   authCallback: AuthCallback
-  /** A fresh token; joins the request already in flight, if any. */
-  requestToken(): Promise<TokenDetails>
+  /** A fresh token (or TokenRequest); joins the request already in flight, if any. */
+  requestToken(): Promise<AblyCredential>
   /** True once the app session was refused, until `reset()`. */
   readonly unauthorized: boolean
   /** Starts a new session: forgets a refusal, and a request still in flight neither refuses nor delivers its token. */
@@ -67,14 +70,14 @@ export function createTokenAuth({
   onToken = () => {},
   onUnauthorized = () => {},
 }: TokenAuthOptions): TokenAuth {
-  let inflight: Promise<TokenDetails> | undefined
+  let inflight: Promise<AblyCredential> | undefined
   let unauthorized = false
   /** Bumped by `reset()`: a request started under an older session settles without effect. */
   let generation = 0
 
   const refuse = (why: string) => new TokenRequestError(`Unauthorized: ${why}`, { code: UNAUTHORIZED_CODE, statusCode: 403 })
 
-  async function fetchToken(): Promise<TokenDetails> {
+  async function fetchToken(): Promise<AblyCredential> {
     const appToken = await getAppToken()
     if (!appToken) throw refuse('there is no app session')
     const first = await exchange(appToken)
@@ -87,7 +90,7 @@ export function createTokenAuth({
     return second
   }
 
-  async function exchange(appToken: string): Promise<TokenDetails | 'expired'> {
+  async function exchange(appToken: string): Promise<AblyCredential | 'expired'> {
     let res: Response
     try {
       res = await fetch(tokenUrl, { method: 'POST', headers: { Authorization: `Bearer ${appToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) })
@@ -103,7 +106,7 @@ export function createTokenAuth({
     return tokenDetails(await res.json().catch(() => undefined))
   }
 
-  function requestToken(): Promise<TokenDetails> {
+  function requestToken(): Promise<AblyCredential> {
     if (inflight) return inflight
     const started = generation
     // Another session's answer: its token names the wrong user and its refusal is not this session's, so the
@@ -112,7 +115,7 @@ export function createTokenAuth({
     const request = fetchToken().then(
       (token) => {
         if (started !== generation) throw superseded()
-        onToken(token)
+        onToken(token.token === undefined ? { token: '', issued: token.timestamp ?? 0, expires: (token.timestamp ?? 0) + (token.ttl ?? 0), capability: token.capability ?? '{}', clientId: token.clientId ?? '' } : token)
         return token
       },
       (error: unknown) => {
@@ -151,9 +154,18 @@ export function createTokenAuth({
   }
 }
 
-/** The token response as ably-js `TokenDetails`, which tells it when the token expires. */
-function tokenDetails(body: unknown): TokenDetails {
-  const { token, issued, expires, clientId, capability } = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof TokenResponse, unknown>>
+/**
+ * The token response as ably-js `TokenDetails`, which tells it when the token expires; or, for a caller whose
+ * capability is too large for an Ably JWT, the signed TokenRequest, which ably-js redeems at Ably itself.
+ */
+function tokenDetails(body: unknown): AblyCredential {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof TokenResponse | 'tokenRequest', unknown>>
+  const request = fields.tokenRequest as Partial<TokenRequest> | undefined
+  if (typeof request === 'object' && request !== null && typeof request.keyName === 'string' && typeof request.mac === 'string' && typeof request.timestamp === 'number') {
+    // As is: ably-js tells a TokenRequest by its keyName (and no `issued`) and redeems it at Ably.
+    return request as TokenRequest
+  }
+  const { token, issued, expires, clientId, capability } = fields
   if (typeof token !== 'string' || !token || typeof issued !== 'number' || typeof expires !== 'number' || typeof clientId !== 'string') {
     throw new TokenRequestError('The token endpoint answered with something that is not a token response', { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
   }

@@ -39,6 +39,29 @@ export const TokenResponse = z.object({
 })
 export type TokenResponse = z.infer<typeof TokenResponse>
 
+/**
+ * The token route's answer when the caller's capability would make an Ably JWT too large for a header (about 8 KB):
+ * a TokenRequest signed with the key, which ably-js redeems at Ably itself (from `authCallback` or `authUrl`).
+ */
+export const TokenRequestResponse = z.object({
+  tokenRequest: z.object({
+    keyName: z.string(),
+    ttl: z.number().int().positive(),
+    capability: z.string(),
+    clientId: z.string(),
+    timestamp: z.number().int(),
+    nonce: z.string().min(16),
+    mac: z.string(),
+  }),
+  expiresIn: z.number().int().positive(),
+  expiresAt: isoTime,
+  userId: z.string(),
+  clientId: z.string(),
+  capability: z.record(z.string(), z.array(z.string())),
+  timestamp: isoTime,
+})
+export type TokenRequestResponse = z.infer<typeof TokenRequestResponse>
+
 /** `GET /api/ably/stats` takes an optional `channelName` (a token is then required). */
 export const StatsQuery = z.object({ channelName: z.string().optional() })
 export type StatsQuery = z.infer<typeof StatsQuery>

@@ -1,7 +1,6 @@
 /** The one renderer of the error vocabulary for the API's Hono apps. */
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { channelErrorHelp } from '../channels/index.ts'
 import type { ErrorBody } from '../contract/index.ts'
 import type { AppError } from './index.ts'
 
@@ -14,8 +13,7 @@ import type { AppError } from './index.ts'
 export function renderError(c: Context<AppEnv>, error: AppError): Response {
   c.set('failure', { code: error.code, ...(error.reason !== undefined && { reason: error.reason }) })
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value)
-  const help = channelErrorHelp(error.code)
-  const details = help ? { ...(typeof error.details === 'object' && error.details), ...help } : error.details
+  const { details } = error
   const body: ErrorBody = { error: error.message, code: error.code, requestId: c.get('requestId'), ...(details !== undefined && { details }) }
   return c.body(JSON.stringify(body), error.status, { 'Content-Type': 'application/json; charset=utf-8' })
 }

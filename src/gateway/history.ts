@@ -1,8 +1,9 @@
 /** Reading a channel's stored messages, newest first, a page at a time: the gateway's `history` use case. */
-import { parseChannel } from '../channels/index.ts'
 import type { HistoryItem, HistoryResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import type { MessageDoc, MessageStore } from '../store/index.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
+import { smsInbox } from '../policy/sms-inbox.ts'
 import type { Caller } from './prepare.ts'
 
 export interface HistoryRequest {
@@ -33,10 +34,11 @@ export async function readHistory(
   { caller, channelName, limit, before }: HistoryRequest,
   limits: HistoryLimits,
   admit: () => Promise<void> = async () => {},
+  policy: ChannelPolicy = smsInbox,
 ): Promise<HistoryResponse> {
-  const channel = parseChannel(channelName)
-  if (!channel) throw new AppError('invalid_channel')
-  if (caller.kind === 'user' && channel.userId !== caller.segment && !caller.admin) {
+  const channel = policy.parse(channelName)
+  if (!channel) throw policy.invalidChannel()
+  if (!policy.mayRead(caller, channel)) {
     throw new AppError('forbidden', { message: 'You can only read the history of your own channels.' })
   }
   const size = limit ?? limits.defaultLimit

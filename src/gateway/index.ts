@@ -12,7 +12,8 @@ import type { GatewayConfig } from './config.ts'
 import { createDelivery } from './delivery.ts'
 import { readHistory, type HistoryRequest } from './history.ts'
 import { startSweeper, sweepOutbox, type SweepReport } from './outbox.ts'
-import { prepareMessages, type Caller, type PublishItem } from './prepare.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
+import { gatewayPolicy, prepareMessages, type Caller, type PublishItem } from './prepare.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { createStoreThenDeliver, type Accepted, type AcceptedStatus } from './store-then-deliver.ts'
 
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   random?: () => number
   /** How long a request holds what it stored before a sweeper may take over. */
   requestLeaseMs?: number
+  /** The channel policy: which channels exist, who may publish and read, the events and their payloads. The SMS inbox by default. */
+  policy?: ChannelPolicy
 }
 
 export interface AcceptOptions {
@@ -50,6 +53,8 @@ export interface AcceptOptions {
 export interface Gateway {
   /** The checked configuration it was built with. */
   readonly config: GatewayConfig
+  /** The channel policy it enforces. */
+  readonly policy: ChannelPolicy
   /**
    * Checks every item (all or nothing), counts them against the caller's rate limit, stores what is new (once per
    * idempotency key) and delivers it within the budget: one result per item, in order. Refusals are `AppError`s.
@@ -66,7 +71,8 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-export function createGateway({ store: rawStore, config, ably, log, now = Date.now, sleep, random, requestLeaseMs = 10_000 }: GatewayOptions): Gateway {
+export function createGateway({ store: rawStore, config, ably, log, now = Date.now, sleep, random, requestLeaseMs = 10_000, policy: channelPolicy }: GatewayOptions): Gateway {
+  const policy = gatewayPolicy(channelPolicy)
   const store = withTimeout(rawStore, config.storeTimeoutMs)
   const { retry, outbox } = config
   const delivery = createDelivery({
@@ -98,8 +104,9 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
 
   return {
     config,
+    policy: policy.policy,
     async accept(items, { caller, requestKey, batch = items.length > 1, deadline, onRateLimit }) {
-      const prepared = await prepareMessages(items, batch, { caller, requestKey, maxMessageBytes: config.maxMessageBytes, newKey: () => crypto.randomUUID() })
+      const prepared = await prepareMessages(items, batch, { caller, policy, requestKey, maxMessageBytes: config.maxMessageBytes, newKey: () => crypto.randomUUID() })
       return storeCall(async () => {
         await ready()
         return storeThenDeliver(prepared, {
@@ -142,6 +149,7 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
             onRateLimit?.((await historyLimit(caller.userId, 1)).headers())
           })
         },
+        policy.policy,
       ),
     sweep,
     startSweeper: (intervalMs) => startSweeper(sweep, intervalMs, log),

@@ -4,10 +4,11 @@
  * Every refusal is an `AppError`; nothing here touches the store or Ably.
  */
 import { z } from 'zod'
-import { acceptsEvent, formatChannel, parseChannel, type Channel } from '../channels/index.ts'
-import { parseEventData } from '../channels/schemas.ts'
 import { IDEMPOTENCY_KEY, PublishBatch, PublishMessage } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
+import type { ChannelPolicy, ParsedChannel, PolicyDeclaration, Principal } from '../policy/index.ts'
+import { payloadCheck, type PayloadCheck } from '../policy/payloads.ts'
+import { smsInbox } from '../policy/sms-inbox.ts'
 
 /** The 403 text of the original API, kept so that clients matching on it keep working. */
 export const FORBIDDEN_CHANNEL_MESSAGE = "Unauthorized: Cannot publish to other users' channels"
@@ -22,8 +23,10 @@ export interface PublishItem {
 
 /** A message that passed every check, ready to be stored. */
 export interface PreparedMessage {
-  channel: Channel
+  channel: ParsedChannel<PolicyDeclaration>
   channelName: string
+  /** The channel's owner or member segment ('' for a public channel), stored as the message's `ownerId`. */
+  ownerId: string
   eventName: string
   data: Record<string, unknown>
   /** Bytes as Ably counts them: the name plus the data as sent (JSON text). */
@@ -36,9 +39,21 @@ export interface PreparedMessage {
   fingerprint: string
 }
 
-/** Who is calling: a user (who may be an admin), or a trusted server holding the API key. */
-/** Who publishes: a verified user (`segment` is what their channel names hold) or the trusted server. */
-export type Caller = { kind: 'user'; userId: string; segment: string; admin: boolean } | { kind: 'server' }
+/** Who is calling: a verified user (an admin when a role is in `ABLY_ADMIN_ROLES`), or a trusted server holding the API key. */
+export type Caller = Principal
+
+/** A channel policy with its payload checks, as the gateway uses it. */
+export interface GatewayPolicy {
+  readonly policy: ChannelPolicy
+  readonly payloads: PayloadCheck
+}
+
+/** The gateway's view of `policy`: its payload schemas are built on first use. */
+export function gatewayPolicy(policy: ChannelPolicy = smsInbox): GatewayPolicy {
+  return { policy, payloads: payloadCheck(policy) }
+}
+
+const defaultPolicy = gatewayPolicy()
 
 // The contract's fields and no others; channel, event and data are checked one by one below, each with its own code.
 const item = PublishMessage.extend({
@@ -72,6 +87,8 @@ function parseItem(value: unknown, index: number | undefined): PublishItem {
 
 export interface PrepareOptions {
   caller: Caller
+  /** The channel policy; the SMS inbox when absent. */
+  policy?: GatewayPolicy
   /** The `Idempotency-Key` header, when sent. */
   requestKey: string | undefined
   maxMessageBytes: number
@@ -118,21 +135,21 @@ function checkItem(entry: PublishItem, index: number | undefined, options: Prepa
   if (entry.id !== undefined && !IDEMPOTENCY_KEY.test(entry.id)) {
     throw new AppError('invalid_request', { message: 'An idempotency key must be 1–255 printable ASCII characters without spaces.', ...at })
   }
-  const channel = parseChannel(entry.channelName)
-  if (!channel) throw new AppError('invalid_channel', at)
   const { caller } = options
-  if (caller.kind === 'user' && !caller.admin && channel.userId !== caller.segment) {
-    throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'channel of another user' })
-  }
-  if (!acceptsEvent(channel.kind, entry.eventName)) throw new AppError('invalid_event', at)
+  const { policy, payloads } = options.policy ?? defaultPolicy
+  const indexed = index === undefined ? undefined : { index }
+  const channel = policy.parse(entry.channelName)
+  if (!channel) throw policy.invalidChannel(indexed)
+  if (!policy.mayPublish(caller, channel)) throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'not a publisher of this channel' })
+  if (!policy.acceptsEvent(channel.kind, entry.eventName)) throw policy.invalidEvent(indexed)
   const size = ablySize(entry.eventName, entry.data)
   if (size === undefined) throw new AppError('invalid_payload', at)
   if (size > options.maxMessageBytes) {
     throw new AppError('payload_too_large', { message: `The message is ${size} bytes as Ably counts them; the limit is ${options.maxMessageBytes}.`, ...at })
   }
-  const parsed = parseEventData(channel, entry.eventName, entry.data)
+  const parsed = payloads(channel, entry.eventName, entry.data)
   if (!parsed.ok) throw new AppError('invalid_payload', { details: { ...(index !== undefined && { index }), issues: parsed.issues } })
-  return { channel, channelName: formatChannel(channel), eventName: entry.eventName, data: parsed.data, size }
+  return { channel, channelName: entry.channelName as string, ownerId: policy.ownerOf(channel), eventName: entry.eventName, data: parsed.data, size }
 }
 
 const encoder = new TextEncoder()

@@ -5,13 +5,13 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
-import { isAdmin } from '../auth/admin.ts'
 import type { Caller as VerifiedCaller } from '../auth/caller.ts'
 import { HistoryQuery, IDEMPOTENCY_KEY, type BatchPublishResponse, type PublishResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
+import { userPrincipal } from '../policy/index.ts'
 import { historyLimitError } from './history.ts'
 import { onlyResult, type Accepted, type Caller, type Gateway } from './index.ts'
 import { parseEnvelope } from './prepare.ts'
@@ -20,10 +20,8 @@ import { parseEnvelope } from './prepare.ts'
 export function gatewayRoutes(gateway: Gateway): RouteFactory {
   return ({ verify, now, config: appConfig }) => {
     const { config } = gateway
-    const callerOf = (c: Context<AppEnv>): Caller => {
-      const caller = currentCaller(c)
-      return { kind: 'user', userId: caller.userId, segment: caller.segment, admin: isAdmin(caller, appConfig.adminRoles) }
-    }
+    const { policy } = gateway
+    const callerOf = (c: Context<AppEnv>): Caller => userPrincipal(currentCaller(c), appConfig.adminRoles)
 
     return new Hono<AppEnv>()
       .post('/publish', bodyLimit(config.maxBodyBytes), authenticate({ verify }), async (c) => {
@@ -41,7 +39,7 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
       .all('/publish', methodNotAllowed(['POST']))
       .get('/history', authenticate({ verify }), async (c) => {
         const query = HistoryQuery.safeParse(c.req.query())
-        if (!query.success) throw query.error.issues.some((issue) => issue.path[0] === 'channelName') ? new AppError('invalid_channel') : historyLimitError(config.history.maxLimit)
+        if (!query.success) throw query.error.issues.some((issue) => issue.path[0] === 'channelName') ? policy.invalidChannel() : historyLimitError(config.history.maxLimit)
         c.header('Cache-Control', 'no-store')
         return c.json(await gateway.history({ caller: callerOf(c), ...query.data, onRateLimit: (headers) => setHeaders(c, headers) }))
       })

@@ -170,7 +170,7 @@ function newDoc(message: PreparedMessage, { id, index, publisherId, owner, at, l
     idempotencyKey: message.idempotencyKey,
     fingerprint: message.fingerprint,
     channelName: message.channelName,
-    ownerId: message.channel.userId,
+    ownerId: message.ownerId,
     publisherId,
     eventName: message.eventName,
     data: message.data,

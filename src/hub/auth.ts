@@ -2,7 +2,7 @@
  * Credentials: API keys (Basic), Ably JWTs (HS256, `kid` = key name) and hub-issued tokens from signed
  * TokenRequests. The only module that imports jose; its errors become Ably codes here.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose'
 import {
   ALL,
@@ -90,6 +90,10 @@ const MIN_NONCE_LENGTH = 16
 const MAX_NONCES = 100_000
 // Hub-issued tokens carry their expiry in ms, so a 1 ms TTL is not rounded up to a whole second.
 const EXPIRES_MS_CLAIM = 'x-ably-hub-expires-ms'
+// A token the hub issues for a capability too large to carry (Ably's own tokens are opaque: the capability stays
+// server-side) names it instead: the capability is kept here until the token expires.
+const CAPABILITY_REF_CLAIM = 'x-ably-hub-capability-ref'
+const MAX_CAPABILITY_REFS = 10_000
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
 
@@ -138,6 +142,16 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     return { kind: 'key', keyName: entry.name, capability: entry.capability }
   }
 
+  /** Capabilities of issued tokens too large to carry them, by reference, with their expiry. */
+  const capabilityRefs = new Map<string, { capability: string; expiresAt: number }>()
+  const keepCapability = (capability: string, expiresAt: number): string => {
+    const time = now()
+    for (const [ref, kept] of capabilityRefs) if (kept.expiresAt <= time || capabilityRefs.size >= MAX_CAPABILITY_REFS) capabilityRefs.delete(ref)
+    const ref = randomUUID()
+    capabilityRefs.set(ref, { capability, expiresAt })
+    return ref
+  }
+
   const authenticateToken = async (token: string): Promise<Credential> => {
     if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw new HubError(40005, 'Invalid token', 400)
     let kid: unknown
@@ -164,7 +178,9 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     const expiresAt = typeof expiresMs === 'number' ? expiresMs : Number(payload.exp) * 1000
     if (expiresAt <= currentTime) throw new HubError(40142, 'Token expired', 401)
     const clientId = payload['x-ably-clientId']
-    const capabilityClaim = payload['x-ably-capability']
+    const ref = payload[CAPABILITY_REF_CLAIM]
+    if (ref !== undefined && (typeof ref !== 'string' || !capabilityRefs.has(ref))) throw new HubError(40144, 'Invalid JWT claims', 401)
+    const capabilityClaim = typeof ref === 'string' ? capabilityRefs.get(ref)?.capability : payload['x-ably-capability']
     if ((clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) ||
       (capabilityClaim !== undefined && typeof capabilityClaim !== 'string')) {
       throw new HubError(40144, 'Invalid JWT claims', 401)
@@ -245,8 +261,10 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
       throw new HubError(40160, 'Requested capability is not permitted by the key', 401)
     }
     const expires = currentTime + ttl
+    const grantedText = canonicalCapability(capability)
     const claims: Record<string, unknown> = {
-      'x-ably-capability': canonicalCapability(capability),
+      // Past 4 KB (about 8 KB once escaped and encoded) the token would not fit where tokens travel: it names the capability instead.
+      ...(grantedText.length > MAX_TOKEN_LENGTH / 2 ? { [CAPABILITY_REF_CLAIM]: keepCapability(grantedText, currentTime + ttl) } : { 'x-ably-capability': grantedText }),
       [EXPIRES_MS_CLAIM]: expires,
     }
     if (clientId) claims['x-ably-clientId'] = clientId

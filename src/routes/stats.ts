@@ -1,14 +1,13 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
-import { isAdmin } from '../auth/admin.ts'
-import { parseChannel } from '../channels/index.ts'
 import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { timedCheck } from '../health/check.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { ANONYMOUS_CACHE_SECONDS, cdnCache } from '../middleware/cdn-cache/index.ts'
+import { userPrincipal } from '../policy/index.ts'
 
 export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */
@@ -26,7 +25,7 @@ export const statsRoutes: RouteFactory = (services) => healthRoutes(services)
 
 /** The stats route with chosen thresholds. */
 export function healthRoutes(
-  { ably, verify, config, now, log }: Parameters<RouteFactory>[0],
+  { ably, verify, config, now, log, policy }: Parameters<RouteFactory>[0],
   { slowMs, checkTimeoutMs, maxClockSkewMs }: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
 ) {
   const startedAt = now()
@@ -37,12 +36,12 @@ export function healthRoutes(
   return new Hono<AppEnv>().get('/stats', cdnCache({ seconds: ANONYMOUS_CACHE_SECONDS, varyQuery: ['channelName'] }), authenticate({ verify, optional: true }), async (c) => {
     const started = now()
     const channelName = c.req.query('channelName')
-    const channel = channelName === undefined ? undefined : parseChannel(channelName)
+    const channel = channelName === undefined ? undefined : policy.parse(channelName)
     if (channelName !== undefined) {
-      if (!channel) throw new AppError('invalid_channel')
+      if (!channel) throw policy.invalidChannel()
       const caller = c.get('caller')
       if (!caller) throw new AppError('invalid_token', { reason: 'channel stats need a user', headers: { 'WWW-Authenticate': 'Bearer' } })
-      if (channel.userId !== caller.segment && !isAdmin(caller, config.adminRoles)) {
+      if (!policy.mayRead(userPrincipal(caller, config.adminRoles), channel)) {
         throw new AppError('forbidden', { message: 'You may only ask about your own channels.' })
       }
     }

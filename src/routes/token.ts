@@ -3,15 +3,21 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
 import { invalidToken } from '../auth/app-token.ts'
-import { createAblyTokenSigner } from '../auth/ably-token.ts'
-import { userCapability } from '../channels/index.ts'
-import type { TokenResponse } from '../contract/index.ts'
+import { createAblyTokenRequestSigner, createAblyTokenSigner } from '../auth/ably-token.ts'
+import type { TokenRequestResponse, TokenResponse } from '../contract/index.ts'
+import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
 
-export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
+/** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
+export const MAX_ABLY_JWT_LENGTH = 7680
+/** The longest TokenRequest (JSON text) ably-js accepts from an auth callback; beyond it the token route refuses with a 403. */
+export const MAX_TOKEN_REQUEST_LENGTH = 2 ** 17
+
+export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
   const sign = createAblyTokenSigner(config.ably.key)
+  const signRequest = createAblyTokenRequestSigner(config.ably.key)
   const ttlSec = config.tokenTtlSec
   const minTtlSec = config.tokenMinTtlSec
   const issue = async (c: Context<AppEnv>) => {
@@ -22,18 +28,27 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now }) => {
     // The credential never outlives the app JWT (the verifier refuses one with no lifetime left, on every route),
     // unless ABLY_TOKEN_MIN_TTL (opt-in, at most 15 minutes) lets it live that long for providers' 60-second tokens.
     const exp = Math.min(iat + ttlSec, Math.max(Math.floor(caller.exp), iat + minTtlSec))
-    const capability = userCapability(caller.userId)
+    // The least the policy grants this caller: its own and its groups' channels, and the public ones.
+    const capability = policy.capability(caller)
+    // Memberships are read from the app JWT here, once: a member removed from a group keeps its channels until this
+    // credential expires (ABLY_TOKEN_TTL at most); revoke the token to cut it off sooner.
     const token = await sign({ clientId: caller.userId, capability, iat, exp })
-    const body: TokenResponse = {
-      token,
-      expiresIn: exp - iat,
-      expiresAt: new Date(exp * 1000).toISOString(),
-      issued: iat * 1000,
-      expires: exp * 1000,
-      userId: caller.userId,
-      clientId: caller.userId,
-      capability,
-      timestamp: new Date(nowMs).toISOString(),
+    const common = { expiresIn: exp - iat, expiresAt: new Date(exp * 1000).toISOString(), userId: caller.userId, clientId: caller.userId, capability, timestamp: new Date(nowMs).toISOString() }
+    // An Ably JWT carries its capability and travels in a header (about 8 KB): past that, a TokenRequest signed
+    // here, which the browser redeems at Ably for a token of the same capability, clientId and lifetime.
+    let body: TokenResponse | TokenRequestResponse = { token, issued: iat * 1000, expires: exp * 1000, ...common }
+    if (token.length > MAX_ABLY_JWT_LENGTH) {
+      const tokenRequest = await signRequest({ clientId: caller.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
+      const size = JSON.stringify(tokenRequest).length
+      // ably-js refuses a TokenRequest whose JSON text is longer than 128 KiB: nothing we could issue would carry it.
+      if (size > MAX_TOKEN_REQUEST_LENGTH) {
+        throw new AppError('forbidden', {
+          message: `Your channels need a credential of ${size} bytes; at most ${MAX_TOKEN_REQUEST_LENGTH} can be issued (ably-js's limit). Fewer memberships would fit.`,
+          details: { capabilityResources: Object.keys(capability).length },
+          reason: 'capability too large',
+        })
+      }
+      body = { tokenRequest, ...common }
     }
     c.header('Cache-Control', 'no-store')
     return c.json(body)

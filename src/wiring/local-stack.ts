@@ -12,6 +12,7 @@ import { jsonLineLogger, type Logger } from '../log/index.ts'
 import { demoSite } from '../local/demo/site.ts'
 import { DEFAULT_DEV_SECRETS_FILE, loadDevSecrets, secretId } from '../local/dev-secrets.ts'
 import { mintAppToken } from '../local/mint-app-token.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
 import { closeWhenBodyUnread, NODE_SERVER_OPTIONS } from '../node-listener/index.ts'
 
 export interface LocalStackOptions {
@@ -26,6 +27,8 @@ export interface LocalStackOptions {
   log?: Logger
   /** How often the in-process outbox sweeper runs (the scheduled function's job on Netlify). */
   sweepIntervalMs?: number
+  /** The channel policy; the SMS inbox by default. */
+  policy?: ChannelPolicy
 }
 
 export interface LocalStack extends NodeGateway {
@@ -60,6 +63,7 @@ export async function startLocalStack({
   secretsFile = DEFAULT_DEV_SECRETS_FILE,
   log = jsonLineLogger,
   sweepIntervalMs = 10_000,
+  policy,
 }: LocalStackOptions): Promise<LocalStack> {
   const useHub = !env.ABLY_API_KEY
   const devSecrets = useHub || !env.JWT_SECRET ? await loadDevSecrets(secretsFile) : undefined
@@ -116,7 +120,7 @@ export async function startLocalStack({
 
   let node: NodeGateway
   try {
-    node = nodeGatewayFromEnv(resolved, { log })
+    node = nodeGatewayFromEnv(resolved, { log, ...(policy && { policy }) })
   } catch (error) {
     await closeServer(server)
     await hub?.close()

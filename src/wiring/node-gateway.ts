@@ -15,6 +15,7 @@ import { openStore } from '../store/open.ts'
 import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type GatewaySetting } from '../gateway/config.ts'
 import { createGateway, type Gateway } from '../gateway/index.ts'
 import { gatewayRoutes } from '../gateway/routes.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
 
 export interface NodeGatewayOptions {
   /** Refuse the embedded store unless `MESSAGE_STORE=memory` says so (serverless instances forget it). */
@@ -31,6 +32,8 @@ export interface NodeGatewayOptions {
   log?: Logger
   now?: () => number
   sleep?: (ms: number) => Promise<void>
+  /** The channel policy (README, "Writing a channel policy"); the SMS inbox by default. */
+  policy?: ChannelPolicy
 }
 
 export interface NodeGateway {
@@ -56,7 +59,7 @@ export function nodeGatewayFromEnv(
   const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
   // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
   const routes = chooseRoutes?.(gateway) ?? [...(withEdgeRoutes ? [...edgeRoutes, healthRoutes(gateway)] : []), gatewayRoutes(gateway)]
-  const app = createApp(config, { ably, log, now, routes })
+  const app = createApp(config, { ably, log, now, routes, ...(deps.policy && { policy: deps.policy }) })
   return { app, gateway, config, ablyRest: ably }
 }
 
@@ -90,8 +93,11 @@ export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, 
  * On a deploy that is not published (a Deploy Preview, a branch deploy, a draft) no scheduled function runs, so a
  * message answered `202 queued` there is never swept: each such answer logs `queued_on_unpublished_deploy` to say so.
  */
-export const publishFunction: HandlerBuilder = (env, log) => {
-  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: ['publish'], log })
+export const publishFunction: HandlerBuilder = (env, log) => publishFunctionFor()(env, log)
+
+/** `publishFunction` for an app's own channel policy. */
+export const publishFunctionFor = (policy?: ChannelPolicy): HandlerBuilder => (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: ['publish'], log, ...(policy && { policy }) })
   return async (request, context) => {
     const response = await app.fetch(request)
     if (response.status === 202 && context?.deploy?.published === false) {
@@ -111,8 +117,11 @@ export const publishFunction: HandlerBuilder = (env, log) => {
  * The Netlify function serving `GET /api/ably/history`. It reads the store, JWT, CORS and admin roles, and the Ably
  * key too, because the gateway it shares with publish holds an Ably client (it never calls it).
  */
-export const historyFunction: HandlerBuilder = (env, log) => {
-  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: ['history'], log })
+export const historyFunction: HandlerBuilder = (env, log) => historyFunctionFor()(env, log)
+
+/** `historyFunction` for an app's own channel policy. */
+export const historyFunctionFor = (policy?: ChannelPolicy): HandlerBuilder => (env, log) => {
+  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: ['history'], log, ...(policy && { policy }) })
   return (request) => app.fetch(request)
 }
 
@@ -136,10 +145,10 @@ export const outboxFunction: HandlerBuilder = (env, log) => {
 
 function buildGateway(
   config: GatewayConfig,
-  { store, ably, log, now, sleep }: { store?: MessageStore; ably: AblyRest; log: Logger; now: () => number; sleep?: (ms: number) => Promise<void> },
+  { store, ably, log, now, sleep, policy }: { store?: MessageStore; ably: AblyRest; log: Logger; now: () => number; sleep?: (ms: number) => Promise<void>; policy?: ChannelPolicy },
 ): Gateway {
   if (!store && config.store.kind === 'memory') {
     log({ level: 'warn', msg: 'memory_store', detail: 'Accepted messages are kept in this process only. Set MONGODB_URI to keep them.' })
   }
-  return createGateway({ store: store ?? openStore(config.store), config, ably, log, now, ...(sleep && { sleep }) })
+  return createGateway({ store: store ?? openStore(config.store), config, ably, log, now, ...(sleep && { sleep }), ...(policy && { policy }) })
 }

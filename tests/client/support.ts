@@ -7,6 +7,7 @@ import { nodeGatewayFromEnv, type NodeGateway } from '../../src/wiring/node-gate
 import { createHub, type Hub, type HubOptions } from '../../src/hub/index.ts'
 import { mintAppToken } from '../../src/local/mint-app-token.ts'
 import { silentLogger } from '../../src/log/index.ts'
+import type { ChannelPolicy } from '../../src/policy/index.ts'
 import { TEST_JWT_SECRET } from '../support/fixtures.ts'
 
 const KEY = { name: 'clientTests.key', secret: 'client-tests-hub-secret-0123456789' }
@@ -22,12 +23,12 @@ export interface ClientStack extends NodeGateway {
 }
 
 /** Hub, gateway (in-memory store) and API on ephemeral loopback ports. */
-export async function startClientStack(hubOptions: Partial<HubOptions> = {}): Promise<ClientStack> {
+export async function startClientStack(hubOptions: Partial<HubOptions> = {}, { policy, env = {} }: { policy?: ChannelPolicy; env?: Record<string, string> } = {}): Promise<ClientStack> {
   const hub = createHub({ keys: [KEY], ...hubOptions })
   const { port: hubPort } = await hub.listen(0)
   const node = nodeGatewayFromEnv(
-    { JWT_SECRET: TEST_JWT_SECRET, ABLY_API_KEY: `${KEY.name}:${KEY.secret}`, ABLY_REST_URL: `http://localhost:${hubPort}`, MESSAGE_STORE: 'memory' },
-    { log: silentLogger },
+    { JWT_SECRET: TEST_JWT_SECRET, ABLY_API_KEY: `${KEY.name}:${KEY.secret}`, ABLY_REST_URL: `http://localhost:${hubPort}`, MESSAGE_STORE: 'memory', ...env },
+    { log: silentLogger, ...(policy && { policy }) },
   )
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: node.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started))

@@ -5,6 +5,7 @@ import { channelSegment, isAcceptedId, SEGMENT_PATTERN, segmentId } from '../../
 import { channelFor as channelOfUser, formatChannel, parseChannel, type ChannelKind } from '../../src/channels/index.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { prepareMessages, type PublishItem } from '../../src/gateway/prepare.ts'
+import { userPrincipal } from '../../src/policy/index.ts'
 import { appToken } from '../support/fixtures.ts'
 import { gatewayApp, publish, smsMessage } from './support.ts'
 
@@ -35,7 +36,7 @@ async function accepted(userId: string, item: PublishItem): Promise<boolean> {
   // An id verification refuses (empty, control characters, `*`) is never a caller.
   if (!isAcceptedId(userId)) return false
   try {
-    await prepareMessages([item], false, { caller: { kind: 'user', userId, segment: channelSegment(userId), admin: false }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await prepareMessages([item], false, { caller: userPrincipal({ userId, segment: channelSegment(userId), roles: [], memberships: [] }, []), requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
     return true
   } catch (error) {
     if (error instanceof AppError) return false

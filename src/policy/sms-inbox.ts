@@ -1,0 +1,130 @@
+/**
+ * The SMS inbox: the default channel policy, and the first worked example of the README's "Writing a channel policy".
+ *
+ *   sms:{userId}:{contactId}   one conversation between a user and a contact: message, message_status
+ *   contacts:{userId}          changes to a user's contact list: update
+ *   notifications:{userId}     everything else addressed to one user: sms_received, phone_number_assignment, update
+ *
+ * Browsers read their own channels (presence only on notifications, so a server can see who is online) and never
+ * publish: every message goes through the gateway, which validates, stores and delivers it. The owner, an admin and a
+ * server may publish. `sms_received` lives on the notifications channel, where the original server published it: it
+ * alerts the user wherever they are in the app.
+ */
+import { isAcceptedId } from './caller.ts'
+import type { Zod } from './index.ts'
+import { defineChannelPolicy } from './index.ts'
+
+/** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
+const id = (z: Zod) => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
+/** A user id as the identity provider spells it (`auth0|…`, an e-mail address, a 128-character uid): it names the channel through its segment. */
+const userId = (z: Zod) => z.string().refine(isAcceptedId, 'Not a valid user id')
+const isoTimestamp = (z: Zod) => z.iso.datetime({ offset: true })
+/** An E.164 number we own or assign. */
+const phoneNumber = (z: Zod) => z.string().regex(/^\+[1-9][0-9]{1,14}$/)
+/** An SMS endpoint: a phone number (with or without `+`) or an alphanumeric sender id. */
+const smsAddress = (z: Zod) => z.string().regex(/^(\+?[0-9]{1,15}|[A-Za-z0-9 ]{1,11})$/)
+
+/** A contact as the contacts channel carries it. `userId`, when present, must be the channel's. */
+const contact = (z: Zod) =>
+  z.strictObject({
+    id: id(z),
+    userId: userId(z).optional(),
+    name: z.string().max(200).optional(),
+    phoneNumber: smsAddress(z).optional(),
+    email: z.email().max(254).optional(),
+    phoneNumberId: id(z).optional(),
+    unreadCount: z.int().min(0).max(1_000_000).optional(),
+    lastMessage: z.string().max(500).optional(),
+    lastMessageAt: isoTimestamp(z).optional(),
+    createdAt: isoTimestamp(z).optional(),
+    updatedAt: isoTimestamp(z).optional(),
+  })
+
+export const smsInbox = defineChannelPolicy({
+  kinds: {
+    sms: {
+      pattern: 'sms:{userId}:{contactId}',
+      owner: 'userId',
+      browser: ['history', 'subscribe'],
+      publishers: ['owner', 'admins', 'server'],
+      events: {
+        /** One SMS of the conversation, as in the original API. */
+        message: {
+          data: (z) =>
+            z.strictObject({
+              contactId: id(z),
+              userId: userId(z),
+              phoneNumberId: id(z),
+              message: z.string().max(16_384),
+              direction: z.enum(['inbound', 'outbound']),
+              timestamp: isoTimestamp(z),
+              from: smsAddress(z).optional(),
+              to: smsAddress(z).optional(),
+            }),
+          ids: { userId: 'userId', contactId: 'contactId' },
+        },
+        /** The delivery state of a message the user sent. */
+        message_status: {
+          data: (z) =>
+            z.strictObject({
+              messageId: id(z),
+              status: z.enum(['queued', 'sent', 'delivered', 'failed']),
+              timestamp: isoTimestamp(z),
+              error: z.string().max(500).optional(),
+            }),
+        },
+      },
+    },
+    contacts: {
+      pattern: 'contacts:{userId}',
+      owner: 'userId',
+      browser: ['history', 'subscribe'],
+      publishers: ['owner', 'admins', 'server'],
+      events: {
+        /** A contact added, updated or deleted, or "refresh the whole list". */
+        update: {
+          data: (z) =>
+            z.discriminatedUnion('action', [
+              z.strictObject({ action: z.literal('refresh') }),
+              z.strictObject({ action: z.enum(['add', 'update', 'delete']), contact: contact(z) }),
+            ]),
+          ids: { 'contact.userId': 'userId' },
+        },
+      },
+    },
+    notifications: {
+      pattern: 'notifications:{userId}',
+      owner: 'userId',
+      browser: ['history', 'presence', 'subscribe'],
+      publishers: ['owner', 'admins', 'server'],
+      events: {
+        /** An incoming-SMS alert, as the original `publishIncomingSMS` sent it. */
+        sms_received: {
+          data: (z) =>
+            z.strictObject({
+              phoneNumberId: id(z),
+              from: smsAddress(z),
+              message: z.string().max(16_384),
+              timestamp: isoTimestamp(z),
+              preview: z.string().max(200).optional(),
+            }),
+        },
+        phone_number_assignment: {
+          data: (z) => z.strictObject({ phoneNumberId: id(z), phoneNumber: phoneNumber(z), action: z.enum(['assigned', 'unassigned']) }),
+        },
+        /** A short notice for the user. */
+        update: {
+          data: (z) =>
+            z.strictObject({
+              type: id(z),
+              title: z.string().max(200).optional(),
+              message: z.string().min(1).max(2000),
+              timestamp: isoTimestamp(z),
+            }),
+        },
+      },
+    },
+  },
+})
+
+export type SmsInbox = typeof smsInbox.declaration
