@@ -54,14 +54,17 @@ describe.each(PROTOCOLS)('Ably limits on presence over $protocol', ({ useBinaryP
     const channel = client.channels.get('flood:runaway')
     await channel.attach()
     const failed = client.connection.once('failed')
+    const started = Date.now()
     const results = await Promise.allSettled(Array.from({ length: 3000 }, (_, index) => channel.presence.update(String(index))))
+    const elapsedSeconds = (Date.now() - started) / 1000
     const state = await Promise.race([
       failed,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the connection was not closed')), 10_000)),
     ])
     expect(state.reason).toMatchObject({ code: 42921, statusCode: 429 })
     const codes = codesOf(results)
-    expect(codes.ok).toBeLessThanOrEqual(RATE * 2)
+    // The burst plus what the rate allows while the frames were being handled (longer on a busy machine).
+    expect(codes.ok).toBeLessThanOrEqual(RATE + Math.ceil(RATE * elapsedSeconds))
     expect(codes['42911/429']).toBeGreaterThan(0)
     // The connection ended, so its member left; history holds at most the per-channel cap.
     expect(await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('flood:runaway').presence.get()).toMatchObject({ items: [] })

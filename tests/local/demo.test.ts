@@ -48,7 +48,10 @@ describe('the demo', () => {
     const { status, json } = await post(`${local.stack.url}/dev/session`, { userId: 'alice', ttlSec: 60 })
     expect(status).toBe(200)
     const ably = await fetch(`${local.stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${String(json.token)}` } })
-    expect(((await ably.json()) as { clientId: string; expiresIn: number })).toMatchObject({ clientId: 'alice', expiresIn: 60 })
+    const body = (await ably.json()) as { clientId: string; expiresIn: number }
+    expect(body.clientId).toBe('alice')
+    // The Ably token ends with the 60 s app JWT: 60 s from now, or 59 when a second boundary passed since it was minted.
+    expect([59, 60]).toContain(body.expiresIn)
   })
 
   it.each([
