@@ -21,6 +21,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { BlobsServer } from '@netlify/blobs/server'
 import { bundle } from '@netlify/edge-bundler'
 import { zipFunctions } from '@netlify/zip-it-and-ship-it'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
@@ -99,12 +100,19 @@ async function main(): Promise<number> {
 
   const ablyKey = { name: 'deployCheck.key', secret: randomBytes(24).toString('base64url') }
   const jwtSecret = randomBytes(36).toString('base64url')
-  const hub = createHub({ keys: [ablyKey] })
+  // The key has revocable tokens, as the dashboard step of ABLY_REVOCABLE_TOKENS sets it (tokens of at most an hour).
+  const hub = createHub({ keys: [{ ...ablyKey, revocableTokens: true }] })
   const { url: hubUrl } = await hub.listen(0)
   const runtimeEnv: Record<string, string> = { ABLY_API_KEY: `${ablyKey.name}:${ablyKey.secret}`, JWT_SECRET: jwtSecret, ABLY_REST_URL: hubUrl, MESSAGE_STORE: 'memory', ABLY_ADMIN_ROLES: 'admin' }
   const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice' })}` }
   const adminBearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'ops', role: 'admin' })}` }
   const contactUpdate = { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } }
+  const blobsDir = join(out, 'blobs')
+  await rm(blobsDir, { recursive: true, force: true })
+  const blobs = new BlobsServer({ directory: blobsDir, token: 'deploy-check', port: 0, logger: () => {} })
+  const blobsUrl = `http://127.0.0.1:${(await blobs.start()).port}`
+  const blobsContext = { edgeURL: blobsUrl, uncachedEdgeURL: blobsUrl, token: 'deploy-check', siteID: 'deploy-check' }
+  const revocationEnv = { ABLY_REVOCABLE_TOKENS: 'true', NETLIFY_BLOBS_CONTEXT: Buffer.from(JSON.stringify(blobsContext)).toString('base64') }
 
   try {
     console.log('Node functions, through their Lambda entry')
@@ -118,6 +126,23 @@ async function main(): Promise<number> {
       const handler = zips[name]
       if (!handler) throw new Error(`no zip for ${name}`)
       return handler
+    }
+    /**
+     * ably-revoke with revocation on, its deny-list in Netlify Blobs: Netlify's own local Blobs server stands in for
+     * the site's store, through the context Netlify hands a function (NETLIFY_BLOBS_CONTEXT).
+     */
+    const checkRevoke = async (revoke: ReturnType<typeof lambda>) => {
+      Object.assign(process.env, revocationEnv)
+      try {
+        const anonymous = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: {} })
+        record('ably-revoke: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
+        const revoked = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: bearer })
+        record('ably-revoke: 200 revoked, recorded in Netlify Blobs and sent to the hub\'s revokeTokens', revoked.status === 200 && (revoked.json as { revoked?: boolean }).revoked === true, revoked)
+        const stored = await readdir(blobsDir, { recursive: true }).catch(() => [])
+        record('ably-revoke: the deny-list record is in the site\'s Blobs store ably-revocations', stored.some((path) => String(path).includes('ably-revocations')), stored)
+      } finally {
+        for (const name of Object.keys(revocationEnv)) delete process.env[name]
+      }
     }
     const publish = () =>
       lambda('ably-publish')({ method: 'POST', path: '/api/ably/publish', headers: { ...bearer, 'content-type': 'application/json', 'idempotency-key': 'deploy-check-1' }, body: JSON.stringify(contactUpdate) })
@@ -158,6 +183,7 @@ async function main(): Promise<number> {
     record('ably-outbox: still sweeps with JWT_SECRET, CORS_ORIGIN and PUBLISH_MAX_BATCH broken (it reads none of them)', brokenSweep.status === 200 && typeof (brokenSweep.json as { claimed?: unknown }).claimed === 'number', brokenSweep)
     Object.assign(process.env, runtimeEnv)
     for (const name of ['CORS_ORIGIN', 'PUBLISH_MAX_BATCH']) delete process.env[name]
+    await checkRevoke(lambda('ably-revoke'))
 
     console.log('Edge functions, from the ESZIP under Deno (stand-in Netlify global)')
     const edge = await timed('edge serve (good env)', () => serveEdge(edgeDir, join(out, 'run/edge'), runtimeEnv))
@@ -187,6 +213,17 @@ async function main(): Promise<number> {
     record('ably-presence: a user token without an admin role → 403 forbidden', notAdmin.status === 403 && ((await notAdmin.json()) as { code?: string }).code === 'forbidden', notAdmin.status)
     edge.stop()
 
+    // ABLY_REVOCABLE_TOKENS=true at the edge: the Blobs client loads on demand inside the ESZIP, and reads the
+    // deny-list ably-revoke wrote above (alice's session), with Netlify's Blobs context.
+    const revocable = await serveEdge(edgeDir, join(out, 'run/edge'), { ...runtimeEnv, ...revocationEnv }, { unpacked: true })
+    const refusedToken = await revocable.fetch('/api/ably/token', { method: 'POST', headers: bearer })
+    record('ably-token with revocation on: the session revoked through ably-revoke gets 403 signed_out', refusedToken.status === 403 && ((await refusedToken.json()) as { code?: string }).code === 'signed_out', refusedToken.status)
+    const otherToken = await revocable.fetch('/api/ably/token', { method: 'POST', headers: adminBearer })
+    const otherBody = (await otherToken.json().catch(() => undefined)) as { token?: string } | undefined
+    const otherClaims = otherBody?.token ? (await jwtVerify(otherBody.token, new TextEncoder().encode(ablyKey.secret)).catch(() => undefined))?.payload : undefined
+    record('ably-token with revocation on: another session gets a token naming its session in x-ably-revocation-key', otherToken.status === 200 && typeof otherClaims?.['x-ably-revocation-key'] === 'string', { status: otherToken.status, claims: otherClaims })
+    revocable.stop()
+
     console.log('A bad JWT_SECRET breaks only our functions, never the site\'s own')
     const broken = await serveEdge(edgeWithSiteDir, join(out, 'run/edge-with-site-function'), { ...runtimeEnv, JWT_SECRET: 'short' })
     for (const path of ['/api/ably/token', '/api/ably/stats']) {
@@ -208,6 +245,7 @@ async function main(): Promise<number> {
   } finally {
     for (const child of children) child.kill()
     await hub.close()
+    await blobs.stop()
   }
 
   return finish()

@@ -1,12 +1,14 @@
 /** The Hono environment shared by every route (typed request-scoped variables), and what route factories receive. */
 import type { Hono } from 'hono/tiny'
-import type { AblyRest } from './ably-rest/index.ts'
+import type { AblyRest, AblyRevoke } from './ably-rest/index.ts'
 import type { AppTokenVerifier } from './auth/app-token.ts'
 import type { Caller } from './auth/caller.ts'
 import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
 import type { Logger } from './log/index.ts'
 import type { ChannelPolicy } from './policy/index.ts'
+import type { DenyList } from './revocation/deny-list.ts'
+import type { RevocationKeys } from './revocation/keys.ts'
 
 export interface AppEnv {
   Variables: {
@@ -29,6 +31,14 @@ export interface AppServices {
   now: () => number
   /** The channel policy every route derives its channels, capabilities and checks from. */
   policy: ChannelPolicy
+  /** Present when `ABLY_REVOCABLE_TOKENS=true`: the deny-list, the session keys and Ably's `revokeTokens`. */
+  revocation?: Revocation
+}
+
+export interface Revocation {
+  denyList: DenyList
+  keys: RevocationKeys
+  ably: AblyRevoke
 }
 
 /**

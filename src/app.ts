@@ -1,11 +1,11 @@
 /** `createApp(config, deps)`: the one Hono app every host serves (Netlify edge and Node, Deno, Workers, `npm start`). */
 import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono/tiny'
-import type { AblyRest } from './ably-rest/index.ts'
+import type { AblyRest, AblyRevoke } from './ably-rest/index.ts'
 import { lazyAblyRest } from './ably-rest/lazy.ts'
 import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
 import { createAppTokenVerifier } from './auth/app-token.ts'
-import type { Config } from './config/index.ts'
+import { ConfigError, type Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
@@ -16,6 +16,8 @@ import { deadline } from './middleware/deadline/index.ts'
 import { requestIds } from './middleware/request-id/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
+import { createDenyList, type RevocationStore } from './revocation/deny-list.ts'
+import { createRevocationKeys } from './revocation/keys.ts'
 
 export interface AppDeps {
   /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`, loaded on its first call (`lazyAblyRest`). */
@@ -27,6 +29,14 @@ export interface AppDeps {
   routes: readonly RouteFactory[]
   /** The channel policy (see README, "Writing a channel policy"); the SMS inbox by default. */
   policy?: ChannelPolicy
+  /**
+   * Where the revocation deny-list lives, required when `ABLY_REVOCABLE_TOKENS=true`: Netlify Blobs on Netlify, this
+   * process's memory under `npm start` (one process serves token and revoke). A host that passes none fails closed
+   * with a `ConfigError`, rather than keep a deny-list that other instances never see.
+   */
+  revocationStore?: RevocationStore
+  /** Ably's `revokeTokens`; defaults to `fetch` against `config.ably.restUrl` with the key. */
+  ablyRevoke?: AblyRevoke
 }
 
 export const API_BASE = '/api/ably'
@@ -47,6 +57,13 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     now,
     policy,
     verify: createAppTokenVerifier(config.jwt, { now, log }),
+    ...(config.revocation.enabled && {
+      revocation: {
+        denyList: createDenyList(deps.revocationStore ?? noRevocationStore(), { now }),
+        keys: createRevocationKeys(config.ably.key.secret),
+        ably: deps.ablyRevoke ?? lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
+      },
+    }),
   }
 
   const app = new Hono<AppEnv>()
@@ -68,6 +85,15 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     return renderError(c, appError)
   })
   return app
+}
+
+function noRevocationStore(): never {
+  throw new ConfigError([
+    {
+      variable: 'ABLY_REVOCABLE_TOKENS',
+      message: 'ABLY_REVOCABLE_TOKENS=true needs a deny-list that every instance shares, and this host has none: use Netlify (Netlify Blobs) or npm start, or pass `revocationStore` to createApp (see README, "Revocation").',
+    },
+  ])
 }
 
 function toAppError(error: unknown): AppError {

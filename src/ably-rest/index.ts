@@ -52,6 +52,29 @@ export interface AblyRest {
   batchPresence(channels: readonly string[], options?: RequestOptions): Promise<BatchPresenceResult[]>
 }
 
+/** A revocation target: `clientId:<id>` or `revocationKey:<value>` (https://ably.com/docs/auth/revocation). */
+export type RevocationTarget = `clientId:${string}` | `revocationKey:${string}`
+
+/** One target's outcome, as Ably answers it. */
+export interface TokenRevocationResult {
+  target: string
+  issuedBefore?: number
+  appliesAt?: number
+  error?: AblyRestError
+}
+
+/** Ably's `revokeTokens`, a port of its own: it needs the key itself (Basic auth), and only the revoke function uses it. */
+export interface AblyRevoke {
+  /**
+   * `POST /keys/{keyName}/revokeTokens` for up to `MAX_REVOCATION_TARGETS` targets. `issuedBefore` (ms) is left out
+   * unless given, so Ably uses its own clock: always within its window (not in the future, at most an hour old).
+   */
+  revokeTokens(targets: readonly RevocationTarget[], options?: RequestOptions & { issuedBefore?: number; allowReauthMargin?: boolean }): Promise<TokenRevocationResult[]>
+}
+
+/** Ably takes at most this many targets per `revokeTokens` request. */
+export const MAX_REVOCATION_TARGETS = 100
+
 export interface AblyRestErrorOptions {
   /** HTTP status, or 0 when no response arrived. */
   statusCode: number
@@ -92,8 +115,8 @@ export interface FetchAblyRestOptions {
   fetch?: typeof fetch
 }
 
-/** An `AblyRest` over `fetch`, JSON on the wire. */
-export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doFetch = fetch }: FetchAblyRestOptions): AblyRest {
+/** An `AblyRest` (and `AblyRevoke`) over `fetch`, JSON on the wire. */
+export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doFetch = fetch }: FetchAblyRestOptions): AblyRest & AblyRevoke {
   const authorization = `Basic ${btoa(`${key.name}:${key.secret}`)}`
   const channelPath = (channel: string) => `/channels/${encodeURIComponent(channel)}`
 
@@ -155,6 +178,26 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
       const partial = error.statusCode === 400 && error.ablyCode === BATCH_PARTIAL_FAILURE ? batchResponseOf(text) : undefined
       if (partial === undefined) throw error
       return parseBatchResults(partial)
+    },
+    async revokeTokens(targets, { issuedBefore, allowReauthMargin, ...options } = {}) {
+      if (targets.length === 0 || targets.length > MAX_REVOCATION_TARGETS) throw new TypeError(`revokeTokens takes 1 to ${MAX_REVOCATION_TARGETS} targets`)
+      const path = `/keys/${encodeURIComponent(key.name)}/revokeTokens`
+      const body = { targets, ...(issuedBefore !== undefined && { issuedBefore }), ...(allowReauthMargin !== undefined && { allowReauthMargin }) }
+      const answer = (await request('POST', path, body, options)) as { results?: unknown } | unknown[] | undefined
+      const results = Array.isArray(answer) ? answer : answer?.results
+      if (!Array.isArray(results)) throw new AblyRestError('Ably revokeTokens returned an unexpected body', { statusCode: 502 })
+      return results.map((result: { target?: unknown; issuedBefore?: unknown; appliesAt?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }) => {
+        const target = String(result.target)
+        if (result.error) {
+          const ablyCode = typeof result.error.code === 'number' ? result.error.code : undefined
+          return { target, error: new AblyRestError(String(result.error.message), { statusCode: itemStatus(result.error.statusCode, ablyCode), ablyCode }) }
+        }
+        return {
+          target,
+          ...(typeof result.issuedBefore === 'number' && { issuedBefore: result.issuedBefore }),
+          ...(typeof result.appliesAt === 'number' && { appliesAt: result.appliesAt }),
+        }
+      })
     },
     async batchPresence(channels, options) {
       if (channels.length === 0) return []

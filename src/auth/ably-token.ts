@@ -13,6 +13,8 @@ export interface AblyTokenClaims {
   /** Issued-at and expiry, in seconds since the epoch. */
   iat: number
   exp: number
+  /** `x-ably-revocation-key`: the session's key, which `revokeTokens` can target (revocation on). */
+  revocationKey?: string
 }
 
 export type AblyTokenSigner = (claims: AblyTokenClaims) => Promise<string>
@@ -23,10 +25,9 @@ export function createAblyTokenSigner(key: AblyKey): AblyTokenSigner {
   const header = base64url.encode(JSON.stringify({ typ: 'JWT', alg: 'HS256', kid: key.name }))
   const importKey = lazyHmacKey(key.secret, 'sign')
 
-  return async function signAblyToken({ clientId, capability, iat, exp }) {
-    const payload = base64url.encode(
-      JSON.stringify({ iat, exp, 'x-ably-capability': JSON.stringify(capability), 'x-ably-clientId': clientId }),
-    )
+  return async function signAblyToken({ clientId, capability, iat, exp, revocationKey }) {
+    const claims = { iat, exp, 'x-ably-capability': JSON.stringify(capability), 'x-ably-clientId': clientId }
+    const payload = base64url.encode(JSON.stringify(revocationKey === undefined ? claims : { ...claims, 'x-ably-revocation-key': revocationKey }))
     const signingInput = `${header}.${payload}`
     const signature = await crypto.subtle.sign('HMAC', await importKey(), encoder.encode(signingInput))
     return `${signingInput}.${base64url.encode(new Uint8Array(signature))}`

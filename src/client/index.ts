@@ -20,6 +20,7 @@ export type {
   NotificationEvent,
   ServiceState,
   ServiceStateChange,
+  SignOutResult,
   Unsubscribe,
 } from './service.ts'
 export type { ChannelMessage, ClientLogEvent, Timers } from './feed.ts'

@@ -44,6 +44,8 @@ export interface AblyServiceOptions {
   tokenUrl?: string
   /** The gateway's history endpoint; by default `tokenUrl` with `token` replaced by `history`. */
   historyUrl?: string
+  /** The revoke endpoint `signOut()` calls; by default `tokenUrl` with `token` replaced by `revoke`. */
+  revokeUrl?: string
   /** The current app JWT, asked before each token request (so a refreshed session is used); wins over `connect(appToken)`. */
   getAppToken?: AppTokenGetter
   /** Passed to ably-js, e.g. `{ endpoint: 'localhost', port: 8889, tls: false }` for the local hub. */
@@ -78,6 +80,12 @@ export interface PolicyAblyService<D extends PolicyDeclaration> {
   onConnectionStateChange(callback: (change: ServiceStateChange) => void): Unsubscribe
   /** Closes the connection and drops every subscription. */
   disconnect(): void
+  /**
+   * Log out: revokes this session's Ably tokens (every session of the user with `everywhere`) through the revoke
+   * endpoint, then disconnects. Resolves with whether the revocation completed; it disconnects either way, and the
+   * app should then end its own session (see README, "Revocation").
+   */
+  signOut(options?: { everywhere?: boolean }): Promise<SignOutResult>
   readonly state: ServiceState
   /** The current ably-js client (for `ably/react`'s `AblyProvider`); undefined before `connect()`. */
   readonly realtime: BaseRealtime | undefined
@@ -93,6 +101,12 @@ export interface AblyService extends PolicyAblyService<SmsInbox> {
   subscribeToContactUpdates(userId: string, callback: (message: ContactsEvent) => void): Unsubscribe
   /** `sms_received`, `phone_number_assignment` and `update` on `notifications:{userId}`. */
   subscribeToNotifications(userId: string, callback: (message: NotificationEvent) => void): Unsubscribe
+}
+
+/** How a sign-out went: `revoked` only when the server confirmed it; `code` is the error code otherwise. */
+export interface SignOutResult {
+  revoked: boolean
+  code?: string
 }
 
 /** Subscribe and enter presence, without presence-subscribe: nobody's presence events are sent to the user's tabs. */
@@ -122,7 +136,8 @@ export function createAblyService(options: AblyServiceOptions = {}): AblyService
 /** Builds the service of any channel policy; nothing connects until `connect()`. */
 export function createPolicyService<D extends PolicyDeclaration>(policy: ChannelPolicy<D>, {
   tokenUrl = '/api/ably/token',
-  historyUrl = defaultHistoryUrl(tokenUrl),
+  historyUrl = siblingUrl(tokenUrl, 'history'),
+  revokeUrl,
   getAppToken,
   ably = {},
   fetch = (input, init) => globalThis.fetch(input, init),
@@ -281,6 +296,14 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
     }
   }
 
+  function disconnect() {
+    const connected = realtime !== undefined
+    for (const feed of feeds.values()) feed.close()
+    feeds.clear()
+    dropClient()
+    if (connected) emit('closed')
+  }
+
   return {
     connect(token) {
       if (token !== undefined) appToken = token
@@ -313,12 +336,32 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
       stateListeners.add(listener)
       return () => void stateListeners.delete(listener)
     },
-    disconnect() {
-      const connected = realtime !== undefined
-      for (const feed of feeds.values()) feed.close()
-      feeds.clear()
-      dropClient()
-      if (connected) emit('closed')
+    disconnect,
+    async signOut({ everywhere = false } = {}) {
+      const url = revokeUrl ?? siblingUrl(tokenUrl, 'revoke')
+      // Presence leaves while the connection still stands: once revoked, Ably cuts it before a LEAVE could go out.
+      const leaving = realtime && leavePresence(realtime)
+      if (leaving) await Promise.race([leaving, new Promise<void>((resolve) => timers.setTimeout(resolve, LEAVE_WAIT_MS))])
+      let result: SignOutResult
+      try {
+        const token = await currentAppToken()
+        if (!token) {
+          result = { revoked: false, code: 'signed_out' }
+        } else {
+          // Revoke first: the connection's token must stop working even if someone copied it.
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${token}`, ...(everywhere && { 'Content-Type': 'application/json' }) },
+            ...(everywhere && { body: JSON.stringify({ scope: 'user' }) }),
+          })
+          const body = (await res.json().catch(() => ({}))) as { code?: unknown }
+          result = res.ok ? { revoked: true } : { revoked: false, code: typeof body.code === 'string' ? body.code : `http_${res.status}` }
+        }
+      } catch {
+        result = { revoked: false, code: 'network_error' }
+      }
+      disconnect()
+      return result
     },
     get state() {
       return state
@@ -330,7 +373,7 @@ export function createPolicyService<D extends PolicyDeclaration>(policy: Channel
   }
 }
 
-function defaultHistoryUrl(tokenUrl: string): string {
-  if (!/\/token\/?$/.test(tokenUrl)) throw new TypeError('createAblyService: pass historyUrl when tokenUrl does not end in /token')
-  return tokenUrl.replace(/token(\/?)$/, 'history$1')
+function siblingUrl(tokenUrl: string, name: 'history' | 'revoke'): string {
+  if (!/\/token\/?$/.test(tokenUrl)) throw new TypeError(`createAblyService: pass ${name}Url when tokenUrl does not end in /token`)
+  return tokenUrl.replace(/token(\/?)$/, `${name}$1`)
 }

@@ -35,6 +35,12 @@ export interface Config {
   readonly tokenMinTtlSec: number
   /** App-JWT roles that may read or publish any user's channels. */
   readonly adminRoles: readonly string[]
+  /** Ably token revocation (`ABLY_REVOCABLE_TOKENS=true`): see README, "Revocation". */
+  readonly revocation: {
+    readonly enabled: boolean
+    /** How long a deny-list entry without a known end is kept: `JWT_MAX_AGE`, else 30 days (never below the token TTL). */
+    readonly retentionSec: number
+  }
   /**
    * Answer 504 once a request has run this long. Netlify allows 60 s for a synchronous function, but ably-js gives up
    * on an auth request after its 10 s `httpRequestTimeout`, so a slower answer would reach nobody.
@@ -56,10 +62,10 @@ export type ConfigProblems = ConfigProblem[]
  * API route needs. A function whose routes do not read a setting neither checks it nor fails over it; it keeps its
  * default. `restUrl` is `ABLY_REST_URL`, `tokenTtl` is `ABLY_TOKEN_TTL`, `adminRoles` is `ABLY_ADMIN_ROLES`.
  */
-export type ApiSetting = 'restUrl' | 'tokenTtl' | 'adminRoles'
+export type ApiSetting = 'restUrl' | 'tokenTtl' | 'adminRoles' | 'revocation'
 
 /** Every setting: what a host that serves every route reads. */
-export const ALL_API_SETTINGS: readonly ApiSetting[] = ['restUrl', 'tokenTtl', 'adminRoles']
+export const ALL_API_SETTINGS: readonly ApiSetting[] = ['restUrl', 'tokenTtl', 'adminRoles', 'revocation']
 
 /** The request deadline (see `Config.deadlineMs`). */
 export const DEADLINE_MS = 8000
@@ -100,6 +106,9 @@ export const DEFAULT_ABLY_REST_URL = 'https://main.realtime.ably.net'
 export const MIN_JWT_SECRET_LENGTH = 32
 export const MIN_ABLY_SECRET_LENGTH = 16
 export const MAX_TOKEN_TTL_SEC = 24 * 60 * 60
+/** Ably caps the tokens of a key with revocable tokens at one hour, and refuses longer ones. */
+export const MAX_REVOCABLE_TOKEN_TTL_SEC = 60 * 60
+const DEFAULT_REVOCATION_RETENTION_SEC = 30 * 24 * 60 * 60
 const MIN_TOKEN_TTL_SEC = 60
 /** The longest `ABLY_TOKEN_MIN_TTL`: how long a signed-out user may keep reading until revocation exists. */
 export const MAX_TOKEN_MIN_TTL_SEC = 900
@@ -130,6 +139,11 @@ export function readConfigWith(readJwtPart: JwtReader, env: Env, problems: Confi
     addProblem(problems, 'ABLY_ADMIN_ROLES', `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of up to 64 printable characters without spaces, e.g. "admin,org:admin".`)
   }
 
+  const revocable = uses('revocation') ? parseBoolean('ABLY_REVOCABLE_TOKENS', value('ABLY_REVOCABLE_TOKENS'), problems) : false
+  if (revocable && tokenTtlSec > MAX_REVOCABLE_TOKEN_TTL_SEC) {
+    addProblem(problems, 'ABLY_TOKEN_TTL', `must be at most ${MAX_REVOCABLE_TOKEN_TTL_SEC} when ABLY_REVOCABLE_TOKENS=true: Ably refuses longer tokens from a key with revocable tokens; got "${tokenTtlSec}".`)
+  }
+
   if (ably && jwt?.secret && ably.key.secret === jwt.secret) {
     addProblem(problems, 'JWT_SECRET', 'must differ from the ABLY_API_KEY secret: otherwise an Ably token could pass as an app login. Generate a new one.')
   }
@@ -141,8 +155,16 @@ export function readConfigWith(readJwtPart: JwtReader, env: Env, problems: Confi
     tokenTtlSec,
     tokenMinTtlSec: Math.min(tokenMinTtlSec, tokenTtlSec),
     adminRoles,
+    revocation: { enabled: revocable, retentionSec: Math.max(jwt.maxAgeSec ?? DEFAULT_REVOCATION_RETENTION_SEC, tokenTtlSec) },
     deadlineMs: DEADLINE_MS,
   }
+}
+
+function parseBoolean(name: string, raw: string | undefined, problems: ConfigProblems): boolean {
+  if (raw === undefined || raw === 'false') return false
+  if (raw === 'true') return true
+  addProblem(problems, name, `must be "true" or "false"; got "${raw.slice(0, 20)}".`)
+  return false
 }
 
 /**

@@ -62,6 +62,22 @@ export const TokenRequestResponse = z.object({
 })
 export type TokenRequestResponse = z.infer<typeof TokenRequestResponse>
 
+/** `POST /api/ably/revoke` takes no body (this session), `{ scope: 'user' }` (every session), or, for admins, `{ userId }`. */
+export const RevokeRequestBody = z.strictObject({
+  scope: z.enum(['session', 'user']).optional(),
+  userId: z.string().optional(),
+})
+export type RevokeRequestBody = z.infer<typeof RevokeRequestBody>
+
+/** What a completed revocation answers; anything short of complete is 503 `revocation_unavailable`. */
+export const RevokeResponse = z.object({
+  revoked: z.literal(true),
+  scope: z.enum(['session', 'user']),
+  userId: z.string(),
+  revokedAt: isoTime,
+})
+export type RevokeResponse = z.infer<typeof RevokeResponse>
+
 /** `GET /api/ably/stats` takes an optional `channelName` (a token is then required). */
 export const StatsQuery = z.object({ channelName: z.string().optional() })
 export type StatsQuery = z.infer<typeof StatsQuery>

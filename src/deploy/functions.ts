@@ -48,6 +48,8 @@ export const NETLIFY_FUNCTIONS = {
   'ably-presence': { name: 'ably-presence', runtime: 'edge', path: '/api/ably/presence', allow: ['GET'], rateLimit: perClient(60) },
   'ably-publish': { name: 'ably-publish', runtime: 'node', path: '/api/ably/publish', allow: ['POST'], rateLimit: perClient(120) },
   'ably-history': { name: 'ably-history', runtime: 'node', path: '/api/ably/history', allow: ['GET'], rateLimit: perClient(300) },
+  // A sign-out per device, and an admin's revokes; each one calls Ably's rate-limited revocation API.
+  'ably-revoke': { name: 'ably-revoke', runtime: 'node', path: '/api/ably/revoke', allow: ['POST'], rateLimit: perClient(30) },
   // Monitors poll it; each uncached request queries the store three times and calls Ably, so anonymous answers are cached.
   'ably-health': { name: 'ably-health', runtime: 'node', path: '/api/ably/health', allow: ['GET'], rateLimit: perClient(60), cdnCached: true },
   'ably-outbox': { name: 'ably-outbox', runtime: 'node', schedule: '* * * * *' },

@@ -5,6 +5,7 @@
  * per message, so each keeps its own idempotency). Retries are bounded, with exponential backoff and full jitter,
  * and never run past the deadline. An Ably 4xx is final: the message is marked failed and logged as an error.
  */
+import { backoffMs } from '../ably-rest/backoff.ts'
 import { AblyRestError, type AblyMessage, type AblyRest } from '../ably-rest/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import { within, type MessageDoc, type MessageStore, type Settlement } from '../store/index.ts'
@@ -109,10 +110,7 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
   }
 
   /** Full jitter over an exponential ceiling; Ably's `Retry-After` (on a 429) is a floor. */
-  function backoff(attempt: number, error: AblyRestError | undefined): number {
-    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1))
-    return Math.max(Math.floor(random() * ceiling), (error?.retryAfterSec ?? 0) * 1000)
-  }
+  const backoff = (attempt: number, error: AblyRestError | undefined) => backoffMs(attempt, retry, error?.retryAfterSec, random)
 
   return {
     async deliver(docs, request) {

@@ -57,13 +57,15 @@ function currentCaller(c: Context<AppEnv>): VerifiedCaller {
   return caller
 }
 
-function mediaType(c: Context<AppEnv>): string | undefined {
+/** The request's media type, lower-cased, without parameters. */
+export function mediaType(c: Context<AppEnv>): string | undefined {
   return c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
+/** The body as strict JSON, or `invalid_json`. */
+export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const bytes = await c.req.arrayBuffer()
   try {
     // A BOM is kept (so it fails to parse) and invalid UTF-8 throws, rather than being silently repaired.

@@ -13,6 +13,7 @@ import {
   type Capability,
 } from './capability.ts'
 import { HubError } from './errors.ts'
+import { createRevocationRegistry, MAX_REVOCABLE_TTL_MS, TOKEN_REVOKED, type RevocationRegistry, type RevocationResult } from './revocation.ts'
 
 /** An API key the hub accepts. */
 export interface HubKey {
@@ -21,6 +22,11 @@ export interface HubKey {
   secret: string
   /** Defaults to `{"*":["*"]}`. */
   capability?: Capability
+  /**
+   * Revocable tokens enabled (the dashboard's "Revocable tokens"): its tokens may be revoked with `revokeTokens`,
+   * and live at most an hour.
+   */
+  revocableTokens?: boolean
 }
 
 /** What a verified credential allows. `clientId` is the token's (concrete or `*`); keys carry none. */
@@ -33,6 +39,8 @@ export interface Credential {
   expiresAt?: number
   /** When the token was issued (its `iat`, whole seconds), in ms since the epoch; tokens only. */
   issuedAt?: number
+  /** A JWT's `x-ably-revocation-key`, which `revocationKey:` targets match. */
+  revocationKey?: string
 }
 
 /** Who a connection or request acts as, once its credential and any requested clientId are combined. */
@@ -63,6 +71,12 @@ export interface Authority {
   authenticateHeader(authorization: string | null): Promise<Credential>
   /** Exchanges a TokenRequest (signed, or unsigned with `caller` being the same key) for a token. */
   requestToken(keyName: string, request: unknown, caller?: Credential): Promise<TokenDetails>
+  /** Revokes tokens of `keyName` as `POST /keys/:keyName/revokeTokens` does; `caller` must be that key. */
+  revokeTokens(keyName: string, body: unknown, caller: Credential): RevocationResult[]
+  /** Whether a credential verified earlier has been revoked since (live connections are checked with it). */
+  isRevoked(credential: Credential): boolean
+  /** Whether a revocation not yet in force (`allowReauthMargin`) will cover the credential. */
+  isRevocationPending(credential: Credential): boolean
 }
 
 export interface AuthorityOptions {
@@ -70,6 +84,8 @@ export interface AuthorityOptions {
   now?: () => number
   /** TokenRequest timestamps must be this close to `now`; nonces are remembered this long. */
   tokenRequestWindowMs?: number
+  /** Where revocations are recorded (an empty one of its own by default); tokens it covers are refused with 40141. */
+  revocations?: RevocationRegistry
 }
 
 interface KeyEntry {
@@ -78,6 +94,7 @@ interface KeyEntry {
   secretDigest: Buffer
   signingKey: Promise<CryptoKey>
   capability: Capability
+  revocable: boolean
 }
 
 const KEY_NAME = /^[^:\s.]+\.[^:\s.]+$/
@@ -102,7 +119,7 @@ function sameSecret(expected: Buffer, candidate: string): boolean {
 }
 
 /** Builds the verifier for a fixed set of keys. Misconfigured keys are a TypeError, at once. */
-export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 120_000 }: AuthorityOptions): Authority {
+export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 120_000, revocations = createRevocationRegistry({ now }) }: AuthorityOptions): Authority {
   if (keys.length === 0) throw new TypeError('createHub: at least one key is required')
   const entries = new Map<string, KeyEntry>()
   for (const key of keys) {
@@ -120,6 +137,7 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
         ['sign', 'verify'],
       ),
       capability: key.capability ? parseCapability(key.capability) : ALL,
+      revocable: key.revocableTokens === true,
     })
   }
   const nonces = new Map<string, number>()
@@ -181,10 +199,14 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     const ref = payload[CAPABILITY_REF_CLAIM]
     if (ref !== undefined && (typeof ref !== 'string' || !capabilityRefs.has(ref))) throw new HubError(40144, 'Invalid JWT claims', 401)
     const capabilityClaim = typeof ref === 'string' ? capabilityRefs.get(ref)?.capability : payload['x-ably-capability']
+    const revocationKey = payload[REVOCATION_KEY_CLAIM]
     if ((clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) ||
-      (capabilityClaim !== undefined && typeof capabilityClaim !== 'string')) {
+      (capabilityClaim !== undefined && typeof capabilityClaim !== 'string') ||
+      (revocationKey !== undefined && (typeof revocationKey !== 'string' || revocationKey === ''))) {
       throw new HubError(40144, 'Invalid JWT claims', 401)
     }
+    const issuedAt = Number(payload.iat) * 1000
+    if (entry.revocable && expiresAt - issuedAt > MAX_REVOCABLE_TTL_MS) throw excessiveRevocableTtl()
     let capability = entry.capability
     if (capabilityClaim !== undefined) {
       try {
@@ -193,7 +215,9 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
         throw new HubError(40144, 'Invalid capability in JWT', 401, { cause: error })
       }
     }
-    return { kind: 'token', keyName: entry.name, capability, clientId, expiresAt, issuedAt: Number(payload.iat) * 1000 }
+    const credential: Credential = { kind: 'token', keyName: entry.name, capability, clientId, expiresAt, issuedAt, revocationKey }
+    if (revocations.isRevoked(credential)) throw new HubError(TOKEN_REVOKED, 'Token revoked', 401)
+    return credential
   }
 
   const authenticateHeader = async (authorization: string | null): Promise<Credential> => {
@@ -254,6 +278,7 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
 
     const ttl = ttlText === '' ? DEFAULT_TTL_MS : Number(ttlText)
     if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_TTL_MS) throw new HubError(40003, 'Invalid ttl', 400)
+    if (entry.revocable && ttl > MAX_REVOCABLE_TTL_MS) throw excessiveRevocableTtl()
     const capability = capabilityText
       ? intersectCapabilities(parseCapability(capabilityText), entry.capability)
       : entry.capability
@@ -283,8 +308,25 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     }
   }
 
-  return { authenticateKey, authenticateToken, authenticateHeader, requestToken }
+  const revokeTokens = (keyName: string, body: unknown, caller: Credential): RevocationResult[] => {
+    const entry = keyEntry(keyName)
+    return revocations.revoke(entry.name, body, caller, entry.revocable)
+  }
+  return {
+    authenticateKey,
+    authenticateToken,
+    authenticateHeader,
+    requestToken,
+    revokeTokens,
+    isRevoked: (credential) => revocations.isRevoked(credential),
+    isRevocationPending: (credential) => revocations.isPending(credential),
+  }
 }
+
+/** The JWT claim that `revocationKey:` targets match. */
+export const REVOCATION_KEY_CLAIM = 'x-ably-revocation-key'
+
+const excessiveRevocableTtl = () => new HubError(40003, 'Excessive value for TTL (revocation is enabled on this key)', 400)
 
 /**
  * Combines a credential with the clientId a client asked for (query param or `X-Ably-ClientId`).

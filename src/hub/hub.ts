@@ -11,6 +11,7 @@ import { createChannelStore } from './channels.ts'
 import { DEFAULT_MAX_INBOUND_RATE, DEFAULT_PRESENCE_HISTORY_LIMIT, DEFAULT_PRESENCE_RETENTION_MS } from './limits.ts'
 import { createRealtime, type LogLine } from './realtime/index.ts'
 import { createRestApp } from './rest/app.ts'
+import { createRevocationRegistry } from './revocation.ts'
 
 export interface HubOptions {
   keys: HubKey[]
@@ -134,7 +135,8 @@ export function createHub({
   positive('port', defaultPort, true)
 
   const randomId = (bytes: number) => randomBytes(bytes).toString('base64url')
-  const authority = createAuthority({ keys, now })
+  const revocations = createRevocationRegistry({ now })
+  const authority = createAuthority({ keys, now, revocations })
   const store = createChannelStore({
     now,
     historyLimit,
@@ -188,7 +190,10 @@ export function createHub({
     server = http
     sockets = wss
     boundPort = lastPort = (http.address() as AddressInfo).port
-    sweeper = setInterval(() => realtime.sweep(), sweepIntervalMs)
+    sweeper = setInterval(() => {
+      realtime.sweep()
+      revocations.prune()
+    }, sweepIntervalMs)
     sweeper.unref()
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`
     log({ event: 'hub.listening', url })

@@ -1,7 +1,7 @@
 /** `GET /api/ably/stats[?channelName=…]`: healthy / degraded / unhealthy, from Ably's REST API, with channel state. */
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
-import type { CheckResult, HealthStatus, StatsResponse } from '../contract/index.ts'
+import type { HealthStatus, StatsResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { timedCheck } from '../health/check.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'

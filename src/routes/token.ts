@@ -1,21 +1,24 @@
 /** `POST`/`GET /api/ably/token`: trades a verified app JWT for a least-privilege Ably JWT, signed locally. */
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import type { AppEnv, RouteFactory } from '../app-env.ts'
+import type { AppEnv, Revocation, RouteFactory } from '../app-env.ts'
 import { invalidToken } from '../auth/app-token.ts'
+import type { Caller } from '../auth/caller.ts'
 import { createAblyTokenRequestSigner, createAblyTokenSigner } from '../auth/ably-token.ts'
 import type { TokenRequestResponse, TokenResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
+import { describeError } from '../log/index.ts'
+import type { Revoked } from '../revocation/deny-list.ts'
 
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
 /** The longest TokenRequest (JSON text) ably-js accepts from an auth callback; beyond it the token route refuses with a 403. */
 export const MAX_TOKEN_REQUEST_LENGTH = 2 ** 17
 
-export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
+export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   const signRequest = createAblyTokenRequestSigner(config.ably.key)
   const ttlSec = config.tokenTtlSec
@@ -32,7 +35,9 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
     const capability = policy.capability(caller)
     // Memberships are read from the app JWT here, once: a member removed from a group keeps its channels until this
     // credential expires (ABLY_TOKEN_TTL at most); revoke the token to cut it off sooner.
-    const token = await sign({ clientId: caller.userId, capability, iat, exp })
+    // With revocation on, a revoked session is refused before anything is signed, and every token names its session.
+    const revocationKey = revocation ? await checkSession(revocation, caller, c.get('requestId')) : undefined
+    const token = await sign({ clientId: caller.userId, capability, iat, exp, ...(revocationKey !== undefined && { revocationKey }) })
     const common = { expiresIn: exp - iat, expiresAt: new Date(exp * 1000).toISOString(), userId: caller.userId, clientId: caller.userId, capability, timestamp: new Date(nowMs).toISOString() }
     // An Ably JWT carries its capability and travels in a header (about 8 KB): past that, a TokenRequest signed
     // here, which the browser redeems at Ably for a token of the same capability, clientId and lifetime.
@@ -52,6 +57,21 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy }) => {
     }
     c.header('Cache-Control', 'no-store')
     return c.json(body)
+  }
+
+  /** The session's revocation key, or 403 `signed_out` when the deny-list has it (the refusal ably-js does not retry). */
+  async function checkSession(revocation: Revocation, caller: Caller, requestId: string): Promise<string> {
+    const [session, userKey] = await Promise.all([revocation.keys.session(caller), revocation.keys.user(caller.userId)])
+    let revoked: Revoked | undefined
+    try {
+      revoked = await revocation.denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
+    } catch (error) {
+      // Fail closed: a session that cannot be checked gets no token. ably-js retries a 503 after its backoff.
+      log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })
+      throw new AppError('revocation_unavailable', { message: 'The session could not be checked. Retry later.', cause: error, headers: { 'Retry-After': '2' } })
+    }
+    if (revoked) throw new AppError('signed_out', { reason: `session revoked (${revoked})` })
+    return session.key
   }
 
   // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every

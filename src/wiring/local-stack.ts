@@ -100,7 +100,8 @@ export async function startLocalStack({
   const handler = new Promise<SiteFetch>((resolve) => (ready = resolve))
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
-    hub = createHub({ keys: [{ name, secret }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
+    // ABLY_REVOCABLE_TOKENS=true: the hub's key gets revocable tokens, as the Ably dashboard step does for a real key.
+    hub = createHub({ keys: [{ name, secret, revocableTokens: resolved.ABLY_REVOCABLE_TOKENS === 'true' }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
   }
   const [hubListening, apiListening] = await Promise.allSettled([hub?.listen(), listen(async (request, bindings) => (await handler)(request, bindings), apiPort, host)])
   const taken = [

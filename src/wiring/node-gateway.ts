@@ -16,11 +16,13 @@ import { ALL_GATEWAY_SETTINGS, readGatewayConfig, type GatewayConfig, type Gatew
 import { createGateway, type Gateway } from '../gateway/index.ts'
 import { gatewayRoutes } from '../gateway/routes.ts'
 import type { ChannelPolicy } from '../policy/index.ts'
+import { createMemoryRevocationStore, type RevocationStore } from '../revocation/deny-list.ts'
+import { revokeRoutes } from '../revocation/routes.ts'
 
 export interface NodeGatewayOptions {
   /** Refuse the embedded store unless `MESSAGE_STORE=memory` says so (serverless instances forget it). */
   requireDurableStore?: boolean
-  /** Also serve the edge routes (token, stats, presence) and health, as `npm start` does; a Netlify function serves only its own. */
+  /** Also serve the edge routes (token, stats, presence), health and revoke, as `npm start` does; a Netlify function serves only its own. */
   withEdgeRoutes?: boolean
   /** The routes served, instead of publish and history (and the edge routes). */
   routes?: (gateway: Gateway) => readonly RouteFactory[]
@@ -29,6 +31,8 @@ export interface NodeGatewayOptions {
   gatewaySettings?: readonly GatewaySetting[]
   store?: MessageStore
   ably?: AblyRest
+  /** The revocation deny-list's store (`ABLY_REVOCABLE_TOKENS=true`); this process's memory by default. */
+  revocationStore?: RevocationStore
   log?: Logger
   now?: () => number
   sleep?: (ms: number) => Promise<void>
@@ -58,8 +62,9 @@ export function nodeGatewayFromEnv(
   const ably = deps.ably ?? createFetchAblyRest(config.ably)
   const gateway = buildGateway(gatewayConfig, { ...deps, ably, log, now })
   // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
-  const routes = chooseRoutes?.(gateway) ?? [...(withEdgeRoutes ? [...edgeRoutes, healthRoutes(gateway)] : []), gatewayRoutes(gateway)]
-  const app = createApp(config, { ably, log, now, routes, ...(deps.policy && { policy: deps.policy }) })
+  const routes = chooseRoutes?.(gateway) ?? [...(withEdgeRoutes ? [...edgeRoutes, healthRoutes(gateway), revokeRoutes] : []), gatewayRoutes(gateway)]
+  // One process serves token and revoke alike here (npm start, the server helpers), so memory is a shared deny-list.
+  const app = createApp(config, { ably, log, now, routes, revocationStore: deps.revocationStore ?? createMemoryRevocationStore(), ...(deps.policy && { policy: deps.policy }) })
   return { app, gateway, config, ablyRest: ably }
 }
 

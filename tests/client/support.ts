@@ -3,11 +3,11 @@ import './node-websocket.ts'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { PublishResponse } from '../../src/contract/index.ts'
-import { nodeGatewayFromEnv, type NodeGateway } from '../../src/wiring/node-gateway.ts'
+import type { Env } from '../../src/config/index.ts'
+import { nodeGatewayFromEnv, type NodeGateway, type NodeGatewayOptions } from '../../src/wiring/node-gateway.ts'
 import { createHub, type Hub, type HubOptions } from '../../src/hub/index.ts'
 import { mintAppToken } from '../../src/local/mint-app-token.ts'
 import { silentLogger } from '../../src/log/index.ts'
-import type { ChannelPolicy } from '../../src/policy/index.ts'
 import { TEST_JWT_SECRET } from '../support/fixtures.ts'
 
 const KEY = { name: 'clientTests.key', secret: 'client-tests-hub-secret-0123456789' }
@@ -22,13 +22,19 @@ export interface ClientStack extends NodeGateway {
   close(): Promise<void>
 }
 
-/** Hub, gateway (in-memory store) and API on ephemeral loopback ports. */
-export async function startClientStack(hubOptions: Partial<HubOptions> = {}, { policy, env = {} }: { policy?: ChannelPolicy; env?: Record<string, string> } = {}): Promise<ClientStack> {
-  const hub = createHub({ keys: [KEY], ...hubOptions })
+/**
+ * Hub, gateway (in-memory store) and API on ephemeral loopback ports. `env` adds to the API's environment; with
+ * `ABLY_REVOCABLE_TOKENS=true` the hub's key has revocable tokens, as the dashboard step sets it on Ably.
+ */
+export async function startClientStack(
+  hubOptions: Partial<HubOptions> = {},
+  { env = {}, ...options }: { env?: Env } & Pick<NodeGatewayOptions, 'revocationStore' | 'log' | 'policy'> = {},
+): Promise<ClientStack> {
+  const hub = createHub({ keys: [{ ...KEY, revocableTokens: env.ABLY_REVOCABLE_TOKENS === 'true' }], ...hubOptions })
   const { port: hubPort } = await hub.listen(0)
   const node = nodeGatewayFromEnv(
     { JWT_SECRET: TEST_JWT_SECRET, ABLY_API_KEY: `${KEY.name}:${KEY.secret}`, ABLY_REST_URL: `http://localhost:${hubPort}`, MESSAGE_STORE: 'memory', ...env },
-    { log: silentLogger, ...(policy && { policy }) },
+    { log: silentLogger, ...options },
   )
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: node.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started))

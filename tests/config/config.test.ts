@@ -31,6 +31,7 @@ describe('parseConfig', () => {
       tokenTtlSec: 900,
       tokenMinTtlSec: 0,
       adminRoles: ['admin', 'support'],
+      revocation: { enabled: false, retentionSec: 86400 },
       deadlineMs: 8000,
     })
   })

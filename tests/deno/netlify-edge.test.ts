@@ -47,6 +47,14 @@ Deno.test('ably-token: an app JWT signed with another secret gets the 403 signed
   await assertSignedOut(res)
 })
 
+Deno.test('ably-token with ABLY_REVOCABLE_TOKENS=true loads the Blobs client on demand, and without a Blobs context signs nothing (503)', async () => {
+  const handle = await loadEdgeEntry('ably-token', { ...testEnv, ABLY_REVOCABLE_TOKENS: 'true' })
+  const res = await handle(await tokenRequest(SITE))
+  assert.equal(res.status, 503)
+  assertSecurityHeaders(res)
+  assert.equal(((await res.json()) as { code: string }).code, 'revocation_unavailable')
+})
+
 Deno.test('ably-stats: Ably unreachable on loopback → 503 unhealthy', async () => {
   const handle = await loadEdgeEntry('ably-stats', { ...testEnv, ABLY_REST_URL: `http://127.0.0.1:${closedPort()}` })
   const res = await handle(new Request(`${SITE}/api/ably/stats`))

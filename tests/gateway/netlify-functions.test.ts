@@ -24,7 +24,7 @@ afterEach(() => vi.unstubAllEnvs())
 type Entry = { default: (request: Request, context?: unknown) => Promise<Response>; config: Record<string, unknown> }
 
 /** Imports an entry file afresh with an empty environment: importing must never throw or read a variable. */
-async function load(name: 'ably-publish' | 'ably-history' | 'ably-outbox' | 'ably-health'): Promise<Entry> {
+async function load(name: 'ably-publish' | 'ably-history' | 'ably-outbox' | 'ably-health' | 'ably-revoke'): Promise<Entry> {
   vi.resetModules()
   for (const variable of Object.keys(process.env)) if (/^(ABLY|JWT|MONGODB|MESSAGE|PUBLISH|OUTBOX|CORS)_/.test(variable)) vi.stubEnv(variable, undefined)
   return (await import(`../../netlify/functions/${name}.mts`)) as Entry
@@ -42,10 +42,23 @@ const liveToken = async () => {
 
 describe('netlify/functions', () => {
   it('each entry declares exactly its row of the route table, with no `method` (our app answers every method)', async () => {
-    for (const name of ['ably-publish', 'ably-history', 'ably-outbox', 'ably-health'] as const) {
+    for (const name of ['ably-publish', 'ably-history', 'ably-outbox', 'ably-health', 'ably-revoke'] as const) {
       const { path, rateLimit, schedule } = NETLIFY_FUNCTIONS[name] as { path?: string; rateLimit?: object; schedule?: string }
       expect((await load(name)).config).toEqual({ ...(path && { path }), ...(rateLimit && { rateLimit }), ...(schedule && { schedule }) })
     }
+  })
+
+  it('ably-revoke refuses ABLY_TOKEN_TTL over an hour with revocation on (config_error), and is 404 with it off', async () => {
+    const entry = await load('ably-revoke')
+    setEnv({ ABLY_REVOCABLE_TOKENS: 'true', ABLY_TOKEN_TTL: '7200' })
+    stdout.mockClear()
+    await assertConfigErrorResponse(await entry.default(new Request('https://site.example/api/ably/revoke', { method: 'POST' })))
+    expect(logLines().find((line) => line.msg === 'config_error')?.variables).toEqual(['ABLY_TOKEN_TTL'])
+
+    const off = await load('ably-revoke')
+    setEnv({})
+    const res = await off.default(new Request('https://site.example/api/ably/revoke', { method: 'POST', headers: await liveToken() }))
+    expect(res.status).toBe(404)
   })
 
   it('ably-publish without a durable store answers the generic 500 and logs one config_error naming MONGODB_URI', async () => {

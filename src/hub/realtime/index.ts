@@ -11,6 +11,7 @@ import type { PublishOutcome } from '../channels.ts'
 import type { InboundMessage } from '../messages.ts'
 import { occupancy, publish } from './attachments.ts'
 import { acceptSocket } from './dispatch.ts'
+import { applyRevocations } from './revocation.ts'
 import { sweepSessions } from './sessions.ts'
 import { closeLink, createState, type RealtimeOptions } from './state.ts'
 
@@ -29,6 +30,8 @@ export interface Realtime {
   dropAll(): void
   /** Idle heartbeats, token renewal prompts and expiry, expiry of detached connection state. */
   sweep(): void
+  /** Applies a revocation just recorded to live connections (see ./revocation.ts). */
+  applyRevocations(): void
 }
 
 /** Creates the realtime endpoint over shared channel state. */
@@ -46,5 +49,6 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       for (const link of [...state.links]) closeLink(state, link, true)
     },
     sweep: () => sweepSessions(state),
+    applyRevocations: () => applyRevocations(state),
   }
 }

@@ -7,7 +7,9 @@ import { resolveIdentity, type Credential, type Identity } from '../auth.ts'
 import { asHubError, HubError, toErrorInfo } from '../errors.ts'
 import { createInboundLimiter } from '../limits.ts'
 import { Action } from '../protocol.ts'
+import { TOKEN_REVOKED } from '../revocation.ts'
 import { narrowAttachments } from './attachments.ts'
+import { disconnectRevoked } from './revocation.ts'
 import { leavePresence } from './presence.ts'
 import { closeLink, send, unlink, type Frame, type Link, type RealtimeState, type Session } from './state.ts'
 
@@ -180,7 +182,7 @@ export async function reauthorize(state: RealtimeState, link: Link, session: Ses
     credential = await state.authority.authenticateToken(token)
   } catch (error) {
     const hubError = asHubError(error)
-    throw hubError.code === 40142 ? hubError : new HubError(40101, 'Invalid token on re-authentication', 401)
+    throw hubError.code === 40142 || hubError.code === TOKEN_REVOKED ? hubError : new HubError(40101, 'Invalid token on re-authentication', 401)
   }
   const identity = resolveIdentity(credential, session.requestedClientId)
   if (identity.clientId !== session.identity.clientId) {
@@ -200,6 +202,7 @@ export async function reauthorize(state: RealtimeState, link: Link, session: Ses
 /** Idle heartbeats, token renewal prompts and expiry, expiry of detached connection state. */
 export function sweepSessions(state: RealtimeState): void {
   const time = state.now()
+  disconnectRevoked(state)
   for (const session of [...state.sessions.values()]) {
     const link = session.link
     if (link) {

@@ -23,11 +23,12 @@ import { PresenceAction } from '../protocol.ts'
 import type { LogLine, Realtime } from '../realtime/index.ts'
 import { readBodyFirst } from './body.ts'
 import { historyQuery, linkHeader, presenceLinkHeader, presenceQuery } from './paging.ts'
+import { createRevokeTokens } from './revoke.ts'
 
 export interface RestOptions {
   authority: Authority
   store: ChannelStore
-  realtime: Pick<Realtime, 'publish' | 'occupancy' | 'connection'>
+  realtime: Pick<Realtime, 'publish' | 'occupancy' | 'connection' | 'applyRevocations'>
   now: () => number
   log: LogLine
   randomId: (bytes: number) => string
@@ -178,6 +179,12 @@ export function createRestApp({
     const details = await authority.requestToken(keyName, await readBody(c), requester)
     log({ event: 'hub.token.issued', keyName, clientId: details.clientId })
     return reply(c, details)
+  })
+
+  const revokeTokens = createRevokeTokens({ authority, realtime, log })
+  app.post('/keys/:keyName/revokeTokens', async (c) => {
+    const credential = await authority.authenticateHeader(c.req.header('authorization') ?? null)
+    return reply(c, revokeTokens(c.req.param('keyName'), await readBody(c), credential))
   })
 
   app.get('/channels/:channel', async (c) => {
