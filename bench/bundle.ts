@@ -26,12 +26,29 @@ export async function bundle(entry: string, { minify = true }: BundleOptions = {
   return file.text
 }
 
+/** One module's share of a split bundle: its minified bytes in the initial or the lazy part. */
+export interface ModuleShare {
+  module: string
+  bytes: number
+  part: 'initial' | 'lazy'
+}
+
+export interface SplitBundle {
+  initial: string
+  /** Every chunk only a dynamic `import()` loads. */
+  lazy: string
+  /** The lazy chunks that hold any of `modules` (see `bundleSplit`), with the lazy chunks they import. */
+  lazyOf: (modules: readonly string[]) => string
+  /** Every bundled module with its minified bytes, largest first (from esbuild's metafile). */
+  modules: ModuleShare[]
+}
+
 /**
  * `entry` bundled with code splitting, as a runtime that loads dynamic imports on demand (Deno's eszip, Workers'
  * modules) runs it: `initial` is the entry with every chunk it imports statically (what is evaluated at start),
  * `lazy` the chunks only a dynamic `import()` loads (the key-set code, src/auth/keys.ts).
  */
-export async function bundleSplit(entry: string): Promise<{ initial: string; lazy: string }> {
+export async function bundleSplit(entry: string): Promise<SplitBundle> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -58,10 +75,25 @@ export async function bundleSplit(entry: string): Promise<{ initial: string; laz
     for (const imported of outputs[path]?.imports ?? []) if (imported.kind === 'import-statement') visit(imported.path)
   }
   if (entryOut) visit(entryOut)
-  const text = (inInitial: boolean) =>
+  const textOf = (paths: (path: string) => boolean) =>
     result.outputFiles
-      .filter((file) => Object.keys(outputs).some((path) => file.path.endsWith(path.replace(/^.*split-out/, '')) && initial.has(path) === inInitial))
+      .filter((file) => Object.keys(outputs).some((path) => file.path.endsWith(path.replace(/^.*split-out/, '')) && paths(path)))
       .map((file) => file.text)
       .join('\n')
-  return { initial: text(true), lazy: text(false) }
+  const text = (inInitial: boolean) => textOf((path) => initial.has(path) === inInitial)
+  const lazyOf = (modules: readonly string[]) => {
+    const chosen = new Set<string>()
+    const add = (path: string) => {
+      if (initial.has(path) || chosen.has(path)) return
+      chosen.add(path)
+      for (const imported of outputs[path]?.imports ?? []) if (imported.kind === 'import-statement') add(imported.path)
+    }
+    for (const [path, output] of Object.entries(outputs)) if (modules.some((module) => module in output.inputs)) add(path)
+    return textOf((path) => chosen.has(path))
+  }
+  const modules = Object.entries(outputs)
+    .flatMap(([path, output]) => Object.entries(output.inputs).map(([module, { bytesInOutput }]) => ({ module, bytes: bytesInOutput, part: initial.has(path) ? ('initial' as const) : ('lazy' as const) })))
+    .filter(({ bytes }) => bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes)
+  return { initial: text(true), lazy: text(false), lazyOf, modules }
 }

@@ -5,7 +5,7 @@
  */
 import { createFetchAblyRest } from '../src/ably-rest/index.ts'
 import { createApp } from '../src/app.ts'
-import { parseConfig } from '../src/config/index.ts'
+import { parseConfig } from '../src/config/parse.ts'
 import { parseGatewayConfig } from '../src/gateway/config.ts'
 import { createGateway } from '../src/gateway/index.ts'
 import { healthRoutes } from '../src/health/routes.ts'

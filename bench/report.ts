@@ -107,8 +107,14 @@ export function evaluateGoals({ tokenRoute, connect, bundleSizes, coldStart }: P
     if (ceiling) goals.push({ goal: `Token route ≥ 50% of the ceiling, loopback HTTP, ${runtime}`, target: '≥ 50%', measured: percent(ceiling.oursOverThis), met: (ceiling.oursOverThis ?? 0) >= 0.5 })
   }
   goals.push({ goal: 'Time to a usable connection ≤ 0.7× the TokenRequest flow', target: '≤ 0.70×', measured: times(connect.ratio), met: connect.ratio <= 0.7 })
-  const size = bundleSizes.edgeEntries[TOKEN_ENTRY]
-  if (size) goals.push({ goal: 'Token edge entry ≤ 20 KB gzip', target: '≤ 20,480 B', measured: `${count(size.gzip)} B`, met: size.gzip <= 20 * 1024 })
+  // Issues 12 and 13: the budget is what an isolate with only JWT_SECRET and the default policy evaluates.
+  const { hs256Only, withKeys } = bundleSizes.tokenEntrySplit
+  goals.push({
+    goal: 'Token edge entry, HS256 only (default policy) ≤ 20 KB gzip',
+    target: '≤ 20,480 B',
+    measured: `${count(hs256Only.gzip)} B (with keys ${count(withKeys.gzip)} B)`,
+    met: hs256Only.gzip <= 20 * 1024,
+  })
   const start = coldStart.find(({ entry }) => entry === TOKEN_ENTRY)
   if (start) goals.push({ goal: 'Token edge entry: import + first response ≤ 10 ms on Deno', target: '≤ 10 ms', measured: ms(start.deno.importAndFirstResponseMs), met: start.deno.importAndFirstResponseMs <= 10 })
   // Issue 9: the token entry's cold start beside a bare Hono app's, same run; and beside one doing the same job with jose.

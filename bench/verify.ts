@@ -8,7 +8,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { createAppTokenVerifier, type AppTokenVerifier } from '../src/auth/app-token.ts'
-import { parseConfig } from '../src/config/index.ts'
+import { parseConfig } from '../src/config/parse.ts'
 
 const ROUNDS = 7
 const ROUND_MS = 400

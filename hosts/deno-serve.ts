@@ -1,5 +1,5 @@
 /** Deno entry: `deno run --allow-env --allow-net hosts/deno-serve.ts`, on PORT (8000) at HOST (127.0.0.1). */
-import { appFromEnv } from '../src/wiring/handlers.ts'
+import { appFromEnv } from '../src/wiring/app-from-env.ts'
 import { edgeRoutes } from '../src/routes/index.ts'
 
 const env = Deno.env.toObject()

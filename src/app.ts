@@ -1,7 +1,8 @@
 /** `createApp(config, deps)`: the one Hono app every host serves (Netlify edge and Node, Deno, Workers, `npm start`). */
 import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono/tiny'
-import { createFetchAblyRest, type AblyRest, type AblyRevoke } from './ably-rest/index.ts'
+import type { AblyRest, AblyRevoke } from './ably-rest/index.ts'
+import { lazyAblyRest } from './ably-rest/lazy.ts'
 import type { AppEnv, AppServices, RouteFactory } from './app-env.ts'
 import { createAppTokenVerifier } from './auth/app-token.ts'
 import { ConfigError, type Config } from './config/index.ts'
@@ -19,7 +20,7 @@ import { createDenyList, type RevocationStore } from './revocation/deny-list.ts'
 import { createRevocationKeys } from './revocation/keys.ts'
 
 export interface AppDeps {
-  /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`. */
+  /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`, loaded on its first call (`lazyAblyRest`). */
   ably?: AblyRest
   log?: Logger
   /** The clock, in ms since the epoch. */
@@ -43,7 +44,7 @@ export const API_BASE = '/api/ably'
 /** Builds the app: shared middleware, one error vocabulary, and the routes the host serves. */
 export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
   const {
-    ably = createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
+    ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
     log = jsonLineLogger,
     now = Date.now,
     routes,
@@ -60,7 +61,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
       revocation: {
         denyList: createDenyList(deps.revocationStore ?? noRevocationStore(), { now }),
         keys: createRevocationKeys(config.ably.key.secret),
-        ably: deps.ablyRevoke ?? createFetchAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
+        ably: deps.ablyRevoke ?? lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
       },
     }),
   }

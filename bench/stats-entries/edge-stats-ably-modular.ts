@@ -1,6 +1,6 @@
 /** The ably-stats edge entry as it would be with the ably/modular port injected instead of the default one. */
 import { createApp } from '../../src/app.ts'
-import { parseConfig } from '../../src/config/index.ts'
+import { parseConfig } from '../../src/config/parse.ts'
 import { createAblyModularRest } from '../ably-modular-rest.ts'
 import { statsRoutes } from '../../src/routes/stats.ts'
 

@@ -6,7 +6,7 @@
 import type { JWTPayload } from 'jose'
 import { channelSegment, isAcceptedId, type Caller } from './caller.ts'
 
-/** A parsed JSON Pointer: its reference tokens, unescaped. */
+/** A parsed JSON Pointer: its reference tokens, unescaped (parsed from configuration by `./pointer.ts`). */
 export type Pointer = readonly string[]
 
 export interface ClaimMapping {
@@ -19,30 +19,12 @@ export interface ClaimMapping {
   readonly singleRole?: boolean
 }
 
-/** Top-level claims a user can edit themselves (Supabase and Auth0 `user_metadata`, Clerk `unsafeMetadata`). */
-export const USER_EDITABLE_CLAIMS = ['user_metadata', 'raw_user_meta_data', 'unsafe_metadata', 'unsafeMetadata'] as const
-
 /** Cognito group names reach 128 characters, and a user may be in many groups. */
 const MAX_ROLES = 100
 const MAX_ROLE_LENGTH = 128
 /** A self-signed token's single `role`, as before providers. */
 const MAX_SINGLE_ROLE_LENGTH = 64
 const MAX_MEMBERSHIPS = 100
-
-/** Parses an RFC 6901 pointer (`''` is the whole document); `undefined` when malformed (a bad `~` escape, no leading `/`). */
-export function parsePointer(text: string): Pointer | undefined {
-  if (text === '') return []
-  if (!text.startsWith('/') || /~[^01]|~$/.test(text)) return undefined
-  return text.slice(1).split('/').map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
-}
-
-/** Formats a pointer back as text, for messages. */
-export function formatPointer(pointer: Pointer): string {
-  return pointer.map((token) => `/${token.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('')
-}
-
-/** Whether a pointer reaches into claims the user can edit (they must never grant a role or a membership). */
-export const isUserEditable = (pointer: Pointer) => pointer.some((token) => (USER_EDITABLE_CLAIMS as readonly string[]).includes(token))
 
 /** The value at `pointer`, own properties only (never `__proto__` or an inherited one); arrays by decimal index. */
 export function readPointer(document: unknown, pointer: Pointer): unknown {

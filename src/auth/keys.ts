@@ -8,7 +8,7 @@
  * so a provider outage or a rotation signs nobody out. A provider we cannot reach, or an unknown `kid` inside the
  * cool-down, is a retryable 503 `auth_keys_unavailable` with `Retry-After`, logged with the provider's host.
  */
-import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose'
+import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey } from 'jose'
 import * as errors from 'jose/errors'
 import { createLocalJWKSet } from 'jose/jwks/local'
 import { importSPKI } from 'jose/key/import'
@@ -16,7 +16,7 @@ import { jwtVerify } from 'jose/jwt/verify'
 import type { KeysConfig } from '../config/jwt.ts'
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
-import type { PayloadVerifier } from './app-token.ts'
+import { invalidToken, type PayloadVerifier } from './app-token.ts'
 
 /** How long a last good key set is served while every refresh fails (a provider outage of a day signs nobody out). */
 export const STALE_LIMIT_MS = 24 * 60 * 60 * 1000
@@ -31,7 +31,11 @@ export interface KeyVerifierDeps {
 
 export function createKeyVerifier(keys: KeysConfig, deps: KeyVerifierDeps): PayloadVerifier {
   const getKey: JWTVerifyGetKey = keys.jwksUrl !== undefined ? remoteKeySet(keys.jwksUrl, keys, deps) : inlineKeys(keys.publicKey ?? '')
-  return async (token, _header, options) => (await jwtVerify(token, getKey, options)).payload
+  return async (token, _header, options) => {
+    const { payload } = await jwtVerify(token, getKey, options)
+    checkProviderClaims(payload, keys)
+    return payload
+  }
 }
 
 /** Only signature keys of asymmetric types: `use: enc` keys and symmetric (`oct`) keys never verify a token. */
@@ -161,5 +165,13 @@ export function remoteKeySet(url: string, keys: Pick<KeysConfig, 'cacheMaxAgeSec
       // After a fresh fetch, a kid still unknown is the token's fault (JWKSNoMatchingKey becomes invalid_token).
       return (cached as Cached).getKey(header, token)
     }
+  }
+}
+
+/** What jose leaves to us for a provider's token: the authorised party and the required claim values. */
+function checkProviderClaims(payload: JWTPayload, keys: KeysConfig): void {
+  if (keys.authorizedParties.length > 0 && !(typeof payload.azp === 'string' && keys.authorizedParties.includes(payload.azp))) throw invalidToken('azp not allowed')
+  for (const [name, value] of Object.entries(keys.requiredClaims)) {
+    if (payload[name] !== value) throw invalidToken(`claim ${name.slice(0, 32)} mismatch`)
   }
 }

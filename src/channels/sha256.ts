@@ -1,14 +1,17 @@
 /**
  * SHA-256 (FIPS 180-4), synchronous, for the hashed form of a channel segment. WebCrypto's digest is async and the
  * segment encoding must be sync (it builds channel names in the browser client and capabilities at the edge); a
- * library for it cost about 2 KB gzip at the edge, this ~0.6 KB. Checked against WebCrypto in tests/channels.
+ * library for it cost about 2 KB gzip at the edge, this well under 1 KB. Checked against WebCrypto in tests/channels.
  */
-const K = Uint32Array.from(
-  '428a2f98 71374491 b5c0fbcf e9b5dba5 3956c25b 59f111f1 923f82a4 ab1c5ed5 d807aa98 12835b01 243185be 550c7dc3 72be5d74 80deb1fe 9bdc06a7 c19bf174 e49b69c1 efbe4786 0fc19dc6 240ca1cc 2de92c6f 4a7484aa 5cb0a9dc 76f988da 983e5152 a831c66d b00327c8 bf597fc7 c6e00bf3 d5a79147 06ca6351 14292967 27b70a85 2e1b2138 4d2c6dfc 53380d13 650a7354 766a0abb 81c2c92e 92722c85 a2bfe8a1 a81a664b c24b8b70 c76c51a3 d192e819 d6990624 f40e3585 106aa070 19a4c116 1e376c08 2748774c 34b0bcb5 391c0cb3 4ed8aa4a 5b9cca4f 682e6ff3 748f82ee 78a5636f 84c87814 8cc70208 90befffa a4506ceb bef9a3f7 c67178f2'
-    .split(' ')
-    .map((word) => Number.parseInt(word, 16)),
-)
-const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+// The round constants and the initial hash (FIPS 180-4 §4.2.2, §5.3.3): the first 32 bits of the fractional parts of
+// the cube roots of the first 64 primes and the square roots of the first 8, computed rather than spelled out (about
+// 600 B gzip less at the edge). Every value is at least 2^-10 of a unit away from a rounding boundary, so any engine whose
+// Math.cbrt and Math.sqrt are within 200 ulps gets them exactly; tests/channels checks the digests against WebCrypto.
+const PRIMES: number[] = []
+for (let n = 2; PRIMES.length < 64; n++) if (PRIMES.every((p) => n % p !== 0)) PRIMES.push(n)
+const fraction = (x: number) => ((x - Math.floor(x)) * 2 ** 32) >>> 0
+const K = Uint32Array.from(PRIMES, (p) => fraction(Math.cbrt(p)))
+const H0 = PRIMES.slice(0, 8).map((p) => fraction(Math.sqrt(p)))
 
 const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n))
 

@@ -1,5 +1,11 @@
-/** Configuration: read once at the door from the runtime's environment, checked, and passed in typed. */
-import { readJwt, type JwtConfig } from './jwt.ts'
+/**
+ * Configuration: read once at the door from the runtime's environment, checked, and passed in typed. This module has
+ * no provider code (keys, presets, claim pointers: `./jwt.ts`), so an edge bundle that imports it stays small;
+ * `parseConfig` (`./parse.ts`) reads everything at once, `loadConfig` (`./load.ts`) loads the provider reader only
+ * when a provider variable is set.
+ */
+import type { JwtConfig } from './jwt.ts'
+import type { JwtReader } from './jwt-secret.ts'
 
 export type { JwtConfig, KeysConfig, Provider } from './jwt.ts'
 
@@ -114,20 +120,17 @@ const ABLY_KEY = /^([^:.\s]+)\.([^:.\s]+):([^:.\s]+)$/
 const PLACEHOLDERS = /^(change.?me|secret|password|example|test|dev|your[-_ ]?secret.*|x+)$/i
 
 /**
- * Parses and checks the API's environment into a typed config, or throws one `ConfigError` naming every bad variable.
+ * Reads the API's environment into a typed config, adding every problem to `problems`, with the JWT part read by
+ * `readJwtPart`: the full reader (`./jwt.ts`, as `readConfig` in `./parse.ts` does), or, for an environment with no
+ * provider variable, the secret-only one (`./jwt-secret.ts`), which `loadConfig` (`./load.ts`) picks at the edge.
  * `settings` are the optional settings the routes read (see `ApiSetting`); the rest keep their defaults unchecked.
  */
-export function parseConfig(env: Env, settings: readonly ApiSetting[] = ALL_API_SETTINGS): Config {
-  return checkEnv((problems) => readConfig(env, problems, settings))
-}
-
-/** `parseConfig`'s reader, for a pass that checks other parts too. */
-export function readConfig(env: Env, problems: ConfigProblems, settings: readonly ApiSetting[] = ALL_API_SETTINGS): Config | undefined {
+export function readConfigWith(readJwtPart: JwtReader, env: Env, problems: ConfigProblems, settings: readonly ApiSetting[]): Config | undefined {
   const value = (name: string) => envValue(env, name)
   const uses = (setting: ApiSetting) => settings.includes(setting)
 
   const ably = readAbly(env, problems, { restUrl: uses('restUrl') })
-  const jwt = readJwt(env, problems, parseJwtSecret)
+  const jwt = readJwtPart(env, problems, parseJwtSecret)
   const corsOrigins = parseOrigins(value('CORS_ORIGIN'), problems)
   const tokenTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_TTL', value('ABLY_TOKEN_TTL'), 3600, MIN_TOKEN_TTL_SEC, MAX_TOKEN_TTL_SEC, problems) : 3600
   const tokenMinTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_MIN_TTL', value('ABLY_TOKEN_MIN_TTL'), 0, 0, MAX_TOKEN_MIN_TTL_SEC, problems) : 0

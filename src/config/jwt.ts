@@ -2,8 +2,12 @@
  * The app-JWT part of the configuration: which verifiers run (the HS256 secret, the provider's keys, or both), the
  * issuer and audience rules each is bound to, the claim mapping, and the provider presets that fill in defaults.
  */
-import { formatPointer, isUserEditable, parsePointer, type ClaimMapping, type Pointer } from '../auth/claims.ts'
+import type { ClaimMapping, Pointer } from '../auth/claims.ts'
+import { formatPointer, isUserEditable, parsePointer } from '../auth/pointer.ts'
 import { addProblem, envValue, parseInteger, type ConfigProblems, type Env } from './index.ts'
+import { MAX_APP_JWT_LENGTH, readJwtCommon, SELF_SIGNED_CLAIMS, type JwtReader } from './jwt-secret.ts'
+
+export { MAX_APP_JWT_LENGTH } from './jwt-secret.ts'
 
 export const PROVIDERS = ['auth0', 'clerk', 'supabase', 'firebase', 'cognito'] as const
 export type Provider = (typeof PROVIDERS)[number]
@@ -60,12 +64,6 @@ export interface JwtConfig {
   readonly cookie?: string
 }
 
-/**
- * The longest app JWT accepted. Ably's own budget for a request's headers is 8 KiB; an Auth0 access token with 60
- * permissions and a Cognito access token in 40 groups are both under 3 KiB (tests/auth/provider-sizes.test.ts).
- */
-export const MAX_APP_JWT_LENGTH = 8192
-
 interface Preset {
   user: string
   role?: string
@@ -116,15 +114,14 @@ export const PRESETS: Record<Provider, Preset> = {
   },
 }
 
-/** The claims of the app's own login tokens, as before providers. */
-const SELF_SIGNED_CLAIMS: ClaimMapping = { user: [['userId'], ['sub']], role: ['role'], session: ['sid'], singleRole: true }
-
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
 const CLAIM_VALUE = /^[^\s,=]{1,256}$/
 const IS_LOOPBACK = (host: string) => host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host)
 
-/** Reads the JWT settings; returns `undefined` only after adding a problem. */
-export function readJwt(env: Env, problems: ConfigProblems, parseSecret: (raw: string | undefined, problems: ConfigProblems) => string | undefined): JwtConfig | undefined {
+/**
+ * Reads every JWT setting (the secret, the provider's keys, presets, claim mapping); returns `undefined` only after
+ * adding a problem. Serverless doors load this module only when a provider variable is set (`./load.ts`).
+ */
+export const readJwt: JwtReader = (env, problems, parseSecret) => {
   const value = (name: string) => envValue(env, name)
   const before = problems.length
 
@@ -143,10 +140,7 @@ export function readJwt(env: Env, problems: ConfigProblems, parseSecret: (raw: s
   const secretOn = env.JWT_SECRET !== undefined && env.JWT_SECRET !== ''
   const secret = secretOn || !keysOn ? parseSecret(env.JWT_SECRET, problems) : undefined
 
-  const maxAge = value('JWT_MAX_AGE')
-  const maxAgeSec = maxAge === undefined ? undefined : parseInteger('JWT_MAX_AGE', maxAge, 0, 60, 30 * 24 * 3600, problems)
-  const cookie = value('JWT_COOKIE')
-  if (cookie !== undefined && !COOKIE_NAME.test(cookie)) addProblem(problems, 'JWT_COOKIE', 'must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~), e.g. "__session".')
+  const { maxAgeSec, cookie } = readJwtCommon(env, problems)
 
   const claims = readClaims(env, problems, preset, keysOn)
 

@@ -3,7 +3,8 @@
  * Ably key secret, so a value reveals neither the user nor the session, and nobody without the secret can compute
  * the value of another session (to revoke it, or to look it up).
  */
-import { base64url } from 'jose'
+// By subpath: the package entry would put jose's JWKS and key-import code on the edge's HS256 path.
+import * as base64url from 'jose/base64url'
 import type { Caller } from '../auth/caller.ts'
 
 /**

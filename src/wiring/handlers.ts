@@ -2,13 +2,15 @@
  * What every door does with its runtime's environment. Serverless doors build their handler on the first request
  * (`lazyHandler`), so importing an entry file never throws and needs no variable: a platform's build can load it
  * without secrets, and one bad secret breaks only that function's requests, never the functions loaded beside it.
- * Doors where a person is watching (`npm start`, `hosts/deno-serve.ts`) fail fast at start with `appFromEnv`.
+ * Doors where a person is watching (`npm start`, `hosts/deno-serve.ts`) fail fast at start with `appFromEnv`
+ * (`./app-from-env.ts`, which reads the config synchronously with every reader; kept apart so no edge bundle has it).
  */
 import { requestId } from 'hono/request-id'
 import { Hono } from 'hono/tiny'
 import { createApp, type AppDeps } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
-import { ALL_API_SETTINGS, ConfigError, parseConfig, type ApiSetting, type Env } from '../config/index.ts'
+import { ALL_API_SETTINGS, ConfigError, type ApiSetting, type Env } from '../config/index.ts'
+import { loadConfig } from '../config/load.ts'
 import { AppError } from '../errors/index.ts'
 import { renderError } from '../errors/render.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
@@ -22,23 +24,24 @@ export interface PlatformContext {
 /** A request handler, as Netlify's edge and Node runtimes, Deno and Workers call it. */
 export type Fetch = (request: Request, context?: PlatformContext) => Response | Promise<Response>
 
-/** Builds a handler from a checked environment; throws a `ConfigError` naming every bad variable. */
-export type HandlerBuilder = (env: Env, log: Logger) => Fetch
+/**
+ * Builds a handler from a checked environment; throws (or rejects with) a `ConfigError` naming every bad variable.
+ * It may be async, so a builder can import what only some environments need (the provider config reader).
+ */
+export type HandlerBuilder = (env: Env, log: Logger) => Fetch | Promise<Fetch>
 
 export interface ApiOptions extends AppDeps {
   /** The optional settings these routes read (see `ApiSetting`); all of them by default. */
   settings?: readonly ApiSetting[]
 }
 
-/** The app for `env`; throws the `ConfigError` naming every bad variable, so a host fails closed at start. */
-export function appFromEnv(env: Env, { settings = ALL_API_SETTINGS, ...deps }: ApiOptions) {
-  return createApp(parseConfig(env, settings), deps)
-}
-
-/** A builder for the API app serving `routes`, for `lazyHandler` and `handlerPerEnv`. */
-export function apiHandler(options: ApiOptions): HandlerBuilder {
-  return (env, log) => {
-    const app = appFromEnv(env, { log, ...options })
+/**
+ * A builder for the API app serving `routes`, for `lazyHandler` and `handlerPerEnv`. It reads the config with
+ * `loadConfig`: the provider reader is imported only when a provider variable is set.
+ */
+export function apiHandler({ settings = ALL_API_SETTINGS, ...deps }: ApiOptions): HandlerBuilder {
+  return async (env, log) => {
+    const app = createApp(await loadConfig(env, settings), { log, ...deps })
     // Not `app.fetch` itself: Hono would take the platform's context for its `env` bindings.
     return (request) => app.fetch(request)
   }
@@ -50,10 +53,15 @@ export function apiHandler(options: ApiOptions): HandlerBuilder {
  * `internal_error` and logs one `config_error` line naming every bad variable (see `configErrorHandler`).
  */
 export function lazyHandler(readEnv: () => Env, build: HandlerBuilder, { log = jsonLineLogger }: { log?: Logger } = {}): (request: Request, context?: PlatformContext) => Promise<Response> {
-  let handler: Fetch | undefined
+  let handler: Promise<Fetch> | undefined
   return async (request, context) => {
+    // Requests that arrive while the first one builds wait for the same build.
     handler ??= handlerOrConfigError(readEnv(), build, log)
-    return handler(request, context)
+    const building = handler
+    const forget = () => {
+      if (handler === building) handler = undefined
+    }
+    return (await retryable(building, forget))(request, context)
   }
 }
 
@@ -62,23 +70,35 @@ export type EnvFetch = (request: Request, env: object) => Promise<Response>
 
 /** Like `lazyHandler`, for hosts whose environment arrives with each request: one handler per env object. */
 export function handlerPerEnv(build: HandlerBuilder, { log = jsonLineLogger }: { log?: Logger } = {}): EnvFetch {
-  const handlers = new WeakMap<object, Fetch>()
+  const handlers = new WeakMap<object, Promise<Fetch>>()
   return async (request, env) => {
     let handler = handlers.get(env)
     if (handler === undefined) {
       handler = handlerOrConfigError(stringValues(env), build, log)
       handlers.set(env, handler)
     }
-    return handler(request)
+    const building = handler
+    return (await retryable(building, () => handlers.get(env) === building && handlers.delete(env)))(request)
   }
 }
 
-function handlerOrConfigError(env: Env, build: HandlerBuilder, log: Logger): Fetch {
+/** The handler `build` makes, or the config-error handler when it throws a `ConfigError`; any other error rejects. */
+async function handlerOrConfigError(env: Env, build: HandlerBuilder, log: Logger): Promise<Fetch> {
   try {
-    return build(env, log)
+    return await build(env, log)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     return configErrorHandler(error, log)
+  }
+}
+
+/** `handler`, forgetting it (`forget`) when it failed for another reason than the config, so the next request builds again. */
+async function retryable(handler: Promise<Fetch>, forget: () => void): Promise<Fetch> {
+  try {
+    return await handler
+  } catch (error) {
+    forget()
+    throw error
   }
 }
 

@@ -6,7 +6,8 @@
 import { base64url, decodeJwt, exportSPKI, type JWTPayload } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { channelSegment } from '../../src/auth/caller.ts'
-import { ConfigError, parseConfig, type Env } from '../../src/config/index.ts'
+import { ConfigError, type Env } from '../../src/config/index.ts'
+import { parseConfig } from '../../src/config/parse.ts'
 import { craftJwt, NOW, NOW_SEC, TEST_ABLY_KEY, TEST_JWT_SECRET, testApp, appToken } from '../support/fixtures.ts'
 import { providerShapes, signingKey, signWith, startJwksServer, type JwksServer, type ProviderName, type ProviderShape, type SigningKey } from '../support/identity-provider.ts'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig, type ConfigProblem, type Env } from '../../src/config/index.ts'
+import { ConfigError, type ConfigProblem, type Env } from '../../src/config/index.ts'
+import { parseConfig } from '../../src/config/parse.ts'
 import { testEnv } from '../support/fixtures.ts'
 
 function problemsFor(env: Env): ConfigProblem[] {

@@ -5,7 +5,7 @@
 import * as Ably from 'ably'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.ts'
-import { parseConfig } from '../../src/config/index.ts'
+import { parseConfig } from '../../src/config/parse.ts'
 import { createHub, type Hub } from '../../src/hub/index.ts'
 import { silentLogger } from '../../src/log/index.ts'
 import { mintAppToken } from '../../src/local/mint-app-token.ts'

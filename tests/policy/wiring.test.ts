@@ -25,18 +25,18 @@ const live = async (claims: Record<string, unknown> = {}) => {
 
 describe('doors with a policy', () => {
   it('the token handler issues the policy’s capability', async () => {
-    const handler = apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'], policy: teamChat })(env, silentLogger)
+    const handler = await apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'], policy: teamChat })(env, silentLogger)
     const res = await handler(new Request('https://site.example/api/ably/token', { method: 'POST', headers: await live() }))
     expect(((await res.json()) as { capability: object }).capability).toMatchObject({ announcements: ['history', 'subscribe'] })
   })
 
   it('the publish and history functions check and store by the policy', async () => {
-    const publish = publishFunctionFor(teamChat)(env, silentLogger)
+    const publish = await publishFunctionFor(teamChat)(env, silentLogger)
     const post = async (headers: Record<string, string>) =>
       publish(new Request('https://site.example/api/ably/publish', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ channelName: 'announcements', eventName: 'announcement', data: announcement }) }))
     expect((await post(await live())).status).toBe(403)
     expect((await post(await live({ role: 'admin' }))).status).toBe(200)
-    const history = historyFunctionFor(teamChat)(env, silentLogger)
+    const history = await historyFunctionFor(teamChat)(env, silentLogger)
     const res = await history(new Request('https://site.example/api/ably/history?channelName=announcements', { headers: await live() }))
     // Each function has its own store in this test (memory); what matters is that the policy's channel is read.
     expect(res.status).toBe(200)

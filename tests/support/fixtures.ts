@@ -2,7 +2,8 @@
 import { base64url, SignJWT, type JWTPayload } from 'jose'
 import type { AblyRest, ChannelStatus } from '../../src/ably-rest/index.ts'
 import { createApp, type AppDeps } from '../../src/app.ts'
-import { parseConfig, type Config, type Env } from '../../src/config/index.ts'
+import type { Config, Env } from '../../src/config/index.ts'
+import { parseConfig } from '../../src/config/parse.ts'
 import type { LogEntry } from '../../src/log/index.ts'
 import { edgeRoutes } from '../../src/routes/index.ts'
 

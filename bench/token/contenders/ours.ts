@@ -1,5 +1,5 @@
 /** Ours: the token edge function's app, built the way `netlify/edge-functions/ably-token.ts` builds it. */
-import { appFromEnv } from '../../../src/wiring/handlers.ts'
+import { appFromEnv } from '../../../src/wiring/app-from-env.ts'
 import { silentLogger } from '../../../src/log/index.ts'
 import { tokenRoutes } from '../../../src/routes/token.ts'
 import { BENCH_ENV, type FetchHandler } from '../fixtures.ts'
