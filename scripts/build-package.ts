@@ -47,7 +47,9 @@ async function syncManifest(check: boolean): Promise<boolean> {
 
 async function build() {
   await rm(dist, { recursive: true, force: true })
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: ['ignore', process.stderr, process.stderr] })
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    stdio: ['ignore', process.stderr, process.stderr],
+  })
 
   let rewritten = 0
   for await (const file of files(dist)) {

@@ -48,20 +48,37 @@ export interface Operation {
 }
 
 /** Every route can answer these: a bad request line or header, the body limit, a bad method, a rate limit, an internal error, the deadline. */
-const COMMON_ERRORS: readonly ErrorCode[] = ['invalid_request', 'payload_too_large', 'method_not_allowed', 'rate_limited', 'internal_error', 'deadline_exceeded']
+const COMMON_ERRORS: readonly ErrorCode[] = [
+  'invalid_request',
+  'payload_too_large',
+  'method_not_allowed',
+  'rate_limited',
+  'internal_error',
+  'deadline_exceeded',
+]
 
 const RESPONSE_HEADERS: Record<string, { description: string; schema: JsonSchema }> = {
-  'X-Request-Id': { description: 'The request id (the caller’s, when it sent a valid one); every error body repeats it as `requestId`.', schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: 'The request id (the caller’s, when it sent a valid one); every error body repeats it as `requestId`.',
+    schema: { type: 'string' },
+  },
   'Retry-After': { description: 'Seconds to wait before retrying (429, 503 and 409).', schema: { type: 'string', pattern: '^\\d+$' } },
   RateLimit: { description: 'The caller’s remaining quota (draft-ietf-httpapi-ratelimit-headers), e.g. `"publish";r=119;t=60`.', schema: { type: 'string' } },
   'RateLimit-Policy': { description: 'The quota policy, e.g. `"publish";q=120;w=60`.', schema: { type: 'string' } },
-  'Idempotent-Replayed': { description: '`true` when the answer is the stored first answer to this idempotency key.', schema: { type: 'string', enum: ['true'] } },
-  'WWW-Authenticate': { description: 'On 401 (and 403 `signed_out`): `Bearer`, with `error="invalid_token"` and whether it expired.', schema: { type: 'string' } },
+  'Idempotent-Replayed': {
+    description: '`true` when the answer is the stored first answer to this idempotency key.',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  'WWW-Authenticate': {
+    description: 'On 401 (and 403 `signed_out`): `Bearer`, with `error="invalid_token"` and whether it expired.',
+    schema: { type: 'string' },
+  },
 }
 
 const IDEMPOTENCY_HEADER = {
   'Idempotency-Key': {
-    description: 'Makes the request idempotent: a repeat with the same body answers the first result (`Idempotent-Replayed: true`) and publishes nothing new; with another body, 422 `idempotency_mismatch`. For a single message it is the message id; in a batch, each message’s `id` wins.',
+    description:
+      'Makes the request idempotent: a repeat with the same body answers the first result (`Idempotent-Replayed: true`) and publishes nothing new; with another body, 422 `idempotency_mismatch`. For a single message it is the message id; in a batch, each message’s `id` wins.',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source },
   },
 }
@@ -71,9 +88,15 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
   '/api/ably/token': {
     post: {
       summary: 'An Ably JWT for the app user, signed locally with the Ably key',
-      description: 'Also a TokenDetails (`token`, `issued`, `expires`, `capability`, `clientId`), so ably-js `authUrl` takes it as is. The capability allows only the user’s own channels.',
+      description:
+        'Also a TokenDetails (`token`, `issued`, `expires`, `capability`, `clientId`), so ably-js `authUrl` takes it as is. The capability allows only the user’s own channels.',
       auth: 'required',
-      responses: { 200: { description: 'The Ably token; or, when the capability would make the JWT too large for a header, a TokenRequest signed with the key.', schema: z.union([TokenResponse, TokenRequestResponse]) } },
+      responses: {
+        200: {
+          description: 'The Ably token; or, when the capability would make the JWT too large for a header, a TokenRequest signed with the key.',
+          schema: z.union([TokenResponse, TokenRequestResponse]),
+        },
+      },
       errors: ['signed_out', 'invalid_token', 'forbidden'],
     },
     get: {
@@ -116,8 +139,16 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
       body: PublishRequest,
       requestHeaders: IDEMPOTENCY_HEADER,
       responses: {
-        200: { description: 'Published (for a batch: none queued).', schema: z.union([PublishResponse, BatchPublishResponse]), headers: ['RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'] },
-        202: { description: 'Accepted and stored; delivery is queued.', schema: z.union([PublishResponse, BatchPublishResponse]), headers: ['RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'] },
+        200: {
+          description: 'Published (for a batch: none queued).',
+          schema: z.union([PublishResponse, BatchPublishResponse]),
+          headers: ['RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
+        },
+        202: {
+          description: 'Accepted and stored; delivery is queued.',
+          schema: z.union([PublishResponse, BatchPublishResponse]),
+          headers: ['RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
+        },
       },
       errors: [
         'invalid_token',
@@ -146,7 +177,8 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
   '/api/ably/revoke': {
     post: {
       summary: 'Sign out: revoke this session’s Ably tokens, every session of the user, or (admins) another user’s',
-      description: 'No body revokes the caller’s session; `{ "scope": "user" }` every session of the caller; `{ "userId" }` (admin roles) another user’s. Connected clients holding a revoked token are disconnected, and their renewals are refused.',
+      description:
+        'No body revokes the caller’s session; `{ "scope": "user" }` every session of the caller; `{ "userId" }` (admin roles) another user’s. Connected clients holding a revoked token are disconnected, and their renewals are refused.',
       auth: 'required',
       body: RevokeRequestBody,
       responses: { 200: { description: 'Revoked, at Ably and in the deny-list.', schema: RevokeResponse } },
@@ -161,7 +193,10 @@ export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operati
       query: HistoryQuery,
       responses: { 200: { description: 'One page.', schema: HistoryResponse, headers: ['RateLimit', 'RateLimit-Policy'] } },
       errors: ['invalid_token', 'forbidden', 'invalid_request', 'invalid_channel', 'store_unavailable'],
-      stricter: ['`channelName` must be one of the caller’s own channels (403 `forbidden`).', '`before` is a `next` value of an earlier page or an ISO 8601 time.'],
+      stricter: [
+        '`channelName` must be one of the caller’s own channels (403 `forbidden`).',
+        '`before` is a `next` value of an earlier page or an ISO 8601 time.',
+      ],
     },
   },
   '/api/ably/health': {
@@ -197,7 +232,13 @@ function errorResponses(codes: readonly ErrorCode[]): Record<string, ResponseObj
       String(status),
       {
         description: `Error: ${statusCodes.map((code) => `\`${code}\``).join(', ')}.`,
-        headers: headerRefs(status === 401 || statusCodes.includes('signed_out') ? ['WWW-Authenticate'] : status === 429 || status === 503 || status === 409 ? ['Retry-After'] : []),
+        headers: headerRefs(
+          status === 401 || statusCodes.includes('signed_out')
+            ? ['WWW-Authenticate']
+            : status === 429 || status === 503 || status === 409
+              ? ['Retry-After']
+              : [],
+        ),
         content: { 'application/json': { schema: { ...body, properties: { ...(body.properties as object), code: { type: 'string', enum: statusCodes } } } } },
       },
     ]),
@@ -232,15 +273,34 @@ function headerRefs(names: readonly string[]): Record<string, unknown> {
 function parameters(operation: Operation): unknown[] {
   const query = operation.query ? schemaOf(operation.query, 'input') : undefined
   const required = new Set((query?.required as string[] | undefined) ?? [])
-  const fromSchema = Object.entries((query?.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([name, schema]) => ({ name, in: 'query', required: required.has(name), schema }))
-  const extra = Object.entries(operation.extraQuery ?? {}).map(([name, { description, required: isRequired }]) => ({ name, in: 'query', required: isRequired, description, schema: { type: 'string' } }))
-  const headers = Object.entries(operation.requestHeaders ?? {}).map(([name, { description, schema }]) => ({ name, in: 'header', required: false, description, schema }))
+  const fromSchema = Object.entries((query?.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema,
+  }))
+  const extra = Object.entries(operation.extraQuery ?? {}).map(([name, { description, required: isRequired }]) => ({
+    name,
+    in: 'query',
+    required: isRequired,
+    description,
+    schema: { type: 'string' },
+  }))
+  const headers = Object.entries(operation.requestHeaders ?? {}).map(([name, { description, schema }]) => ({
+    name,
+    in: 'header',
+    required: false,
+    description,
+    schema,
+  }))
   return [...fromSchema, ...extra, ...headers]
 }
 
 function toOperation(fn: NetlifyFunction, operation: Operation): Record<string, unknown> {
   const stricter = operation.stricter?.length ? `\n\n**Checked beyond this schema:**\n${operation.stricter.map((line) => `- ${line}`).join('\n')}` : ''
-  const limits = fn.rateLimit ? `\n\nNetlify’s platform rate limit: ${fn.rateLimit.windowLimit} requests per ${fn.rateLimit.windowSize} s per ${fn.rateLimit.aggregateBy.join(' and ')}.` : ''
+  const limits = fn.rateLimit
+    ? `\n\nNetlify’s platform rate limit: ${fn.rateLimit.windowLimit} requests per ${fn.rateLimit.windowSize} s per ${fn.rateLimit.aggregateBy.join(' and ')}.`
+    : ''
   return {
     summary: operation.summary,
     description: `${operation.description ?? operation.summary}${stricter}${limits}\n\nRuns as the ${fn.runtime === 'edge' ? 'Netlify Edge Function' : 'Netlify Function (Node)'} \`${fn.name}\`.`,
@@ -281,7 +341,8 @@ export function openApiDocument({ version, servers = [] }: OpenApiOptions): Reco
     }
     paths[fn.path] = item
   }
-  for (const path of Object.keys(OPERATIONS)) if (!paths[path]) throw new Error(`openApiDocument: ${path} is in OPERATIONS but in no function of NETLIFY_FUNCTIONS`)
+  for (const path of Object.keys(OPERATIONS))
+    if (!paths[path]) throw new Error(`openApiDocument: ${path} is in OPERATIONS but in no function of NETLIFY_FUNCTIONS`)
   return {
     openapi: '3.1.0',
     info: {
@@ -298,7 +359,8 @@ export function openApiDocument({ version, servers = [] }: OpenApiOptions): Reco
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'The app’s session JWT: HS256 with JWT_SECRET, or the identity provider’s (JWKS). The token route also reads it from the cookie `JWT_COOKIE` names, when set and no Authorization header is sent.',
+          description:
+            'The app’s session JWT: HS256 with JWT_SECRET, or the identity provider’s (JWKS). The token route also reads it from the cookie `JWT_COOKIE` names, when set and no Authorization header is sent.',
         },
       },
       headers: Object.fromEntries(Object.entries(RESPONSE_HEADERS).map(([name, header]) => [name, header])),

@@ -30,7 +30,8 @@ export const publishMessage: ServerHelpers['publishMessage'] = async (...args) =
 export const publishMessageStatus: ServerHelpers['publishMessageStatus'] = async (...args) => defaultHelpers().publishMessageStatus(...args)
 export const broadcastContactUpdate: ServerHelpers['broadcastContactUpdate'] = async (...args) => defaultHelpers().broadcastContactUpdate(...args)
 export const publishIncomingSms: ServerHelpers['publishIncomingSms'] = async (...args) => defaultHelpers().publishIncomingSms(...args)
-export const publishPhoneNumberAssignment: ServerHelpers['publishPhoneNumberAssignment'] = async (...args) => defaultHelpers().publishPhoneNumberAssignment(...args)
+export const publishPhoneNumberAssignment: ServerHelpers['publishPhoneNumberAssignment'] = async (...args) =>
+  defaultHelpers().publishPhoneNumberAssignment(...args)
 export const publishNotification: ServerHelpers['publishNotification'] = async (...args) => defaultHelpers().publishNotification(...args)
 export const publishBatch: ServerHelpers['publishBatch'] = async (...args) => defaultHelpers().publishBatch(...args)
 export const isOnline: ServerHelpers['isOnline'] = async (...args) => defaultHelpers().isOnline(...args)

@@ -26,15 +26,24 @@ const netlifyEnv = (): Env => (globalThis as unknown as { Netlify: { env: { toOb
 const revocationStore = () => lazyRevocationStore(() => import('../revocation/netlify-blobs.ts').then((blobs) => blobs.createNetlifyBlobsStore()))
 
 /** `/api/ably/token`, with the revocation check of `ABLY_REVOCABLE_TOKENS`. */
-export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore() }))
+export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(
+  netlifyEnv,
+  /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore() }),
+)
 export const tokenEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-token')
 
 /** `/api/ably/stats`. */
-export const statsEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }))
+export const statsEdgeFunction = /* @__PURE__ */ lazyHandler(
+  netlifyEnv,
+  /* @__PURE__ */ apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }),
+)
 export const statsEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-stats')
 
 /** `/api/ably/presence` (admin roles only). */
-export const presenceEdgeFunction = /* @__PURE__ */ lazyHandler(netlifyEnv, /* @__PURE__ */ apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }))
+export const presenceEdgeFunction = /* @__PURE__ */ lazyHandler(
+  netlifyEnv,
+  /* @__PURE__ */ apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }),
+)
 export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-presence')
 
 /**
@@ -43,4 +52,5 @@ export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-prese
  */
 export const tokenEdgeFunctionFor = (policy: ChannelPolicy) =>
   lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore(), policy }))
-export const statsEdgeFunctionFor = (policy: ChannelPolicy) => lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'], policy }))
+export const statsEdgeFunctionFor = (policy: ChannelPolicy) =>
+  lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'], policy }))

@@ -48,7 +48,14 @@ describe.runIf(hasChromium)('the ably/react example', () => {
     // Publish until the channel is attached and the first message shows (an attach takes a moment after mount).
     const deadline = Date.now() + 10_000
     while (Date.now() < deadline && (await page.$$('#messages li')).length === 0) {
-      await server.publishMessage('alice', 'c1', { contactId: 'c1', userId: 'alice', phoneNumberId: 'pn1', message: 'hello react', direction: 'inbound', timestamp: new Date().toISOString() })
+      await server.publishMessage('alice', 'c1', {
+        contactId: 'c1',
+        userId: 'alice',
+        phoneNumberId: 'pn1',
+        message: 'hello react',
+        direction: 'inbound',
+        timestamp: new Date().toISOString(),
+      })
       await page.waitForSelector('#messages li', { timeout: 500 }).catch(() => {})
     }
     expect(await page.$$eval('#messages li', (items) => items.map((item) => item.textContent))).toContain('hello react')

@@ -58,14 +58,25 @@ describe('the packed package in a site of its own', () => {
     const files = stdout.trim().split('\n')
     expect(files.filter((file) => !file.startsWith('package/dist/') && !['package/package.json', 'package/README.md'].includes(file))).toEqual([])
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([])
-    expect(files).toEqual(expect.arrayContaining(['package/dist/openapi.json', 'package/dist/client/index.js', 'package/dist/client/index.d.ts', 'package/dist/client/index.js.map']))
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/dist/openapi.json',
+        'package/dist/client/index.js',
+        'package/dist/client/index.d.ts',
+        'package/dist/client/index.js.map',
+      ]),
+    )
     // What `npm ci --omit=dev` (a production install) leaves out is what the lockfile marks `dev`.
     const lock = JSON.parse(await readFile(join(site, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
-    const production = Object.entries(lock.packages).filter(([, entry]) => !entry.dev).map(([path]) => path.split('node_modules/').at(-1))
+    const production = Object.entries(lock.packages)
+      .filter(([, entry]) => !entry.dev)
+      .map(([path]) => path.split('node_modules/').at(-1))
     // ws stays: ably-js itself depends on it (for Node). Nothing else of the hub's is installed for production.
     for (const name of HUB_ONLY.filter((name) => name !== 'ws')) expect(production, name).not.toContain(name)
     const ws = await run('npm', ['explain', 'ws', '--json'], { cwd: site, maxBuffer: 1 << 24 })
-    const needsWs = (JSON.parse(ws.stdout) as { dependents: { type: string; from: { name?: string } }[] }[]).flatMap((node) => node.dependents.filter((dependent) => dependent.type === 'prod').map((dependent) => dependent.from.name))
+    const needsWs = (JSON.parse(ws.stdout) as { dependents: { type: string; from: { name?: string } }[] }[]).flatMap((node) =>
+      node.dependents.filter((dependent) => dependent.type === 'prod').map((dependent) => dependent.from.name),
+    )
     expect(needsWs).toEqual(['ably'])
     expect(production.filter((name) => name === 'ably')).toHaveLength(1)
   })
@@ -73,58 +84,97 @@ describe('the packed package in a site of its own', () => {
   it('type-checks strictly under moduleResolution bundler and node16', async () => {
     const tsc = join(repo, 'node_modules/typescript/bin/tsc')
     for (const project of ['tsconfig.json', 'tsconfig.node16.json']) {
-      const result = await run(process.execPath, [tsc, '-p', join(site, project)], { cwd: site }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }))
+      const result = await run(process.execPath, [tsc, '-p', join(site, project)], { cwd: site }).catch((error: { stdout: string }) => ({
+        stdout: error.stdout,
+        failed: true,
+      }))
       expect(result.stdout, project).toBe('')
     }
   }, 120_000)
 
-  it.runIf(hasChromium)('bundles its browser code with esbuild and receives, in Chromium, what the package’s local stack publishes', async () => {
-    const bundled = await build({ entryPoints: [join(site, 'src/main.ts')], absWorkingDir: site, bundle: true, write: false, format: 'esm', platform: 'browser', minify: true, metafile: true, logLevel: 'silent' })
-    const inputs = Object.keys(bundled.metafile.inputs)
-    expect(inputs.filter((input) => input.includes('node_modules/ably-netlify-integration/')).every((input) => input.includes('/dist/'))).toBe(true)
-    expect(new Set(inputs.filter((input) => input.includes('node_modules/ably/')).map((input) => input.split('node_modules/ably/')[0])).size).toBe(1)
-    const script = bundled.outputFiles[0]?.text ?? ''
-    console.log(`consumer browser bundle: ${script.length} B, ${gzipSync(script).length} B gzip`)
-
-    let stack: ChildProcess | undefined
-    let browser: Browser | undefined
-    try {
-      stack = spawn(process.execPath, ['scripts/dev.mjs'], { cwd: site, stdio: ['ignore', 'pipe', 'inherit'] })
-      const ready = await new Promise<{ url: string; hubPort: number; alice: string }>((resolve, reject) => {
-        stack?.once('exit', (code) => reject(new Error(`the site's local stack exited with ${code}`)))
-        createInterface({ input: stack?.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-          const parsed = line.startsWith('{"ready"') ? (JSON.parse(line) as { ready: { url: string; hubPort: number; alice: string } }) : undefined
-          if (parsed) resolve(parsed.ready)
-        })
+  it.runIf(hasChromium)(
+    'bundles its browser code with esbuild and receives, in Chromium, what the package’s local stack publishes',
+    async () => {
+      const bundled = await build({
+        entryPoints: [join(site, 'src/main.ts')],
+        absWorkingDir: site,
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'browser',
+        minify: true,
+        metafile: true,
+        logLevel: 'silent',
       })
-      const origin = await serveAppOrigin(script, ready.url)
+      const inputs = Object.keys(bundled.metafile.inputs)
+      expect(inputs.filter((input) => input.includes('node_modules/ably-netlify-integration/')).every((input) => input.includes('/dist/'))).toBe(true)
+      expect(new Set(inputs.filter((input) => input.includes('node_modules/ably/')).map((input) => input.split('node_modules/ably/')[0])).size).toBe(1)
+      const script = bundled.outputFiles[0]?.text ?? ''
+      console.log(`consumer browser bundle: ${script.length} B, ${gzipSync(script).length} B gzip`)
+
+      let stack: ChildProcess | undefined
+      let browser: Browser | undefined
       try {
-        browser = await launchChromium()
-        const page = await browser.newPage()
-        const errors: string[] = []
-        page.on('pageerror', (error) => errors.push(error.message))
-        await page.goto(`${origin.url}/?${new URLSearchParams({ userId: 'alice', jwt: ready.alice, hubPort: String(ready.hubPort) })}`)
-        await page.waitForFunction(() => 'consumer' in window, undefined, { timeout: 15_000 })
-        expect(await page.evaluate(() => (window as unknown as { consumer: object }).consumer)).toMatchObject({ connected: true, state: 'connected', channel: 'sms:alice:c1', defaultState: 'initialized' })
-        const published = await fetch(`${ready.url}/api/ably/publish`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${ready.alice}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ channelName: 'sms:alice:c1', eventName: 'message', data: { contactId: 'c1', userId: 'alice', phoneNumberId: 'pn1', message: 'hi from the site', direction: 'inbound', timestamp: new Date().toISOString() } }),
+        stack = spawn(process.execPath, ['scripts/dev.mjs'], { cwd: site, stdio: ['ignore', 'pipe', 'inherit'] })
+        const ready = await new Promise<{ url: string; hubPort: number; alice: string }>((resolve, reject) => {
+          stack?.once('exit', (code) => reject(new Error(`the site's local stack exited with ${code}`)))
+          createInterface({ input: stack?.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+            const parsed = line.startsWith('{"ready"') ? (JSON.parse(line) as { ready: { url: string; hubPort: number; alice: string } }) : undefined
+            if (parsed) resolve(parsed.ready)
+          })
         })
-        expect(published.status).toBe(200)
-        await page.waitForFunction(() => (window as unknown as { consumer: { received: unknown[] } }).consumer.received.length > 0, undefined, { timeout: 10_000 })
-        expect(await page.evaluate(() => (window as unknown as { consumer: { received: { data: { message: string } }[] } }).consumer.received.map((message) => message.data.message))).toEqual(['hi from the site'])
-        // The package's demo page, served from its prebuilt script.
-        expect((await fetch(`${ready.url}/demo.js`)).status).toBe(200)
-        expect(errors).toEqual([])
+        const origin = await serveAppOrigin(script, ready.url)
+        try {
+          browser = await launchChromium()
+          const page = await browser.newPage()
+          const errors: string[] = []
+          page.on('pageerror', (error) => errors.push(error.message))
+          await page.goto(`${origin.url}/?${new URLSearchParams({ userId: 'alice', jwt: ready.alice, hubPort: String(ready.hubPort) })}`)
+          await page.waitForFunction(() => 'consumer' in window, undefined, { timeout: 15_000 })
+          expect(await page.evaluate(() => (window as unknown as { consumer: object }).consumer)).toMatchObject({
+            connected: true,
+            state: 'connected',
+            channel: 'sms:alice:c1',
+            defaultState: 'initialized',
+          })
+          const published = await fetch(`${ready.url}/api/ably/publish`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${ready.alice}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify({
+              channelName: 'sms:alice:c1',
+              eventName: 'message',
+              data: {
+                contactId: 'c1',
+                userId: 'alice',
+                phoneNumberId: 'pn1',
+                message: 'hi from the site',
+                direction: 'inbound',
+                timestamp: new Date().toISOString(),
+              },
+            }),
+          })
+          expect(published.status).toBe(200)
+          await page.waitForFunction(() => (window as unknown as { consumer: { received: unknown[] } }).consumer.received.length > 0, undefined, {
+            timeout: 10_000,
+          })
+          expect(
+            await page.evaluate(() =>
+              (window as unknown as { consumer: { received: { data: { message: string } }[] } }).consumer.received.map((message) => message.data.message),
+            ),
+          ).toEqual(['hi from the site'])
+          // The package's demo page, served from its prebuilt script.
+          expect((await fetch(`${ready.url}/demo.js`)).status).toBe(200)
+          expect(errors).toEqual([])
+        } finally {
+          await origin.close()
+        }
       } finally {
-        await origin.close()
+        await browser?.close()
+        stack?.kill('SIGTERM')
       }
-    } finally {
-      await browser?.close()
-      stack?.kill('SIGTERM')
-    }
-  }, 120_000)
+    },
+    120_000,
+  )
 
   it('runs the ably-hub command from the site’s node_modules/.bin', async () => {
     const hub = spawn(join(site, 'node_modules/.bin/ably-hub'), [], {
@@ -149,7 +199,16 @@ describe('the packed package in a site of its own', () => {
 
   it('keeps the token entry as small through the package as from the repository (Netlify’s edge bundler: esbuild, platform node)', async () => {
     const gzipOf = async (entry: string, cwd: string) => {
-      const result = await build({ entryPoints: [entry], absWorkingDir: cwd, bundle: true, write: false, format: 'esm', platform: 'node', minify: true, logLevel: 'silent' })
+      const result = await build({
+        entryPoints: [entry],
+        absWorkingDir: cwd,
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'node',
+        minify: true,
+        logLevel: 'silent',
+      })
       return gzipSync(result.outputFiles[0]?.contents ?? new Uint8Array(), { level: 9 }).length
     }
     const consumer = await gzipOf(join(site, 'netlify/edge-functions/ably-token.ts'), site)
@@ -162,15 +221,17 @@ describe('the packed package in a site of its own', () => {
   it('passes the offline Netlify deploy check, built by Netlify’s own bundlers from the installed package', async () => {
     const out = join(scratch, 'deploy-check')
     await mkdir(out, { recursive: true })
-    const result = await run(process.execPath, ['--import', 'tsx', join(repo, 'scripts/deploy-check.ts'), site, '--out', out], { cwd: repo, maxBuffer: 1 << 26 }).catch(
-      (error: { stdout: string; stderr: string; code: number }) => error,
-    )
+    const result = await run(process.execPath, ['--import', 'tsx', join(repo, 'scripts/deploy-check.ts'), site, '--out', out], {
+      cwd: repo,
+      maxBuffer: 1 << 26,
+    }).catch((error: { stdout: string; stderr: string; code: number }) => error)
     const failed = 'code' in result && result.code !== 0
     expect(failed ? `${result.stdout}\n${result.stderr}` : '', 'the deploy check').toBe('')
     expect(result.stdout).toContain('ok')
     const eszip = await stat(join(out, 'edge-functions')).then(() => readFile(join(out, 'edge-functions/manifest.json'), 'utf8'))
     const bundles = (JSON.parse(eszip) as { bundles: { asset: string }[] }).bundles
     for (const { asset } of bundles) console.log(`consumer edge bundle ${asset}: ${(await stat(join(out, 'edge-functions', asset))).size} B`)
-    for (const name of ['ably-publish', 'ably-history', 'ably-health', 'ably-outbox', 'ably-revoke']) console.log(`consumer ${name}.zip: ${(await stat(join(out, 'functions', `${name}.zip`))).size} B`)
+    for (const name of ['ably-publish', 'ably-history', 'ably-health', 'ably-outbox', 'ably-revoke'])
+      console.log(`consumer ${name}.zip: ${(await stat(join(out, 'functions', `${name}.zip`))).size} B`)
   }, 300_000)
 })

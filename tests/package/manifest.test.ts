@@ -30,7 +30,8 @@ describe('package.json', () => {
     // Not even as optional peers: npm counts an installed optional peer of a production dependency as production, so a
     // site's devDependency would land in its production install. The site installs them with -D (README, Installation).
     for (const hubOnly of ['ws', '@msgpack/msgpack', '@jmespath-community/jmespath', '@hono/node-server']) {
-      for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) expect(manifest[field], `${hubOnly} in ${field}`).not.toHaveProperty(hubOnly)
+      for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies'])
+        expect(manifest[field], `${hubOnly} in ${field}`).not.toHaveProperty(hubOnly)
       expect(manifest.devDependencies, hubOnly).toHaveProperty(hubOnly)
     }
   })
@@ -41,7 +42,7 @@ describe('rewriteDeclarationImports', () => {
     const text = [
       "import type { A } from './a.ts';",
       "export { B } from '../b/index.ts';",
-      "export * from \"./c.ts\";",
+      'export * from "./c.ts";',
       "type D = import('./d.ts').D;",
       "import type { Z } from 'zod';",
       "declare const file: 'src/client/index.ts';",

@@ -30,12 +30,16 @@ export async function serveAppOrigin(script: string, api: string): Promise<AppOr
   const server = createServer(async (req, res) => {
     if (req.url?.startsWith('/api/')) {
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await new Response(Readable.toWeb(req) as ReadableStream).text()
-      const headers = Object.fromEntries(['authorization', 'content-type', 'idempotency-key'].flatMap((name) => (req.headers[name] ? [[name, String(req.headers[name])]] : [])))
+      const headers = Object.fromEntries(
+        ['authorization', 'content-type', 'idempotency-key'].flatMap((name) => (req.headers[name] ? [[name, String(req.headers[name])]] : [])),
+      )
       const answer = await fetch(`${api}${req.url}`, { method: req.method ?? 'GET', headers, ...(body !== undefined && { body }) })
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(await answer.text())
       return
     }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><div id="root"></div><script type="module">${script.replaceAll('</script', '<\\/script')}</script>`)
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(`<!doctype html><div id="root"></div><script type="module">${script.replaceAll('</script', '<\\/script')}</script>`)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {

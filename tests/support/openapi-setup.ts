@@ -24,7 +24,10 @@ vi.mock('hono/tiny', async (importOriginal) => {
       const fetch = this.fetch
       this.fetch = (request, ...rest) => {
         const answer = fetch(request, ...rest)
-        void Promise.resolve(answer).then((response) => check(request, response), () => {})
+        void Promise.resolve(answer).then(
+          (response) => check(request, response),
+          () => {},
+        )
         return answer
       }
     }

@@ -43,7 +43,8 @@ export async function responseProblems(method: string, url: URL, response: Respo
   if (validate === 'undocumented') return [`${where}: the document lists no ${response.status} answer`]
   const problems: string[] = []
   if (!response.headers.get('x-request-id')) problems.push(`${where}: no X-Request-Id`)
-  if (!/^application\/json\b/.test(response.headers.get('content-type') ?? '')) return [...problems, `${where}: content type ${response.headers.get('content-type')}`]
+  if (!/^application\/json\b/.test(response.headers.get('content-type') ?? ''))
+    return [...problems, `${where}: content type ${response.headers.get('content-type')}`]
   const text = await response.clone().text()
   let body: unknown
   try {

@@ -5,10 +5,18 @@ import { AppError, type ErrorCode } from 'ably-netlify-integration/errors'
 import { nodeFunctionConfig } from 'ably-netlify-integration/netlify-node'
 
 export async function onInboundSms(userId: string, contactId: string, text: string): Promise<PublishResult> {
-  return publishMessage(userId, contactId, { contactId, userId, phoneNumberId: 'pn1', message: text, direction: 'inbound', timestamp: new Date().toISOString() })
+  return publishMessage(userId, contactId, {
+    contactId,
+    userId,
+    phoneNumberId: 'pn1',
+    message: text,
+    direction: 'inbound',
+    timestamp: new Date().toISOString(),
+  })
 }
 
-export const sameHelpers: boolean = ablyServer.broadcastContactUpdate === broadcastContactUpdate && ablyServer.publishPhoneNumberAssignment === publishPhoneNumberAssignment
+export const sameHelpers: boolean =
+  ablyServer.broadcastContactUpdate === broadcastContactUpdate && ablyServer.publishPhoneNumberAssignment === publishPhoneNumberAssignment
 
 export function describeFailure(error: unknown): ErrorCode | undefined {
   return error instanceof AppError ? error.code : undefined
