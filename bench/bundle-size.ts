@@ -117,10 +117,14 @@ const res = await entry.fetch(new Request(${JSON.stringify(STATS_URL)}), ${JSON.
 console.log(JSON.stringify({ status: res.status, body: await res.text() }))`
   const deno = fileURLToPath(import.meta.resolve('deno/bin.cjs'))
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [deno, 'eval', '--no-config', '--cached-only', '--allow-net=127.0.0.1', `--allow-read=${file}`, program], {
-      env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' },
-      timeout: 30_000,
-    })
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [deno, 'eval', '--no-config', '--cached-only', '--allow-net=127.0.0.1', `--allow-read=${file}`, program],
+      {
+        env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' },
+        timeout: 30_000,
+      },
+    )
     const { status, body } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { status: number; body: string }
     return { ok: status === 200, status, detail: body.slice(0, 300) }
   } catch (error) {

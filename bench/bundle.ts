@@ -92,7 +92,13 @@ export async function bundleSplit(entry: string): Promise<SplitBundle> {
     return textOf((path) => chosen.has(path))
   }
   const modules = Object.entries(outputs)
-    .flatMap(([path, output]) => Object.entries(output.inputs).map(([module, { bytesInOutput }]) => ({ module, bytes: bytesInOutput, part: initial.has(path) ? ('initial' as const) : ('lazy' as const) })))
+    .flatMap(([path, output]) =>
+      Object.entries(output.inputs).map(([module, { bytesInOutput }]) => ({
+        module,
+        bytes: bytesInOutput,
+        part: initial.has(path) ? ('initial' as const) : ('lazy' as const),
+      })),
+    )
     .filter(({ bytes }) => bytes > 0)
     .sort((a, b) => b.bytes - a.bytes)
   return { initial: text(true), lazy: text(false), lazyOf, modules }

@@ -21,8 +21,7 @@ export type Runtime = 'node' | 'deno'
 
 /** Starts `file` (a `.ts` path from the repository root) on `runtime`, with stdout piped and stderr inherited. */
 export function start(runtime: Runtime, file: string, args: readonly string[] = []): ChildProcess {
-  const [command, prefix] =
-    runtime === 'node' ? [process.execPath, ['--import', 'tsx', file]] : [denoExecutable(), [...DENO_RUN, file]]
+  const [command, prefix] = runtime === 'node' ? [process.execPath, ['--import', 'tsx', file]] : [denoExecutable(), [...DENO_RUN, file]]
   return spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DENO_NO_UPDATE_CHECK: '1' } })
 }
 

@@ -107,7 +107,8 @@ export async function measureColdStarts(entries: readonly string[], { runs = 7 }
       for (const { entry, programFile } of run % 2 === 0 ? programs : [...programs].reverse()) {
         const byRuntime = byEntry.get(entry)
         if (!byRuntime) continue
-        for (const runtime of run % 2 === 0 ? (['node', 'deno'] as const) : (['deno', 'node'] as const)) byRuntime[runtime].push(await runChild(runtime, dir, programFile))
+        for (const runtime of run % 2 === 0 ? (['node', 'deno'] as const) : (['deno', 'node'] as const))
+          byRuntime[runtime].push(await runChild(runtime, dir, programFile))
       }
     }
     const summary = (list: ColdStartRun[]) => ({

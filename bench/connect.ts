@@ -77,7 +77,10 @@ async function timeToConnected(url: string, appToken: string, hubPort: number): 
     authCallback: (_params, callback) => {
       fetch(url, { method: 'POST', headers: { authorization: `Bearer ${appToken}` } })
         .then((res) => res.json() as Promise<Ably.TokenRequest | { token: string }>)
-        .then((body) => callback(null, 'mac' in body ? body : body.token), (error: Error) => callback(error.message, null))
+        .then(
+          (body) => callback(null, 'mac' in body ? body : body.token),
+          (error: Error) => callback(error.message, null),
+        )
     },
   })
   try {

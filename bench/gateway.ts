@@ -85,7 +85,16 @@ function gatewayAppWith(ably: AblyRest, store: MessageStore, restUrl = 'http://1
 const message = (index: number, contactId = 'c1') => ({
   channelName: `sms:alice:${contactId}`,
   eventName: 'message',
-  data: { contactId, userId: 'alice', phoneNumberId: 'p1', message: `message ${index} ${'x'.repeat(200)}`, direction: 'inbound', timestamp: '2024-01-15T10:30:00.000Z', from: '+1234567890', to: '+0987654321' },
+  data: {
+    contactId,
+    userId: 'alice',
+    phoneNumberId: 'p1',
+    message: `message ${index} ${'x'.repeat(200)}`,
+    direction: 'inbound',
+    timestamp: '2024-01-15T10:30:00.000Z',
+    from: '+1234567890',
+    to: '+0987654321',
+  },
 })
 
 async function liveToken() {
@@ -112,7 +121,13 @@ export async function measureOverhead(kind: OverheadResult['store'], requests = 
     times.push(performance.now() - started)
   }
   times.sort((a, b) => a - b)
-  return { store: kind, requests, p50Ms: round(percentile(times, 50)), p99Ms: round(percentile(times, 99)), meanMs: round(times.reduce((sum, time) => sum + time, 0) / times.length) }
+  return {
+    store: kind,
+    requests,
+    p50Ms: round(percentile(times, 50)),
+    p99Ms: round(percentile(times, 99)),
+    meanMs: round(times.reduce((sum, time) => sum + time, 0) / times.length),
+  }
 }
 
 /** The same messages through the gateway to the local hub: one request each, then batches of `batchSize`. */

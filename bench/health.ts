@@ -31,9 +31,26 @@ function backlog(count: number): MessageDoc[] {
     const at = new Date(now - (count - i) * 1000)
     const status = i % 10 === 0 ? 'failed' : i % 3 === 0 ? 'pending' : 'published'
     return {
-      _id: `m${i}`, idempotencyKey: `k${i}`, fingerprint: 'f', channelName: `sms:u${i % 50}:c1`, ownerId: `u${i % 50}`, publisherId: 'server', eventName: 'message',
-      data: { n: i }, size: 20, status, attempts: 1, seq: `${String(at.getTime()).padStart(15, '0')}:0:m${i}`, createdAt: at, updatedAt: at, nextAttemptAt: at,
-      publishedAt: status === 'published' ? at : null, settledAt: status === 'pending' ? null : at, leaseOwner: null, leaseUntil: null, lastError: null,
+      _id: `m${i}`,
+      idempotencyKey: `k${i}`,
+      fingerprint: 'f',
+      channelName: `sms:u${i % 50}:c1`,
+      ownerId: `u${i % 50}`,
+      publisherId: 'server',
+      eventName: 'message',
+      data: { n: i },
+      size: 20,
+      status,
+      attempts: 1,
+      seq: `${String(at.getTime()).padStart(15, '0')}:0:m${i}`,
+      createdAt: at,
+      updatedAt: at,
+      nextAttemptAt: at,
+      publishedAt: status === 'published' ? at : null,
+      settledAt: status === 'pending' ? null : at,
+      leaseOwner: null,
+      leaseUntil: null,
+      lastError: null,
     }
   })
 }

@@ -30,10 +30,26 @@ function doc(n: number, channels: number): MessageDoc {
   const id = `msg-${n}`
   const channel = `c${n % channels}`
   return {
-    _id: id, idempotencyKey: `u:alice:new:${n}`, fingerprint: '', channelName: `sms:alice:${channel}`, ownerId: 'alice', publisherId: 'alice',
-    eventName: 'message', data: { contactId: channel, userId: 'alice', message: `message ${n}`.padEnd(200, '.') }, size: 260,
-    status: n % 10 === 0 ? 'pending' : 'published', attempts: 1, seq: seqOf(at.getTime(), 0, id), createdAt: at, updatedAt: at, nextAttemptAt: at,
-    publishedAt: at, settledAt: n % 10 === 0 ? null : at, leaseOwner: null, leaseUntil: null, lastError: null,
+    _id: id,
+    idempotencyKey: `u:alice:new:${n}`,
+    fingerprint: '',
+    channelName: `sms:alice:${channel}`,
+    ownerId: 'alice',
+    publisherId: 'alice',
+    eventName: 'message',
+    data: { contactId: channel, userId: 'alice', message: `message ${n}`.padEnd(200, '.') },
+    size: 260,
+    status: n % 10 === 0 ? 'pending' : 'published',
+    attempts: 1,
+    seq: seqOf(at.getTime(), 0, id),
+    createdAt: at,
+    updatedAt: at,
+    nextAttemptAt: at,
+    publishedAt: at,
+    settledAt: n % 10 === 0 ? null : at,
+    leaseOwner: null,
+    leaseUntil: null,
+    lastError: null,
   }
 }
 
@@ -49,7 +65,11 @@ export async function measureHistory(messages = 5000, channels = 100, readsPerRo
   // The store's own filter, sort and limit, over every message.
   const scan = async (n: number) => {
     const { channelName, limit } = query(n)
-    return find(docs, { channelName, status: { $in: ['pending', 'published'] } }).sort({ seq: -1 }).limit(limit).all().map((found) => structuredClone(found)).length
+    return find(docs, { channelName, status: { $in: ['pending', 'published'] } })
+      .sort({ seq: -1 })
+      .limit(limit)
+      .all()
+      .map((found) => structuredClone(found)).length
   }
   for (let n = 0; n < channels; n += 1) if ((await indexed(n)) !== (await scan(n))) throw new Error(`the two sides disagree on channel ${n}`)
   const time = async (read: (n: number) => Promise<number>) => {
@@ -77,7 +97,16 @@ export async function measureHistory(messages = 5000, channels = 100, readsPerRo
   }
   await store.close()
   const side = (ms: number) => ({ readsPerSecond: Math.round((readsPerRound * 1000) / ms), meanMs: Number((ms / readsPerRound).toFixed(3)) })
-  return { messages, channels, readsPerRound, rounds, indexed: side(median(results.indexed)), scan: side(median(results.scan)), speedup: Number(median(results.ratio).toFixed(1)), node: process.version }
+  return {
+    messages,
+    channels,
+    readsPerRound,
+    rounds,
+    indexed: side(median(results.indexed)),
+    scan: side(median(results.scan)),
+    speedup: Number(median(results.ratio).toFixed(1)),
+    node: process.version,
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -73,9 +73,7 @@ export async function measureHubFanout({
     const started = performance.now()
     const publishAll = async () => {
       for (let sent = 0; sent < messages; sent += window) {
-        const batch = Array.from({ length: Math.min(window, messages - sent) }, (_, index) =>
-          channel.publish('tick', `${sent + index}:${data}`),
-        )
+        const batch = Array.from({ length: Math.min(window, messages - sent) }, (_, index) => channel.publish('tick', `${sent + index}:${data}`))
         await Promise.all(batch)
       }
     }

@@ -13,7 +13,10 @@ for (const useBinaryProtocol of [true, false]) {
   const results = await Promise.allSettled(Array.from({ length: 1000 }, () => channel.presence.update('x'.repeat(60 * 1024))))
   const ms = Date.now() - started
   const codes: Record<string, number> = {}
-  for (const r of results) { const k = r.status === 'fulfilled' ? 'ok' : String((r.reason as Ably.ErrorInfo).code); codes[k] = (codes[k] ?? 0) + 1 }
+  for (const r of results) {
+    const k = r.status === 'fulfilled' ? 'ok' : String((r.reason as Ably.ErrorInfo).code)
+    codes[k] = (codes[k] ?? 0) + 1
+  }
   const rest = new Ably.Rest({ endpoint: 'localhost', port, tls: false, key: `${key.name}:${key.secret}`, logLevel: 0 })
   const kept = (await rest.channels.get('flood' + useBinaryProtocol).presence.history({ limit: 1000 })).items.length
   console.log(useBinaryProtocol ? 'msgpack' : 'json', { ms, codes, kept, state: client.connection.state })

@@ -104,7 +104,13 @@ export function evaluateGoals({ tokenRoute, connect, bundleSizes, coldStart }: P
       })
     }
     const ceiling = results.ceiling
-    if (ceiling) goals.push({ goal: `Token route ≥ 50% of the ceiling, loopback HTTP, ${runtime}`, target: '≥ 50%', measured: percent(ceiling.oursOverThis), met: (ceiling.oursOverThis ?? 0) >= 0.5 })
+    if (ceiling)
+      goals.push({
+        goal: `Token route ≥ 50% of the ceiling, loopback HTTP, ${runtime}`,
+        target: '≥ 50%',
+        measured: percent(ceiling.oursOverThis),
+        met: (ceiling.oursOverThis ?? 0) >= 0.5,
+      })
   }
   goals.push({ goal: 'Time to a usable connection ≤ 0.7× the TokenRequest flow', target: '≤ 0.70×', measured: times(connect.ratio), met: connect.ratio <= 0.7 })
   // Issues 12 and 13: the budget is what an isolate with only JWT_SECRET and the default policy evaluates.
@@ -116,9 +122,18 @@ export function evaluateGoals({ tokenRoute, connect, bundleSizes, coldStart }: P
     met: hs256Only.gzip <= 20 * 1024,
   })
   const start = coldStart.find(({ entry }) => entry === TOKEN_ENTRY)
-  if (start) goals.push({ goal: 'Token edge entry: import + first response ≤ 10 ms on Deno', target: '≤ 10 ms', measured: ms(start.deno.importAndFirstResponseMs), met: start.deno.importAndFirstResponseMs <= 10 })
+  if (start)
+    goals.push({
+      goal: 'Token edge entry: import + first response ≤ 10 ms on Deno',
+      target: '≤ 10 ms',
+      measured: ms(start.deno.importAndFirstResponseMs),
+      met: start.deno.importAndFirstResponseMs <= 10,
+    })
   // Issue 9: the token entry's cold start beside a bare Hono app's, same run; and beside one doing the same job with jose.
-  for (const [baseline, label] of [['/bare-hono.ts', 'a bare Hono app'], ['/bare-hono-jose.ts', 'a bare Hono app verifying and signing with jose']] as const) {
+  for (const [baseline, label] of [
+    ['/bare-hono.ts', 'a bare Hono app'],
+    ['/bare-hono-jose.ts', 'a bare Hono app verifying and signing with jose'],
+  ] as const) {
     const bare = coldStart.find(({ entry }) => entry.endsWith(baseline))
     if (!start || !bare) continue
     const wall = start.deno.importAndFirstResponseMs / bare.deno.importAndFirstResponseMs
@@ -143,34 +158,104 @@ const RUNTIME_NAMES: Record<Runtime, string> = { node: 'Node', deno: 'Deno' }
 /** The one table, in Markdown: one row per measurement, then the goals. */
 export function renderTable(results: Results): string {
   const rows: string[][] = []
-  for (const [mode, title] of [['inProcess', 'Token route, in process'], ['http', 'Token route, loopback HTTP']] as const) {
+  for (const [mode, title] of [
+    ['inProcess', 'Token route, in process'],
+    ['http', 'Token route, loopback HTTP'],
+  ] as const) {
     for (const [runtime, contenders] of Object.entries(results.tokenRoute[mode]) as [Runtime, Record<string, ContenderSummary>][]) {
       for (const [name, { label, median: stats, oursOverThis }] of Object.entries(contenders)) {
         const cpu = stats.serverCpuUsPerRequest === undefined ? '' : ` · ${Math.round(stats.serverCpuUsPerRequest)} µs CPU/req`
-        rows.push(['1', title, RUNTIME_NAMES[runtime], label, `${count(stats.requestsPerSecond)} req/s`, `p50 ${ms(stats.p50Ms)} · p99 ${ms(stats.p99Ms)}${cpu}`, name === 'ours' ? '—' : `ours ${times(oursOverThis)}`])
+        rows.push([
+          '1',
+          title,
+          RUNTIME_NAMES[runtime],
+          label,
+          `${count(stats.requestsPerSecond)} req/s`,
+          `p50 ${ms(stats.p50Ms)} · p99 ${ms(stats.p99Ms)}${cpu}`,
+          name === 'ours' ? '—' : `ours ${times(oursOverThis)}`,
+        ])
       }
     }
   }
   const { connect } = results
-  rows.push(['2', 'Time to a usable connection', 'Node', 'ours: POST token → connect with the JWT', `${ms(connect.oursMs)} median`, `p90 ${ms(connect.oursP90Ms)} · ${connect.trials} trials`, '—'])
-  rows.push(['2', 'Time to a usable connection', 'Node', '(a) POST → TokenRequest → requestToken → connect', `${ms(connect.tokenRequestMs)} median`, `p90 ${ms(connect.tokenRequestP90Ms)} · ${connect.trials} trials`, `ours ${times(connect.ratio)} the time`])
+  rows.push([
+    '2',
+    'Time to a usable connection',
+    'Node',
+    'ours: POST token → connect with the JWT',
+    `${ms(connect.oursMs)} median`,
+    `p90 ${ms(connect.oursP90Ms)} · ${connect.trials} trials`,
+    '—',
+  ])
+  rows.push([
+    '2',
+    'Time to a usable connection',
+    'Node',
+    '(a) POST → TokenRequest → requestToken → connect',
+    `${ms(connect.tokenRequestMs)} median`,
+    `p90 ${ms(connect.tokenRequestP90Ms)} · ${connect.trials} trials`,
+    `ours ${times(connect.ratio)} the time`,
+  ])
   for (const { entry, node, deno } of results.coldStart) {
     const name = entry.split('/').at(-1) ?? entry
     const size = results.bundleSizes.edgeEntries[entry]
     const bundle = size ? `bundle ${kb(size.raw)} · ${kb(size.gzip)} gzip` : 'bundle'
-    for (const [runtime, run] of [['Node', node], ['Deno', deno]] as const) {
-      rows.push(['3', `Cold start, ${name}`, runtime, bundle, `${ms(run.importAndFirstResponseMs)} import + first response`, `whole process ${ms(run.processMs)} · ${run.runs.length} runs`, ''])
+    for (const [runtime, run] of [
+      ['Node', node],
+      ['Deno', deno],
+    ] as const) {
+      rows.push([
+        '3',
+        `Cold start, ${name}`,
+        runtime,
+        bundle,
+        `${ms(run.importAndFirstResponseMs)} import + first response`,
+        `whole process ${ms(run.processMs)} · ${run.runs.length} runs`,
+        '',
+      ])
     }
   }
   const { gateway } = results
   for (const overhead of gateway.overhead) {
-    rows.push(['4', 'Gateway overhead per message, in process', 'Node', `${overhead.store} store, no-op Ably`, `${ms(overhead.p50Ms)} p50`, `p99 ${ms(overhead.p99Ms)} · mean ${ms(overhead.meanMs)}`, ''])
+    rows.push([
+      '4',
+      'Gateway overhead per message, in process',
+      'Node',
+      `${overhead.store} store, no-op Ably`,
+      `${ms(overhead.p50Ms)} p50`,
+      `p99 ${ms(overhead.p99Ms)} · mean ${ms(overhead.meanMs)}`,
+      '',
+    ])
   }
   const { throughput } = gateway
-  rows.push(['4', 'Gateway throughput to the hub', 'Node', `${throughput.messages} messages, one per request`, `${count(throughput.single.messagesPerSecond)} msg/s`, `${throughput.single.ablyRequests} Ably requests`, ''])
-  rows.push(['4', 'Gateway throughput to the hub', 'Node', `the same in batches of ${throughput.batchSize}`, `${count(throughput.batch.messagesPerSecond)} msg/s`, `${throughput.batch.ablyRequests} Ably requests`, `batched ${throughput.speedup}× single`])
+  rows.push([
+    '4',
+    'Gateway throughput to the hub',
+    'Node',
+    `${throughput.messages} messages, one per request`,
+    `${count(throughput.single.messagesPerSecond)} msg/s`,
+    `${throughput.single.ablyRequests} Ably requests`,
+    '',
+  ])
+  rows.push([
+    '4',
+    'Gateway throughput to the hub',
+    'Node',
+    `the same in batches of ${throughput.batchSize}`,
+    `${count(throughput.batch.messagesPerSecond)} msg/s`,
+    `${throughput.batch.ablyRequests} Ably requests`,
+    `batched ${throughput.speedup}× single`,
+  ])
   const fanout = results.hubFanout
-  rows.push(['5', 'Hub fan-out', 'Node', `${fanout.subscribers} msgpack subscribers, ${fanout.messages} messages`, `${count(fanout.deliveriesPerSecond)} deliveries/s`, `${count(fanout.deliveriesPerSecond / fanout.subscribers)} msg/s to all ${fanout.subscribers}${fanout.complete ? '' : ' · INCOMPLETE'}`, ''])
+  rows.push([
+    '5',
+    'Hub fan-out',
+    'Node',
+    `${fanout.subscribers} msgpack subscribers, ${fanout.messages} messages`,
+    `${count(fanout.deliveriesPerSecond)} deliveries/s`,
+    `${count(fanout.deliveriesPerSecond / fanout.subscribers)} msg/s to all ${fanout.subscribers}${fanout.complete ? '' : ' · INCOMPLETE'}`,
+    '',
+  ])
   for (const goal of results.goals) rows.push(['goal', goal.goal, '', `target ${goal.target}`, goal.measured, goal.met ? 'met' : 'MISSED', ''])
 
   const header = ['#', 'Benchmark', 'Runtime', 'Contender / case', 'Result', 'Detail', 'Ratio']

@@ -35,14 +35,19 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.95)] ?? Number.NaN
 
 const mint = (userId: string) =>
-  new SignJWT({ userId, sid: `s-${userId}` }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(JWT_SECRET))
+  new SignJWT({ userId, sid: `s-${userId}` })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(JWT_SECRET))
 
 async function tokenRouteCost() {
   const dir = await mkdtemp(join(tmpdir(), 'bench-blobs-'))
   const server = new BlobsServer({ directory: dir, token: 'bench', port: 0, logger: () => {} })
   const { port } = await server.start()
   const url = `http://127.0.0.1:${port}`
-  const blobs = (consistency: 'strong' | 'eventual') => () => createNetlifyBlobsStore({ consistency, siteID: 'bench', token: 'bench', edgeURL: url, uncachedEdgeURL: url })
+  const blobs = (consistency: 'strong' | 'eventual') => () =>
+    createNetlifyBlobsStore({ consistency, siteID: 'bench', token: 'bench', edgeURL: url, uncachedEdgeURL: url })
   const contenders: Record<string, (() => RevocationStore) | undefined> = {
     'no revocation': undefined,
     'embedded store': createMemoryRevocationStore,
@@ -50,7 +55,11 @@ async function tokenRouteCost() {
     'Blobs, eventual': blobs('eventual'),
   }
   const appFor = (store: (() => RevocationStore) | undefined) =>
-    createApp(parseConfig({ ...ENV, ...(store && { ABLY_REVOCABLE_TOKENS: 'true' }) }), { routes: [tokenRoutes], log: silentLogger, ...(store && { revocationStore: store() }) })
+    createApp(parseConfig({ ...ENV, ...(store && { ABLY_REVOCABLE_TOKENS: 'true' }) }), {
+      routes: [tokenRoutes],
+      log: silentLogger,
+      ...(store && { revocationStore: store() }),
+    })
   const tokens = await Promise.all(Array.from({ length: WARM_REQUESTS * WARM_ROUNDS * 4 + COLD_RUNS * 4 }, (_, index) => mint(`user${index}`)))
   let next = 0
   const request = async (app: ReturnType<typeof appFor>) => {
@@ -82,7 +91,9 @@ async function tokenRouteCost() {
   for (const name of Object.keys(contenders)) {
     const c = median(cold[name] ?? [])
     const w = median(warm[name] ?? [])
-    console.log(`| ${name} | ${c.toFixed(2)} | ${(c - base.cold).toFixed(2)} | ${w.toFixed(3)} | ${(w - base.warm).toFixed(3)} | ${p95(warm[name] ?? []).toFixed(3)} |`)
+    console.log(
+      `| ${name} | ${c.toFixed(2)} | ${(c - base.cold).toFixed(2)} | ${w.toFixed(3)} | ${(w - base.warm).toFixed(3)} | ${p95(warm[name] ?? []).toFixed(3)} |`,
+    )
   }
 }
 
@@ -91,7 +102,11 @@ async function revokeToDisconnect() {
   const times: number[] = []
   try {
     for (let trial = 0; trial < DISCONNECT_TRIALS; trial++) {
-      const appToken = await new SignJWT({ userId: `u${trial}`, sid: 'phone' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode('test-app-jwt-secret-0123456789-abcdefghijklmnop'))
+      const appToken = await new SignJWT({ userId: `u${trial}`, sid: 'phone' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('test-app-jwt-secret-0123456789-abcdefghijklmnop'))
       const auth = createTokenAuth({ getAppToken: () => appToken, tokenUrl: `${stack.url}/api/ably/token` })
       const client = new Ably.Realtime({ ...stack.ably, authCallback: auth.authCallback })
       await client.connection.once('connected')
@@ -106,7 +121,9 @@ async function revokeToDisconnect() {
   } finally {
     await stack.close()
   }
-  console.log(`\nRevoke → DISCONNECTED 40141 against the hub (POST /api/ably/revoke sent to event received; ${DISCONNECT_TRIALS} trials): median ${median(times).toFixed(1)} ms, p95 ${p95(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`)
+  console.log(
+    `\nRevoke → DISCONNECTED 40141 against the hub (POST /api/ably/revoke sent to event received; ${DISCONNECT_TRIALS} trials): median ${median(times).toFixed(1)} ms, p95 ${p95(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
+  )
 }
 
 await tokenRouteCost()

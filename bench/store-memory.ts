@@ -26,7 +26,14 @@ async function serve() {
   const { startLocalStack } = await import('../src/wiring/local-stack.ts')
   const { silentLogger } = await import('../src/log/index.ts')
   const dir = await mkdtemp(join(tmpdir(), 'store-memory-'))
-  const stack = await startLocalStack({ env: { PUBLISH_RATE_LIMIT: '0' }, port: 0, hubPort: 0, secretsFile: join(dir, 'secrets.json'), log: silentLogger, sweepIntervalMs: 60_000 })
+  const stack = await startLocalStack({
+    env: { PUBLISH_RATE_LIMIT: '0' },
+    port: 0,
+    hubPort: 0,
+    secretsFile: join(dir, 'secrets.json'),
+    log: silentLogger,
+    sweepIntervalMs: 60_000,
+  })
   const send = (reply: Reply) => process.send?.(reply)
   const gc = (globalThis as { gc?: () => void }).gc
   process.on('message', async (request: Request) => {
@@ -52,7 +59,10 @@ async function serve() {
 }
 
 export async function measureStoreMemory(count = 10_000, messageBytes = 200, concurrency = 8) {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
   const replies: Reply[] = []
   const waiters: ((reply: Reply) => void)[] = []
   child.on('message', (reply: Reply) => {
@@ -78,7 +88,16 @@ export async function measureStoreMemory(count = 10_000, messageBytes = 200, con
         body: JSON.stringify({
           channelName: `sms:alice:c${Math.abs(n) % 20}`,
           eventName: 'message',
-          data: { contactId: `c${Math.abs(n) % 20}`, userId: 'alice', phoneNumberId: 'p1', message: `message ${n} `.padEnd(messageBytes, 'x'), direction: 'inbound', timestamp: new Date().toISOString(), from: '+15550100', to: '+15550101' },
+          data: {
+            contactId: `c${Math.abs(n) % 20}`,
+            userId: 'alice',
+            phoneNumberId: 'p1',
+            message: `message ${n} `.padEnd(messageBytes, 'x'),
+            direction: 'inbound',
+            timestamp: new Date().toISOString(),
+            from: '+15550100',
+            to: '+15550101',
+          },
         }),
       }).then(async (res) => (await res.arrayBuffer(), res.status))
     for (let n = 1; n <= 200; n += 1) await send(-n)
@@ -94,11 +113,21 @@ export async function measureStoreMemory(count = 10_000, messageBytes = 200, con
       }),
     )
     const after = await memory()
-    return { count, messageBytes, statuses, before, after, rssGrowthMb: after.rssMb - before.rssMb, heapGrowthMb: after.heapUsedMb - before.heapUsedMb, node: process.version }
+    return {
+      count,
+      messageBytes,
+      statuses,
+      before,
+      after,
+      rssGrowthMb: after.rssMb - before.rssMb,
+      heapGrowthMb: after.heapUsedMb - before.heapUsedMb,
+      node: process.version,
+    }
   } finally {
     child.disconnect()
   }
 }
 
 if (process.argv.includes('--serve')) await serve()
-else if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await measureStoreMemory(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 200))))
+else if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(JSON.stringify(await measureStoreMemory(Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 200))))

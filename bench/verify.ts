@@ -33,12 +33,22 @@ async function main() {
   const keyed = createAppTokenVerifier(parseConfig({ ABLY_API_KEY, JWT_JWKS_URL: jwksUrl, JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'bench' }).jwt)
   const secretKey = new TextEncoder().encode(SECRET)
   const contenders: Contender[] = [
-    { name: 'HS256 (JWT_SECRET)', verify: hs, tokens: await Promise.all(Array.from({ length: TOKENS }, (_, i) => new SignJWT(claims(i)).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secretKey))) },
+    {
+      name: 'HS256 (JWT_SECRET)',
+      verify: hs,
+      tokens: await Promise.all(
+        Array.from({ length: TOKENS }, (_, i) => new SignJWT(claims(i)).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(secretKey)),
+      ),
+    },
     ...(await Promise.all(
       pairs.map(async ({ alg, privateKey }) => ({
         name: `${alg} (cached JWKS)`,
         verify: keyed,
-        tokens: await Promise.all(Array.from({ length: TOKENS }, (_, i) => new SignJWT({ ...claims(i), iss: ISSUER, aud: 'bench' }).setProtectedHeader({ alg, kid: alg, typ: 'JWT' }).sign(privateKey))),
+        tokens: await Promise.all(
+          Array.from({ length: TOKENS }, (_, i) =>
+            new SignJWT({ ...claims(i), iss: ISSUER, aud: 'bench' }).setProtectedHeader({ alg, kid: alg, typ: 'JWT' }).sign(privateKey),
+          ),
+        ),
       })),
     )),
   ]

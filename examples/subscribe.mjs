@@ -48,7 +48,12 @@ const outcome = await Promise.race([
 ])
 if (outcome !== 'connected') {
   realtime.close()
-  fail(refusal ?? (outcome === 'failed' ? `the connection failed: ${realtime.connection.errorReason?.message}` : `not connected to the hub at localhost:${ABLY_HUB_PORT} within 15 s`))
+  fail(
+    refusal ??
+      (outcome === 'failed'
+        ? `the connection failed: ${realtime.connection.errorReason?.message}`
+        : `not connected to the hub at localhost:${ABLY_HUB_PORT} within 15 s`),
+  )
 }
 
 const userId = realtime.auth.clientId

@@ -68,8 +68,13 @@ async function main(): Promise<number> {
   // Deno from node_modules: the edge bundler uses the `deno` on PATH when its version fits, instead of downloading one.
   process.env.PATH = [join(tools, 'node_modules/.bin'), join(site, 'node_modules/.bin'), process.env.PATH].join(':')
 
-  console.log(`Deploy check of ${site}\n  artefacts in ${relative(process.cwd(), out) || '.'}${removed.length ? `\n  removed from the build environment: ${removed.join(', ')}` : ''}`)
-  record('no app variable in the build environment', Object.keys(process.env).every((name) => !APP_VARIABLE.test(name)))
+  console.log(
+    `Deploy check of ${site}\n  artefacts in ${relative(process.cwd(), out) || '.'}${removed.length ? `\n  removed from the build environment: ${removed.join(', ')}` : ''}`,
+  )
+  record(
+    'no app variable in the build environment',
+    Object.keys(process.env).every((name) => !APP_VARIABLE.test(name)),
+  )
 
   await rm(out, { recursive: true, force: true })
   await seedEdgeTypes(join(cacheDirectory, 'deno_dir'))
@@ -81,11 +86,20 @@ async function main(): Promise<number> {
   const edgeWithSiteDir = join(out, 'edge-functions-with-site-function')
   const built = await Promise.all([
     bundled('zip-it-and-ship-it', 'zip-it-and-ship-it bundles the Node functions', () =>
-      zipFunctions(join(site, 'netlify/functions'), functionsDir, { basePath: site, repositoryRoot: site, manifest: join(functionsDir, 'manifest.json'), config: { '*': {} } }),
+      zipFunctions(join(site, 'netlify/functions'), functionsDir, {
+        basePath: site,
+        repositoryRoot: site,
+        manifest: join(functionsDir, 'manifest.json'),
+        config: { '*': {} },
+      }),
     ),
     (async () =>
-      (await bundled('edge-bundler', 'the edge bundler loads and bundles the edge functions', () => bundle([edgeSources], edgeDir, [], { basePath: site, cacheDirectory }))) &&
-      bundled('edge-bundler with a site function', 'the edge bundler bundles them beside a site function', () => bundle([edgeSources, join(tools, 'scripts/deploy-check/canary')], edgeWithSiteDir, [], { basePath: site, cacheDirectory })))(),
+      (await bundled('edge-bundler', 'the edge bundler loads and bundles the edge functions', () =>
+        bundle([edgeSources], edgeDir, [], { basePath: site, cacheDirectory }),
+      )) &&
+      bundled('edge-bundler with a site function', 'the edge bundler bundles them beside a site function', () =>
+        bundle([edgeSources, join(tools, 'scripts/deploy-check/canary')], edgeWithSiteDir, [], { basePath: site, cacheDirectory }),
+      ))(),
   ])
   if (!built.every(Boolean)) return finish()
 
@@ -103,7 +117,13 @@ async function main(): Promise<number> {
   // The key has revocable tokens, as the dashboard step of ABLY_REVOCABLE_TOKENS sets it (tokens of at most an hour).
   const hub = createHub({ keys: [{ ...ablyKey, revocableTokens: true }] })
   const { url: hubUrl } = await hub.listen(0)
-  const runtimeEnv: Record<string, string> = { ABLY_API_KEY: `${ablyKey.name}:${ablyKey.secret}`, JWT_SECRET: jwtSecret, ABLY_REST_URL: hubUrl, MESSAGE_STORE: 'memory', ABLY_ADMIN_ROLES: 'admin' }
+  const runtimeEnv: Record<string, string> = {
+    ABLY_API_KEY: `${ablyKey.name}:${ablyKey.secret}`,
+    JWT_SECRET: jwtSecret,
+    ABLY_REST_URL: hubUrl,
+    MESSAGE_STORE: 'memory',
+    ABLY_ADMIN_ROLES: 'admin',
+  }
   const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice' })}` }
   const adminBearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'ops', role: 'admin' })}` }
   const contactUpdate = { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } }
@@ -119,7 +139,12 @@ async function main(): Promise<number> {
     Object.assign(process.env, runtimeEnv)
     const zips = Object.fromEntries(
       await Promise.all(
-        expected.filter((fn) => fn.runtime === 'node').map(async (fn) => [fn.name, await timed(`import ${fn.name}.zip`, () => loadLambda(join(functionsDir, `${fn.name}.zip`), join(out, 'run', fn.name)))] as const),
+        expected
+          .filter((fn) => fn.runtime === 'node')
+          .map(
+            async (fn) =>
+              [fn.name, await timed(`import ${fn.name}.zip`, () => loadLambda(join(functionsDir, `${fn.name}.zip`), join(out, 'run', fn.name)))] as const,
+          ),
       ),
     )
     const lambda = (name: string) => {
@@ -135,52 +160,114 @@ async function main(): Promise<number> {
       Object.assign(process.env, revocationEnv)
       try {
         const anonymous = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: {} })
-        record('ably-revoke: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
+        record(
+          'ably-revoke: 401 invalid_token without an app JWT',
+          anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token',
+          anonymous,
+        )
         const revoked = await revoke({ method: 'POST', path: '/api/ably/revoke', headers: bearer })
-        record('ably-revoke: 200 revoked, recorded in Netlify Blobs and sent to the hub\'s revokeTokens', revoked.status === 200 && (revoked.json as { revoked?: boolean }).revoked === true, revoked)
+        record(
+          "ably-revoke: 200 revoked, recorded in Netlify Blobs and sent to the hub's revokeTokens",
+          revoked.status === 200 && (revoked.json as { revoked?: boolean }).revoked === true,
+          revoked,
+        )
         const stored = await readdir(blobsDir, { recursive: true }).catch(() => [])
-        record('ably-revoke: the deny-list record is in the site\'s Blobs store ably-revocations', stored.some((path) => String(path).includes('ably-revocations')), stored)
+        record(
+          "ably-revoke: the deny-list record is in the site's Blobs store ably-revocations",
+          stored.some((path) => String(path).includes('ably-revocations')),
+          stored,
+        )
       } finally {
         for (const name of Object.keys(revocationEnv)) delete process.env[name]
       }
     }
     const publish = () =>
-      lambda('ably-publish')({ method: 'POST', path: '/api/ably/publish', headers: { ...bearer, 'content-type': 'application/json', 'idempotency-key': 'deploy-check-1' }, body: JSON.stringify(contactUpdate) })
+      lambda('ably-publish')({
+        method: 'POST',
+        path: '/api/ably/publish',
+        headers: { ...bearer, 'content-type': 'application/json', 'idempotency-key': 'deploy-check-1' },
+        body: JSON.stringify(contactUpdate),
+      })
     const published = await publish()
     const messageId = (published.json as { messageId?: string } | undefined)?.messageId
-    record('ably-publish: 200 published, against the local hub', published.status === 200 && (published.json as { status?: string }).status === 'published', published)
-    const onHub = (await (await fetch(`${hubUrl}/channels/contacts%3Aalice/messages`, { headers: { authorization: `Basic ${btoa(runtimeEnv.ABLY_API_KEY ?? '')}` } })).json()) as { id: string }[]
+    record(
+      'ably-publish: 200 published, against the local hub',
+      published.status === 200 && (published.json as { status?: string }).status === 'published',
+      published,
+    )
+    const onHub = (await (
+      await fetch(`${hubUrl}/channels/contacts%3Aalice/messages`, { headers: { authorization: `Basic ${btoa(runtimeEnv.ABLY_API_KEY ?? '')}` } })
+    ).json()) as { id: string }[]
     record('ably-publish: the message is on the hub, with our id', onHub.length === 1 && onHub[0]?.id === messageId, onHub)
     const replay = await publish()
-    record('ably-publish: a retry with the same Idempotency-Key is replayed, not published again', replay.headers['idempotent-replayed'] === 'true' && (replay.json as { messageId?: string }).messageId === messageId, replay)
+    record(
+      'ably-publish: a retry with the same Idempotency-Key is replayed, not published again',
+      replay.headers['idempotent-replayed'] === 'true' && (replay.json as { messageId?: string }).messageId === messageId,
+      replay,
+    )
     const wrongMethod = await lambda('ably-publish')({ method: 'DELETE', path: '/api/ably/publish', headers: {} })
-    record('ably-publish: DELETE gets our JSON 405 with Allow', wrongMethod.status === 405 && wrongMethod.headers.allow === 'POST, OPTIONS' && (wrongMethod.json as { code?: string }).code === 'method_not_allowed', wrongMethod)
+    record(
+      'ably-publish: DELETE gets our JSON 405 with Allow',
+      wrongMethod.status === 405 && wrongMethod.headers.allow === 'POST, OPTIONS' && (wrongMethod.json as { code?: string }).code === 'method_not_allowed',
+      wrongMethod,
+    )
     const history = await lambda('ably-history')({ method: 'GET', path: '/api/ably/history?channelName=contacts:alice', headers: bearer })
     record('ably-history: 200 with a page of the store', history.status === 200 && Array.isArray((history.json as { messages?: unknown }).messages), history)
     const anonymous = await lambda('ably-history')({ method: 'GET', path: '/api/ably/history?channelName=contacts:alice', headers: {} })
-    record('ably-history: 401 invalid_token without an app JWT', anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token', anonymous)
+    record(
+      'ably-history: 401 invalid_token without an app JWT',
+      anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token',
+      anonymous,
+    )
     const health = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: {} })
     record(
-      'ably-health: anonymous → 200 with status and timestamp only, cacheable by Netlify\'s CDN for 5 s, keyed on Authorization and Origin',
-      health.status === 200 && JSON.stringify(Object.keys(health.json as object)) === '["status","timestamp"]' && cdnCacheable(health.headers, 'header=Authorization|Origin'),
+      "ably-health: anonymous → 200 with status and timestamp only, cacheable by Netlify's CDN for 5 s, keyed on Authorization and Origin",
+      health.status === 200 &&
+        JSON.stringify(Object.keys(health.json as object)) === '["status","timestamp"]' &&
+        cdnCacheable(health.headers, 'header=Authorization|Origin'),
       health,
     )
     const adminHealth = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: adminBearer })
     const adminChecks = (adminHealth.json as { checks?: Record<string, unknown> }).checks
     record(
       'ably-health: an admin token → every check with its figures, and never cacheable',
-      adminHealth.status === 200 && adminChecks !== undefined && ['store', 'outbox', 'ably'].every((name) => name in adminChecks) && neverCached(adminHealth.headers),
+      adminHealth.status === 200 &&
+        adminChecks !== undefined &&
+        ['store', 'outbox', 'ably'].every((name) => name in adminChecks) &&
+        neverCached(adminHealth.headers),
       adminHealth,
     )
     const userHealth = await lambda('ably-health')({ method: 'GET', path: '/api/ably/health', headers: bearer })
-    record('ably-health: a user token without an admin role → status only, and never cacheable', JSON.stringify(Object.keys(userHealth.json as object)) === '["status","timestamp"]' && neverCached(userHealth.headers), userHealth)
-    const sweep = await lambda('ably-outbox')({ method: 'POST', path: '/.netlify/functions/ably-outbox', headers: { 'x-nf-event': 'schedule', 'content-type': 'application/json' }, body: JSON.stringify({ next_run: new Date(Date.now() + 60_000).toISOString() }) })
-    record('ably-outbox: a scheduled run answers its sweep report', sweep.status === 200 && typeof (sweep.json as { claimed?: unknown }).claimed === 'number', sweep)
+    record(
+      'ably-health: a user token without an admin role → status only, and never cacheable',
+      JSON.stringify(Object.keys(userHealth.json as object)) === '["status","timestamp"]' && neverCached(userHealth.headers),
+      userHealth,
+    )
+    const sweep = await lambda('ably-outbox')({
+      method: 'POST',
+      path: '/.netlify/functions/ably-outbox',
+      headers: { 'x-nf-event': 'schedule', 'content-type': 'application/json' },
+      body: JSON.stringify({ next_run: new Date(Date.now() + 60_000).toISOString() }),
+    })
+    record(
+      'ably-outbox: a scheduled run answers its sweep report',
+      sweep.status === 200 && typeof (sweep.json as { claimed?: unknown }).claimed === 'number',
+      sweep,
+    )
     // A fresh instance of the outbox (a new module instance reads the environment again) with variables it never reads broken.
     Object.assign(process.env, { JWT_SECRET: 'short', CORS_ORIGIN: '*', PUBLISH_MAX_BATCH: '9999' })
     const brokenOutbox = await loadLambda(join(functionsDir, 'ably-outbox.zip'), join(out, 'run', 'ably-outbox-broken-api-variables'))
-    const brokenSweep = await brokenOutbox({ method: 'POST', path: '/.netlify/functions/ably-outbox', headers: { 'x-nf-event': 'schedule' }, body: JSON.stringify({ next_run: new Date().toISOString() }) })
-    record('ably-outbox: still sweeps with JWT_SECRET, CORS_ORIGIN and PUBLISH_MAX_BATCH broken (it reads none of them)', brokenSweep.status === 200 && typeof (brokenSweep.json as { claimed?: unknown }).claimed === 'number', brokenSweep)
+    const brokenSweep = await brokenOutbox({
+      method: 'POST',
+      path: '/.netlify/functions/ably-outbox',
+      headers: { 'x-nf-event': 'schedule' },
+      body: JSON.stringify({ next_run: new Date().toISOString() }),
+    })
+    record(
+      'ably-outbox: still sweeps with JWT_SECRET, CORS_ORIGIN and PUBLISH_MAX_BATCH broken (it reads none of them)',
+      brokenSweep.status === 200 && typeof (brokenSweep.json as { claimed?: unknown }).claimed === 'number',
+      brokenSweep,
+    )
     Object.assign(process.env, runtimeEnv)
     for (const name of ['CORS_ORIGIN', 'PUBLISH_MAX_BATCH']) delete process.env[name]
     await checkRevoke(lambda('ably-revoke'))
@@ -194,53 +281,101 @@ async function main(): Promise<number> {
       const { payload } = await jwtVerify(tokenBody.token, new TextEncoder().encode(ablyKey.secret)).catch(() => ({ payload: undefined }))
       tokenOk = decodeProtectedHeader(tokenBody.token).kid === ablyKey.name && payload?.['x-ably-clientId'] === 'alice'
     }
-    record('ably-token: 200 with an Ably JWT signed by the Ably key, for the app JWT\'s user', tokenOk, { status: token.status, body: tokenBody })
+    record("ably-token: 200 with an Ably JWT signed by the Ably key, for the app JWT's user", tokenOk, { status: token.status, body: tokenBody })
     const noToken = await edge.fetch('/api/ably/token', { method: 'POST' })
-    record('ably-token: 403 signed_out without an app JWT (the status ably-js does not retry)', noToken.status === 403 && ((await noToken.json()) as { code?: string }).code === 'signed_out', noToken.status)
+    record(
+      'ably-token: 403 signed_out without an app JWT (the status ably-js does not retry)',
+      noToken.status === 403 && ((await noToken.json()) as { code?: string }).code === 'signed_out',
+      noToken.status,
+    )
     const put = await edge.fetch('/api/ably/token', { method: 'PUT' })
     record('ably-token: PUT gets our JSON 405 with Allow', put.status === 405 && put.headers.get('allow') === 'GET, POST, OPTIONS', put.status)
     const stats = await edge.fetch('/api/ably/stats')
     const statsHeaders = Object.fromEntries(stats.headers)
-    record('ably-stats: 200 healthy, from the local hub', stats.status === 200 && ((await stats.json()) as { status?: string }).status === 'healthy', stats.status)
-    record('ably-stats: anonymous → cacheable by Netlify\'s CDN for 5 s, keyed on channelName, Authorization and Origin only', cdnCacheable(statsHeaders, 'query=channelName,header=Authorization|Origin'), statsHeaders)
+    record(
+      'ably-stats: 200 healthy, from the local hub',
+      stats.status === 200 && ((await stats.json()) as { status?: string }).status === 'healthy',
+      stats.status,
+    )
+    record(
+      "ably-stats: anonymous → cacheable by Netlify's CDN for 5 s, keyed on channelName, Authorization and Origin only",
+      cdnCacheable(statsHeaders, 'query=channelName,header=Authorization|Origin'),
+      statsHeaders,
+    )
     const userStats = await edge.fetch('/api/ably/stats', { headers: bearer })
     const userStatsHeaders = Object.fromEntries(userStats.headers)
     record('ably-stats: with a token → never cacheable', userStats.status === 200 && neverCached(userStatsHeaders), userStatsHeaders)
     const presence = await edge.fetch('/api/ably/presence?userIds=alice,bob', { headers: adminBearer })
     const presenceBody = (await presence.json().catch(() => undefined)) as { users?: { userId: string; online: boolean }[] } | undefined
-    record('ably-presence: an admin token → each user offline, from the hub\'s batch presence', presence.status === 200 && JSON.stringify(presenceBody?.users?.map((user) => user.online)) === '[false,false]', { status: presence.status, body: presenceBody })
+    record(
+      "ably-presence: an admin token → each user offline, from the hub's batch presence",
+      presence.status === 200 && JSON.stringify(presenceBody?.users?.map((user) => user.online)) === '[false,false]',
+      { status: presence.status, body: presenceBody },
+    )
     const notAdmin = await edge.fetch('/api/ably/presence?userIds=alice', { headers: bearer })
-    record('ably-presence: a user token without an admin role → 403 forbidden', notAdmin.status === 403 && ((await notAdmin.json()) as { code?: string }).code === 'forbidden', notAdmin.status)
+    record(
+      'ably-presence: a user token without an admin role → 403 forbidden',
+      notAdmin.status === 403 && ((await notAdmin.json()) as { code?: string }).code === 'forbidden',
+      notAdmin.status,
+    )
     edge.stop()
 
     // ABLY_REVOCABLE_TOKENS=true at the edge: the Blobs client loads on demand inside the ESZIP, and reads the
     // deny-list ably-revoke wrote above (alice's session), with Netlify's Blobs context.
     const revocable = await serveEdge(edgeDir, join(out, 'run/edge'), { ...runtimeEnv, ...revocationEnv }, { unpacked: true })
     const refusedToken = await revocable.fetch('/api/ably/token', { method: 'POST', headers: bearer })
-    record('ably-token with revocation on: the session revoked through ably-revoke gets 403 signed_out', refusedToken.status === 403 && ((await refusedToken.json()) as { code?: string }).code === 'signed_out', refusedToken.status)
+    record(
+      'ably-token with revocation on: the session revoked through ably-revoke gets 403 signed_out',
+      refusedToken.status === 403 && ((await refusedToken.json()) as { code?: string }).code === 'signed_out',
+      refusedToken.status,
+    )
     const otherToken = await revocable.fetch('/api/ably/token', { method: 'POST', headers: adminBearer })
     const otherBody = (await otherToken.json().catch(() => undefined)) as { token?: string } | undefined
-    const otherClaims = otherBody?.token ? (await jwtVerify(otherBody.token, new TextEncoder().encode(ablyKey.secret)).catch(() => undefined))?.payload : undefined
-    record('ably-token with revocation on: another session gets a token naming its session in x-ably-revocation-key', otherToken.status === 200 && typeof otherClaims?.['x-ably-revocation-key'] === 'string', { status: otherToken.status, claims: otherClaims })
+    const otherClaims = otherBody?.token
+      ? (await jwtVerify(otherBody.token, new TextEncoder().encode(ablyKey.secret)).catch(() => undefined))?.payload
+      : undefined
+    record(
+      'ably-token with revocation on: another session gets a token naming its session in x-ably-revocation-key',
+      otherToken.status === 200 && typeof otherClaims?.['x-ably-revocation-key'] === 'string',
+      { status: otherToken.status, claims: otherClaims },
+    )
     revocable.stop()
 
-    console.log('A bad JWT_SECRET breaks only our functions, never the site\'s own')
+    console.log("A bad JWT_SECRET breaks only our functions, never the site's own")
     const broken = await serveEdge(edgeWithSiteDir, join(out, 'run/edge-with-site-function'), { ...runtimeEnv, JWT_SECRET: 'short' })
     for (const path of ['/api/ably/token', '/api/ably/stats']) {
       const res = await broken.fetch(path, { method: path.endsWith('token') ? 'POST' : 'GET', headers: bearer })
       const body = (await res.json().catch(() => undefined)) as { code?: string; requestId?: string } | undefined
-      record(`${path}: the generic JSON 500 internal_error with its requestId`, res.status === 500 && body?.code === 'internal_error' && body.requestId === res.headers.get('x-request-id'), { status: res.status, body })
+      record(
+        `${path}: the generic JSON 500 internal_error with its requestId`,
+        res.status === 500 && body?.code === 'internal_error' && body.requestId === res.headers.get('x-request-id'),
+        { status: res.status, body },
+      )
     }
     const siteFunction = await broken.fetch('/_deploy-check/site-function')
-    record('the site\'s own edge function in the same bundle still serves', siteFunction.status === 200 && (await siteFunction.text()) === 'site function ok', siteFunction.status)
-    const logged = broken.lines().filter((line) => line.includes('"config_error"')).map((line) => JSON.parse(line) as { variables?: string[] })
-    record('one config_error line per failed request, naming JWT_SECRET', logged.length === 2 && logged.every((line) => JSON.stringify(line.variables) === '["JWT_SECRET"]'), logged)
+    record(
+      "the site's own edge function in the same bundle still serves",
+      siteFunction.status === 200 && (await siteFunction.text()) === 'site function ok',
+      siteFunction.status,
+    )
+    const logged = broken
+      .lines()
+      .filter((line) => line.includes('"config_error"'))
+      .map((line) => JSON.parse(line) as { variables?: string[] })
+    record(
+      'one config_error line per failed request, naming JWT_SECRET',
+      logged.length === 2 && logged.every((line) => JSON.stringify(line.variables) === '["JWT_SECRET"]'),
+      logged,
+    )
     broken.stop()
 
     const ttl = await serveEdge(edgeWithSiteDir, join(out, 'run/edge-with-site-function'), { ...runtimeEnv, ABLY_TOKEN_TTL: '1h' }, { unpacked: true })
     const ttlToken = await ttl.fetch('/api/ably/token', { method: 'POST', headers: bearer })
     const ttlStats = await ttl.fetch('/api/ably/stats')
-    record('a bad ABLY_TOKEN_TTL breaks ably-token only: ably-stats still serves', ttlToken.status === 500 && ttlStats.status === 200, { token: ttlToken.status, stats: ttlStats.status })
+    record('a bad ABLY_TOKEN_TTL breaks ably-token only: ably-stats still serves', ttlToken.status === 500 && ttlStats.status === 200, {
+      token: ttlToken.status,
+      stats: ttlStats.status,
+    })
     ttl.stop()
   } finally {
     for (const child of children) child.kill()
@@ -255,14 +390,25 @@ async function main(): Promise<number> {
 async function finish(): Promise<number> {
   const sizes: Record<string, number> = {}
   for (const dir of [join(out, 'functions'), join(out, 'edge-functions')]) {
-    for (const file of await readdir(dir).catch(() => [])) if (/\.(zip|eszip)$/.test(file)) sizes[relative(out, join(dir, file))] = (await stat(join(dir, file))).size
+    for (const file of await readdir(dir).catch(() => []))
+      if (/\.(zip|eszip)$/.test(file)) sizes[relative(out, join(dir, file))] = (await stat(join(dir, file))).size
   }
   const failed = findings.filter((finding) => !finding.ok)
   const report = { site, ok: failed.length === 0, checks: findings.length, failed, sizes, timingsMs: timings, totalMs: Math.round(performance.now() - started) }
   await writeFile(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`)
-  console.log(`\nSizes: ${Object.entries(sizes).map(([file, bytes]) => `${file} ${(bytes / 1024).toFixed(0)} KiB`).join(', ')}`)
-  console.log(`Timings (ms): ${Object.entries(timings).map(([name, ms]) => `${name} ${ms}`).join(', ')}`)
-  console.log(`${failed.length === 0 ? 'PASS' : 'FAIL'}: ${findings.length - failed.length}/${findings.length} checks in ${(report.totalMs / 1000).toFixed(1)} s`)
+  console.log(
+    `\nSizes: ${Object.entries(sizes)
+      .map(([file, bytes]) => `${file} ${(bytes / 1024).toFixed(0)} KiB`)
+      .join(', ')}`,
+  )
+  console.log(
+    `Timings (ms): ${Object.entries(timings)
+      .map(([name, ms]) => `${name} ${ms}`)
+      .join(', ')}`,
+  )
+  console.log(
+    `${failed.length === 0 ? 'PASS' : 'FAIL'}: ${findings.length - failed.length}/${findings.length} checks in ${(report.totalMs / 1000).toFixed(1)} s`,
+  )
   return failed.length === 0 ? 0 : 1
 }
 
@@ -289,9 +435,20 @@ async function seedEdgeTypes(denoDir: string) {
   const source = join(dirname(fileURLToPath(import.meta.resolve('@netlify/edge-functions-bootstrap/version'))), 'bootstrap')
   const dir = join(denoDir, 'remote/https/edge.netlify.com')
   await mkdir(dir, { recursive: true })
-  for (const [path, file] of [['/bootstrap/globals/types.ts', 'globals/types.d.ts'], ['/bootstrap/context.ts', 'context.d.ts'], ['/bootstrap/cookie.ts', 'cookie.d.ts']] as const) {
-    const metadata = { headers: { 'content-type': 'application/typescript; charset=utf-8' }, url: `https://edge.netlify.com${path}`, time: Math.floor(Date.now() / 1000) }
-    await writeFile(join(dir, createHash('sha256').update(path).digest('hex')), `${await readFile(join(source, file), 'utf8')}\n// denoCacheMetadata=${JSON.stringify(metadata)}`)
+  for (const [path, file] of [
+    ['/bootstrap/globals/types.ts', 'globals/types.d.ts'],
+    ['/bootstrap/context.ts', 'context.d.ts'],
+    ['/bootstrap/cookie.ts', 'cookie.d.ts'],
+  ] as const) {
+    const metadata = {
+      headers: { 'content-type': 'application/typescript; charset=utf-8' },
+      url: `https://edge.netlify.com${path}`,
+      time: Math.floor(Date.now() / 1000),
+    }
+    await writeFile(
+      join(dir, createHash('sha256').update(path).digest('hex')),
+      `${await readFile(join(source, file), 'utf8')}\n// denoCacheMetadata=${JSON.stringify(metadata)}`,
+    )
   }
 }
 
@@ -352,7 +509,12 @@ async function loadLambda(zipPath: string, dir: string): Promise<(request: Lambd
 
 /** An anonymous answer Netlify's CDN may keep 5 s (browsers may not), its cache key varying as `vary` says. */
 function cdnCacheable(headers: Record<string, string>, vary: string): boolean {
-  return headers['netlify-cdn-cache-control'] === 'public, max-age=5, must-revalidate' && headers['netlify-vary'] === vary && headers['cache-control'] === 'no-store' && /authorization/i.test(headers.vary ?? '')
+  return (
+    headers['netlify-cdn-cache-control'] === 'public, max-age=5, must-revalidate' &&
+    headers['netlify-vary'] === vary &&
+    headers['cache-control'] === 'no-store' &&
+    /authorization/i.test(headers.vary ?? '')
+  )
 }
 
 /** An answer no cache keeps: `no-store`, and no CDN directive at all. */
@@ -370,14 +532,38 @@ async function serveEdge(bundleDir: string, runDir: string, env: Record<string, 
   const scripts = join(tools, 'scripts/deploy-check/deno')
   if (!unpacked) {
     await rm(runDir, { recursive: true, force: true })
-    await run('deno', ['run', '--no-config', '--allow-read', '--allow-write', `--import-map=${join(vendor, 'import_map.json')}`, join(scripts, 'unpack-eszip.ts'), vendor, eszip, runDir])
+    await run('deno', [
+      'run',
+      '--no-config',
+      '--allow-read',
+      '--allow-write',
+      `--import-map=${join(vendor, 'import_map.json')}`,
+      join(scripts, 'unpack-eszip.ts'),
+      vendor,
+      eszip,
+      runDir,
+    ])
   }
   const envFile = join(runDir, `env-${randomUUID()}.json`)
   await writeFile(envFile, JSON.stringify(env), { mode: 0o600 })
-  const child = spawn('deno', ['run', '--no-config', '--allow-read', '--allow-net=127.0.0.1', `--import-map=${join(runDir, 'import_map.json')}`, join(scripts, 'serve-edge.ts'), runDir, join(bundleDir, 'manifest.json'), envFile], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DENO_DIR: join(cacheDirectory, 'deno_dir'), NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    'deno',
+    [
+      'run',
+      '--no-config',
+      '--allow-read',
+      '--allow-net=127.0.0.1',
+      `--import-map=${join(runDir, 'import_map.json')}`,
+      join(scripts, 'serve-edge.ts'),
+      runDir,
+      join(bundleDir, 'manifest.json'),
+      envFile,
+    ],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DENO_DIR: join(cacheDirectory, 'deno_dir'), NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   children.push(child)
   const lines: string[] = []
   const port = await new Promise<number>((resolvePort, reject) => {

@@ -51,10 +51,12 @@ if (values.help) {
 const { user = 'alice', role = 'user', ttl = '3600' } = values
 if (!isValidId(user)) fail(`--user must be 1-64 letters, digits, "_" or "-", got ${JSON.stringify(user)}`)
 if (role.length === 0 || role.length > 64) fail('--role must be 1-64 characters')
-if (!/^\d+$/.test(ttl) || Number(ttl) < 1 || Number(ttl) > MAX_TOKEN_TTL_SEC) fail(`--ttl must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SEC}, got ${JSON.stringify(ttl)}`)
+if (!/^\d+$/.test(ttl) || Number(ttl) < 1 || Number(ttl) > MAX_TOKEN_TTL_SEC)
+  fail(`--ttl must be a whole number of seconds from 1 to ${MAX_TOKEN_TTL_SEC}, got ${JSON.stringify(ttl)}`)
 
 const own = process.env.JWT_SECRET
-if (own !== undefined && own !== '' && own.length < MIN_JWT_SECRET_LENGTH) fail(`JWT_SECRET is shorter than ${MIN_JWT_SECRET_LENGTH} characters, so npm start would refuse it`)
+if (own !== undefined && own !== '' && own.length < MIN_JWT_SECRET_LENGTH)
+  fail(`JWT_SECRET is shorter than ${MIN_JWT_SECRET_LENGTH} characters, so npm start would refuse it`)
 const secret = own || (await loadDevSecrets()).jwtSecret
 const source = own ? 'JWT_SECRET from the environment' : `the generated development secret in ${DEFAULT_DEV_SECRETS_FILE}`
 
@@ -68,7 +70,9 @@ if (values.url !== undefined) {
 const stacks = (await readRunningStacks()).filter((stack) => wanted === undefined || portOf(stack.url) === wanted)
 const refusing = stacks.filter((stack) => stack.jwtSecretId !== secretId(secret))
 if (refusing.length > 0 && stacks.length > 1) {
-  console.error(`dev:token: npm start runs at ${stacks.map((stack) => stack.url).join(' and ')}, and ${refusing.map((stack) => stack.url).join(' and ')} would refuse a token signed with ${source}. Say which with --url <url> (or PORT).`)
+  console.error(
+    `dev:token: npm start runs at ${stacks.map((stack) => stack.url).join(' and ')}, and ${refusing.map((stack) => stack.url).join(' and ')} would refuse a token signed with ${source}. Say which with --url <url> (or PORT).`,
+  )
   process.exit(2)
 }
 const [running]: (RunningStack | undefined)[] = stacks
@@ -83,4 +87,6 @@ if (running && refusing.length > 0) {
 const accepting = stacks.map((stack) => stack.url).join(' and ')
 
 console.log(await mintAppToken(secret, { userId: user, role, ttlSec: Number(ttl) }))
-console.error(`dev:token: signed with ${source}${accepting ? `, which npm start at ${accepting} accept${stacks.length > 1 ? '' : 's'}` : ''}; valid ${ttl} s for user "${user}".`)
+console.error(
+  `dev:token: signed with ${source}${accepting ? `, which npm start at ${accepting} accept${stacks.length > 1 ? '' : 's'}` : ''}; valid ${ttl} s for user "${user}".`,
+)

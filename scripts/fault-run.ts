@@ -198,5 +198,6 @@ const report = {
   duplicatesAfterDedup: [...idsByText.values()].filter((ids) => ids.size > 1).length,
 }
 console.log(JSON.stringify(report, null, 2))
-const failed = report.lost > 0 || report.missingFromHistory > 0 || report.historyDuplicates > 0 || report.duplicatesAfterDedup > 0 || restartsDone < RESTARTS || refused > 0
+const failed =
+  report.lost > 0 || report.missingFromHistory > 0 || report.historyDuplicates > 0 || report.duplicatesAfterDedup > 0 || restartsDone < RESTARTS || refused > 0
 process.exit(failed ? 1 : 0)

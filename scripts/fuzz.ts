@@ -61,10 +61,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 // ---- Credentials: real sessions from the dev login (or JWT_SECRET), and forged ones. ----
 const USERS = Array.from({ length: 8 }, (_, i) => `fuzz${i}`)
 async function session(userId: string, ttlSec: number): Promise<string> {
-  const res = await fetch(new URL('/dev/session', base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userId, ttlSec }) })
+  const res = await fetch(new URL('/dev/session', base), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ userId, ttlSec }),
+  })
   if (res.ok) return ((await res.json()) as { token: string }).token
   if (process.env.JWT_SECRET) return mintAppToken(process.env.JWT_SECRET, { userId, ttlSec })
-  return cli.fail(`no dev login at ${base.origin} (POST /dev/session answered ${res.status}) and no JWT_SECRET to mint with: run it against npm start with its generated secret, DEV_LOGIN=true, or set JWT_SECRET here.`)
+  return cli.fail(
+    `no dev login at ${base.origin} (POST /dev/session answered ${res.status}) and no JWT_SECRET to mint with: run it against npm start with its generated secret, DEV_LOGIN=true, or set JWT_SECRET here.`,
+  )
 }
 const tokens = Object.fromEntries(await Promise.all(USERS.map(async (user) => [user, await session(user, 3600)] as const)))
 const shortLived = await session('fuzzshort', 5)
@@ -101,7 +107,14 @@ interface Case {
   abort?: boolean
 }
 
-const smsData = (userId: string, contactId: string, text: string) => ({ contactId, userId, phoneNumberId: 'pn1', message: text, direction: 'inbound', timestamp: new Date().toISOString() })
+const smsData = (userId: string, contactId: string, text: string) => ({
+  contactId,
+  userId,
+  phoneNumberId: 'pn1',
+  message: text,
+  direction: 'inbound',
+  timestamp: new Date().toISOString(),
+})
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` })
 /** The user a case is about: its real token, when it has one, and its own channels. */
 let current = USERS[0] as string
@@ -118,7 +131,19 @@ const anyAuth = (): Record<string, string> =>
     () => ({ Authorization: 'Bearer' }),
     () => ({ Authorization: `bearer  ${real}` }),
   ])()
-const hostileChannels = ['sms:fuzz0', 'sms:fuzz1:c1', 'sms:fuzz0:c1:x', 'contacts:*', '[meta]log', 'sms:fuzz0:' + 'c'.repeat(65), 'notifications:fuzz0\n', 'sms:fuzz0:с1', '', 'contacts:fuzz0', 'notifications:fuzz0']
+const hostileChannels = [
+  'sms:fuzz0',
+  'sms:fuzz1:c1',
+  'sms:fuzz0:c1:x',
+  'contacts:*',
+  '[meta]log',
+  'sms:fuzz0:' + 'c'.repeat(65),
+  'notifications:fuzz0\n',
+  'sms:fuzz0:с1',
+  '',
+  'contacts:fuzz0',
+  'notifications:fuzz0',
+]
 const hostileEvents = ['message', 'message_status', 'update', 'sms_received', '__proto__', '', 'MESSAGE', 'x'.repeat(300)]
 const hostileData = [
   () => smsData('fuzz0', 'c1', 'hi'),
@@ -137,7 +162,12 @@ function publishBody(): string {
     const valid = random() < 0.5
     return valid
       ? { channelName: `sms:${user}:c${Math.floor(random() * 3)}`, eventName: 'message', data: smsData(user, 'c0', `fuzz ${random()}`) }
-      : { channelName: pick(hostileChannels), eventName: pick(hostileEvents), data: pick(hostileData)(), ...(random() < 0.2 && { id: pick(['', 'id-1', 'x'.repeat(300), 'msg-🙂']) }) }
+      : {
+          channelName: pick(hostileChannels),
+          eventName: pick(hostileEvents),
+          data: pick(hostileData)(),
+          ...(random() < 0.2 && { id: pick(['', 'id-1', 'x'.repeat(300), 'msg-🙂']) }),
+        }
   }
   const own = () => ({ channelName: `sms:${current}:c1`, eventName: 'message', data: smsData(current, 'c1', `fuzz ${random()}`) })
   return pick<() => string>([
@@ -160,19 +190,32 @@ function publishBody(): string {
 
 function publishCase(): Case {
   const body = publishBody()
-  const headers: Record<string, string> = { ...anyAuth(), 'Content-Type': pick(['application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded']) }
+  const headers: Record<string, string> = {
+    ...anyAuth(),
+    'Content-Type': pick(['application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded']),
+  }
   if (random() < 0.3) headers['Idempotency-Key'] = pick([`k-${Math.floor(random() * 50)}`, '', ' ', 'x'.repeat(300), '"quoted"', 'ключ'])
   const roll = random()
   if (roll < 0.04) {
     // An honest Content-Length over the cap, with its body (defect 1's case).
     const big = 'x'.repeat(600 * 1024)
-    return { kind: 'publish', name: 'over the cap by Content-Length', parts: [rawRequest('POST', '/api/ably/publish', { ...headers, 'Content-Length': String(big.length) }), big] }
+    return {
+      kind: 'publish',
+      name: 'over the cap by Content-Length',
+      parts: [rawRequest('POST', '/api/ably/publish', { ...headers, 'Content-Length': String(big.length) }), big],
+    }
   }
   if (roll < 0.06) {
     // Chunked, over the cap: counted while read.
     const chunk = 'y'.repeat(64 * 1024)
     const chunks = Array.from({ length: 10 }, () => `${chunk.length.toString(16)}\r\n${chunk}\r\n`).join('')
-    return { kind: 'publish', name: 'chunked over the cap', parts: [`${rawRequest('POST', '/api/ably/publish', { ...headers, 'Transfer-Encoding': 'chunked' }).replace(/Content-Length: \d+\r\n/, '')}${chunks}0\r\n\r\n`] }
+    return {
+      kind: 'publish',
+      name: 'chunked over the cap',
+      parts: [
+        `${rawRequest('POST', '/api/ably/publish', { ...headers, 'Transfer-Encoding': 'chunked' }).replace(/Content-Length: \d+\r\n/, '')}${chunks}0\r\n\r\n`,
+      ],
+    }
   }
   if (roll < 0.08) {
     // The client goes away mid-body (defect 2's case).
@@ -198,20 +241,36 @@ function historyCase(): Case {
     () => '',
     () => `channelName=${'a'.repeat(5000)}`,
   ])()
-  return { kind: 'history', name: 'hostile history', parts: [rawRequest(pick(['GET', 'GET', 'GET', 'POST', 'HEAD']), `/api/ably/history?${query}`, anyAuth(), '')] }
+  return {
+    kind: 'history',
+    name: 'hostile history',
+    parts: [rawRequest(pick(['GET', 'GET', 'GET', 'POST', 'HEAD']), `/api/ably/history?${query}`, anyAuth(), '')],
+  }
 }
 
 function tokenCase(): Case {
   const method = pick(['POST', 'POST', 'GET', 'PUT', 'OPTIONS'])
   const body = pick(['', '', '{}', 'x'.repeat(20 * 1024), '{"token":"abc"}'])
   const headers = { ...anyAuth(), ...(random() < 0.2 && { Origin: pick(['https://evil.example', 'http://localhost:5173']) }) }
-  return { kind: 'token', name: 'hostile token', parts: [rawRequest(method, pick(['/api/ably/token', '/api/ably/token?token=abc', '/api/ably/token/', '/api/ably/TOKEN']), headers, body)] }
+  return {
+    kind: 'token',
+    name: 'hostile token',
+    parts: [rawRequest(method, pick(['/api/ably/token', '/api/ably/token?token=abc', '/api/ably/token/', '/api/ably/TOKEN']), headers, body)],
+  }
 }
 
 function otherCase(): Case {
   return pick<() => Case>([
-    () => ({ kind: 'other', name: 'unknown path with a body', parts: [rawRequest('POST', `/api/ably/${pick(['nope', '../etc/passwd', '%00', 'stats/x'])}`, {}, 'z'.repeat(Math.floor(random() * 2000)))] }),
-    () => ({ kind: 'other', name: 'stats', parts: [rawRequest('GET', `/api/ably/stats${pick(['', '?channelName=sms:fuzz0:c1', '?channelName=%5Bmeta%5D'])}`, anyAuth())] }),
+    () => ({
+      kind: 'other',
+      name: 'unknown path with a body',
+      parts: [rawRequest('POST', `/api/ably/${pick(['nope', '../etc/passwd', '%00', 'stats/x'])}`, {}, 'z'.repeat(Math.floor(random() * 2000)))],
+    }),
+    () => ({
+      kind: 'other',
+      name: 'stats',
+      parts: [rawRequest('GET', `/api/ably/stats${pick(['', '?channelName=sms:fuzz0:c1', '?channelName=%5Bmeta%5D'])}`, anyAuth())],
+    }),
   ])()
 }
 
@@ -290,7 +349,11 @@ const seconds = (performance.now() - started) / 1000
 // ---- Probes of fixed gateway defects (issue 11): a finding is a regression, reported without failing the run. ----
 const findings: string[] = []
 async function post(path: string, token: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(new URL(path, base), { method: 'POST', headers: { ...auth(token), 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const res = await fetch(new URL(path, base), {
+    method: 'POST',
+    headers: { ...auth(token), 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
   return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: (await res.json().catch(() => ({}))) as Record<string, unknown> }
 }
 {
@@ -302,15 +365,21 @@ async function post(path: string, token: string, body: unknown, headers: Record<
   const batch = await post('/api/ably/publish', token, { messages: [message] }, { 'Idempotency-Key': key })
   const batchId = (batch.body.results as { messageId?: string }[] | undefined)?.[0]?.messageId
   if (batch.status < 300 && batchId !== single.body.messageId && batch.replayed !== 'true') {
-    findings.push(`defect 4 (idempotency across envelopes): key ${key} on a single message (${single.status}, ${single.body.messageId}) then on {messages:[same]} → ${batch.status}, ${batchId}, no Idempotent-Replayed`)
+    findings.push(
+      `defect 4 (idempotency across envelopes): key ${key} on a single message (${single.status}, ${single.body.messageId}) then on {messages:[same]} → ${batch.status}, ${batchId}, no Idempotent-Replayed`,
+    )
   }
   const key6 = `probe6-${Date.now()}`
-  const concurrent = await Promise.all(Array.from({ length: 8 }, () => post('/api/ably/publish', token, { ...message, data: smsData(probeUser, 'c1', 'probe 6') }, { 'Idempotency-Key': key6 })))
+  const concurrent = await Promise.all(
+    Array.from({ length: 8 }, () => post('/api/ably/publish', token, { ...message, data: smsData(probeUser, 'c1', 'probe 6') }, { 'Idempotency-Key': key6 })),
+  )
   const labelled409 = concurrent.filter((res) => res.status === 409 && res.replayed === 'true').length
-  if (labelled409 > 0) findings.push(`defect 6 (409 labelled a replay): ${labelled409} of 8 concurrent requests with key ${key6} got 409 with Idempotent-Replayed: true`)
+  if (labelled409 > 0)
+    findings.push(`defect 6 (409 labelled a replay): ${labelled409} of 8 concurrent requests with key ${key6} got 409 with Idempotent-Replayed: true`)
   // History is rate-limited per user (HISTORY_RATE_LIMIT, 120 a minute by default): one read says what is left (its
   // RateLimit header), then exactly one of that many reads and one more must be refused.
-  const read = () => fetch(new URL(`/api/ably/history?channelName=sms:${probeUser}:c1`, base), { headers: auth(token) }).then(async (res) => {
+  const read = () =>
+    fetch(new URL(`/api/ably/history?channelName=sms:${probeUser}:c1`, base), { headers: auth(token) }).then(async (res) => {
       await res.arrayBuffer()
       return res
     })
@@ -322,12 +391,16 @@ async function post(path: string, token: string, body: unknown, headers: Record<
     first = await read()
   }
   const left = /;r=(\d+)/.exec(first.headers.get('ratelimit') ?? '')?.[1]
-  if (left === undefined) findings.push(`defect 9 (history not rate-limited): GET /api/ably/history answered ${first.status} with no RateLimit header (or HISTORY_RATE_LIMIT=0 switched it off)`)
+  if (left === undefined)
+    findings.push(
+      `defect 9 (history not rate-limited): GET /api/ably/history answered ${first.status} with no RateLimit header (or HISTORY_RATE_LIMIT=0 switched it off)`,
+    )
   else if (Number(left) > 1000) findings.push(`history rate limit not probed: ${left} reads left is over the probe's bound of 1000`)
   else {
     const reads = await Promise.all(Array.from({ length: Number(left) + 1 }, () => read().then((res) => res.status)))
     const refused = reads.filter((status) => status === 429).length
-    if (refused !== 1) findings.push(`defect 9 (history not rate-limited): ${left} reads left, then ${reads.length} parallel reads by one user: ${refused} got 429, not 1`)
+    if (refused !== 1)
+      findings.push(`defect 9 (history not rate-limited): ${left} reads left, then ${reads.length} parallel reads by one user: ${refused} got 429, not 1`)
   }
 }
 

@@ -43,13 +43,7 @@ export const API_BASE = '/api/ably'
 
 /** Builds the app: shared middleware, one error vocabulary, and the routes the host serves. */
 export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
-  const {
-    ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
-    log = jsonLineLogger,
-    now = Date.now,
-    routes,
-    policy = smsInbox,
-  } = deps
+  const { ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }), log = jsonLineLogger, now = Date.now, routes, policy = smsInbox } = deps
   const services: AppServices = {
     config,
     ably,
@@ -67,13 +61,7 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
   }
 
   const app = new Hono<AppEnv>()
-  app.use(
-    requestIds(),
-    requestLog({ log }),
-    securityHeaders(),
-    corsAllowList(config.corsOrigins),
-    deadline(config.deadlineMs),
-  )
+  app.use(requestIds(), requestLog({ log }), securityHeaders(), corsAllowList(config.corsOrigins), deadline(config.deadlineMs))
   for (const factory of routes) app.route(API_BASE, factory(services))
 
   app.notFound((c) => renderError(c, new AppError('not_found')))
@@ -91,7 +79,8 @@ function noRevocationStore(): never {
   throw new ConfigError([
     {
       variable: 'ABLY_REVOCABLE_TOKENS',
-      message: 'ABLY_REVOCABLE_TOKENS=true needs a deny-list that every instance shares, and this host has none: use Netlify (Netlify Blobs) or npm start, or pass `revocationStore` to createApp (see README, "Revocation").',
+      message:
+        'ABLY_REVOCABLE_TOKENS=true needs a deny-list that every instance shares, and this host has none: use Netlify (Netlify Blobs) or npm start, or pass `revocationStore` to createApp (see README, "Revocation").',
     },
   ])
 }

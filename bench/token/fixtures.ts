@@ -79,9 +79,18 @@ export async function checkCredential(body: unknown, userId: string): Promise<Ch
   } else {
     const { payload, protectedHeader } = await jwtVerify(String(fields.token), key, { algorithms: ['HS256'] })
     if (protectedHeader.kid !== ABLY_KEY_NAME) throw new Error('credential: Ably JWT kid is not the key name')
-    checked = { kind: 'ably-jwt', clientId: String(payload['x-ably-clientId']), capability: JSON.parse(String(payload['x-ably-capability'])) as Record<string, string[]> }
+    checked = {
+      kind: 'ably-jwt',
+      clientId: String(payload['x-ably-clientId']),
+      capability: JSON.parse(String(payload['x-ably-capability'])) as Record<string, string[]>,
+    }
   }
-  const canonical = (capability: Record<string, string[]>) => JSON.stringify(Object.entries(capability).map(([name, ops]) => [name, [...ops].sort()]).sort())
+  const canonical = (capability: Record<string, string[]>) =>
+    JSON.stringify(
+      Object.entries(capability)
+        .map(([name, ops]) => [name, [...ops].sort()])
+        .sort(),
+    )
   if (checked.clientId !== userId || canonical(checked.capability) !== canonical(userCapability(userId))) {
     throw new Error(`credential: wrong clientId or capability for ${userId}: ${JSON.stringify(checked)}`)
   }

@@ -22,7 +22,16 @@ export interface HttpOptions {
 /** Each contender's runs, one per round, in round order. */
 export type HttpResult = Record<string, LoadStats[]>
 
-export async function measureTokenHttp({ runtime, contenders, tokensFile, tokenCount, rounds, connections, warmupMs, measureMs }: HttpOptions): Promise<HttpResult> {
+export async function measureTokenHttp({
+  runtime,
+  contenders,
+  tokensFile,
+  tokenCount,
+  rounds,
+  connections,
+  warmupMs,
+  measureMs,
+}: HttpOptions): Promise<HttpResult> {
   const servers = contenders.map((name) => ({ name, child: start(runtime, 'bench/token/serve.ts', [name]) }))
   const load = fork('bench/token/load.ts', [tokensFile], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   try {
@@ -40,7 +49,14 @@ export async function measureTokenHttp({ runtime, contenders, tokensFile, tokenC
     const run = async (index: number, measure: number) => {
       const server = servers[index] as (typeof servers)[number]
       offset = (offset + 9973) % tokenCount
-      const message: LoadRun = { origin: `http://127.0.0.1:${ports[index]}`, connections, warmupMs, measureMs: measure, offset, ...(server.child.pid !== undefined && { serverPid: server.child.pid }) }
+      const message: LoadRun = {
+        origin: `http://127.0.0.1:${ports[index]}`,
+        connections,
+        warmupMs,
+        measureMs: measure,
+        offset,
+        ...(server.child.pid !== undefined && { serverPid: server.child.pid }),
+      }
       load.send(message)
       const stats = await nextMessage<LoadStats | { error: string }>(load)
       if ('error' in stats) throw new Error(`${runtime} ${server.name}: ${stats.error}`)

@@ -60,7 +60,11 @@ export function checkManifests(expected: readonly NetlifyFunction[], edge: EdgeM
 
   const edgeExpected = expected.filter((fn) => fn.runtime === 'edge')
   const allRoutes = [...edge.routes, ...(edge.post_cache_routes ?? [])]
-  expect('the edge manifest lists routes (an offline build that could not load the functions writes `routes: []`)', allRoutes.length >= edgeExpected.length, `routes: ${JSON.stringify(allRoutes)}`)
+  expect(
+    'the edge manifest lists routes (an offline build that could not load the functions writes `routes: []`)',
+    allRoutes.length >= edgeExpected.length,
+    `routes: ${JSON.stringify(allRoutes)}`,
+  )
   expect('the edge manifest names one ESZIP bundle', edge.bundles.length === 1 && edge.bundles[0]?.format === 'eszip2', JSON.stringify(edge.bundles))
 
   for (const fn of edgeExpected) {
@@ -69,10 +73,22 @@ export function checkManifests(expected: readonly NetlifyFunction[], edge: EdgeM
     expect(`edge ${fn.name}: one route for ${fn.path}`, routes.length === 1 && route?.path === fn.path, JSON.stringify(routes))
     // Only a post-cache (`cache: 'manual'`) edge function's answers are cached by Netlify, whatever headers it sets.
     const postCache = (edge.post_cache_routes ?? []).some((candidate) => candidate.function === fn.name)
-    expect(`edge ${fn.name}: ${fn.cache === 'manual' ? 'after the cache (`cache: manual`), so its anonymous answers can be cached' : 'before the cache (no `cache` setting)'}`, postCache === (fn.cache === 'manual'), JSON.stringify({ post_cache_routes: edge.post_cache_routes }))
+    expect(
+      `edge ${fn.name}: ${fn.cache === 'manual' ? 'after the cache (`cache: manual`), so its anonymous answers can be cached' : 'before the cache (no `cache` setting)'}`,
+      postCache === (fn.cache === 'manual'),
+      JSON.stringify({ post_cache_routes: edge.post_cache_routes }),
+    )
     if (route && fn.path) {
-      expect(`edge ${fn.name}: its pattern matches ${fn.path} and nothing longer`, new RegExp(route.pattern).test(fn.path) && !new RegExp(route.pattern).test(`${fn.path}x`), route.pattern)
-      expect(`edge ${fn.name}: every method reaches it (no \`method\` filter), so our JSON 405 answers the others`, !route.methods?.length, JSON.stringify(route.methods))
+      expect(
+        `edge ${fn.name}: its pattern matches ${fn.path} and nothing longer`,
+        new RegExp(route.pattern).test(fn.path) && !new RegExp(route.pattern).test(`${fn.path}x`),
+        route.pattern,
+      )
+      expect(
+        `edge ${fn.name}: every method reaches it (no \`method\` filter), so our JSON 405 answers the others`,
+        !route.methods?.length,
+        JSON.stringify(route.methods),
+      )
     }
     const rules = edge.function_config?.[fn.name]?.traffic_rules
     expect(`edge ${fn.name}: platform rate limit ${describeLimit(fn.rateLimit)}`, sameLimit(fn.rateLimit, rules && fromEdgeRules(rules)), JSON.stringify(rules))
@@ -87,13 +103,21 @@ export function checkManifests(expected: readonly NetlifyFunction[], edge: EdgeM
     expect(`function ${fn.name}: a Node.js zip`, found.runtime === 'js' && found.path.endsWith('.zip'), `${found.runtime} ${found.path}`)
     const routes = found.routes ?? []
     if (fn.path) {
-      expect(`function ${fn.name}: one route for ${fn.path}, every method`, routes.length === 1 && routes[0]?.literal === fn.path && routes[0]?.methods.length === 0, JSON.stringify(routes))
+      expect(
+        `function ${fn.name}: one route for ${fn.path}, every method`,
+        routes.length === 1 && routes[0]?.literal === fn.path && routes[0]?.methods.length === 0,
+        JSON.stringify(routes),
+      )
     } else {
       expect(`function ${fn.name}: no HTTP route`, routes.length === 0, JSON.stringify(routes))
     }
     expect(`function ${fn.name}: schedule ${fn.schedule ?? 'none'}`, found.schedule === fn.schedule, String(found.schedule))
     const rules = found.trafficRules
-    expect(`function ${fn.name}: platform rate limit ${describeLimit(fn.rateLimit)}`, sameLimit(fn.rateLimit, rules && fromFunctionRules(rules)), JSON.stringify(rules))
+    expect(
+      `function ${fn.name}: platform rate limit ${describeLimit(fn.rateLimit)}`,
+      sameLimit(fn.rateLimit, rules && fromFunctionRules(rules)),
+      JSON.stringify(rules),
+    )
   }
   return findings
 }

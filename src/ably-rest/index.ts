@@ -69,7 +69,10 @@ export interface AblyRevoke {
    * `POST /keys/{keyName}/revokeTokens` for up to `MAX_REVOCATION_TARGETS` targets. `issuedBefore` (ms) is left out
    * unless given, so Ably uses its own clock: always within its window (not in the future, at most an hour old).
    */
-  revokeTokens(targets: readonly RevocationTarget[], options?: RequestOptions & { issuedBefore?: number; allowReauthMargin?: boolean }): Promise<TokenRevocationResult[]>
+  revokeTokens(
+    targets: readonly RevocationTarget[],
+    options?: RequestOptions & { issuedBefore?: number; allowReauthMargin?: boolean },
+  ): Promise<TokenRevocationResult[]>
 }
 
 /** Ably takes at most this many targets per `revokeTokens` request. */
@@ -186,18 +189,20 @@ export function createFetchAblyRest({ key, restUrl, timeoutMs = 5000, fetch: doF
       const answer = (await request('POST', path, body, options)) as { results?: unknown } | unknown[] | undefined
       const results = Array.isArray(answer) ? answer : answer?.results
       if (!Array.isArray(results)) throw new AblyRestError('Ably revokeTokens returned an unexpected body', { statusCode: 502 })
-      return results.map((result: { target?: unknown; issuedBefore?: unknown; appliesAt?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }) => {
-        const target = String(result.target)
-        if (result.error) {
-          const ablyCode = typeof result.error.code === 'number' ? result.error.code : undefined
-          return { target, error: new AblyRestError(String(result.error.message), { statusCode: itemStatus(result.error.statusCode, ablyCode), ablyCode }) }
-        }
-        return {
-          target,
-          ...(typeof result.issuedBefore === 'number' && { issuedBefore: result.issuedBefore }),
-          ...(typeof result.appliesAt === 'number' && { appliesAt: result.appliesAt }),
-        }
-      })
+      return results.map(
+        (result: { target?: unknown; issuedBefore?: unknown; appliesAt?: unknown; error?: { code?: unknown; statusCode?: unknown; message?: unknown } }) => {
+          const target = String(result.target)
+          if (result.error) {
+            const ablyCode = typeof result.error.code === 'number' ? result.error.code : undefined
+            return { target, error: new AblyRestError(String(result.error.message), { statusCode: itemStatus(result.error.statusCode, ablyCode), ablyCode }) }
+          }
+          return {
+            target,
+            ...(typeof result.issuedBefore === 'number' && { issuedBefore: result.issuedBefore }),
+            ...(typeof result.appliesAt === 'number' && { appliesAt: result.appliesAt }),
+          }
+        },
+      )
     },
     async batchPresence(channels, options) {
       if (channels.length === 0) return []
@@ -227,7 +232,13 @@ function parsePresenceResults(body: unknown): BatchPresenceResult[] {
     const channel = String(result.channel)
     if (result.error) return { channel, error: itemError(result.error) }
     const members = Array.isArray(result.presence) ? result.presence : []
-    return { channel, members: members.map((member: { clientId?: unknown; connectionId?: unknown }) => ({ clientId: String(member.clientId), connectionId: String(member.connectionId) })) }
+    return {
+      channel,
+      members: members.map((member: { clientId?: unknown; connectionId?: unknown }) => ({
+        clientId: String(member.clientId),
+        connectionId: String(member.connectionId),
+      })),
+    }
   })
 }
 
@@ -270,10 +281,11 @@ function toRestError(method: string, path: string, response: Response, text: str
     // Not JSON (a proxy's HTML error page, say): the headers and status are all there is.
   }
   const retryAfter = Number(response.headers.get('retry-after'))
-  return new AblyRestError(
-    `Ably ${method} ${path.split('?')[0]} failed with ${response.status}: ${message}`.slice(0, 300),
-    { statusCode: response.status, ablyCode, retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined },
-  )
+  return new AblyRestError(`Ably ${method} ${path.split('?')[0]} failed with ${response.status}: ${message}`.slice(0, 300), {
+    statusCode: response.status,
+    ablyCode,
+    retryAfterSec: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  })
 }
 
 type WireBatchResult = { channel?: unknown; messageId?: unknown; error?: WireItemError }

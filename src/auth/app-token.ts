@@ -51,7 +51,8 @@ export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = (
   const { clockToleranceSec, maxTokenLength, keys } = jwt
   const secretVerifier = jwt.secret === undefined ? undefined : hs256Verifier(jwt.secret)
   let keyVerifier: Promise<PayloadVerifier> | undefined
-  const keysFor = () => (keyVerifier ??= keys ? import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })) : Promise.reject(new Error('no keys')))
+  const keysFor = () =>
+    (keyVerifier ??= keys ? import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })) : Promise.reject(new Error('no keys')))
 
   return async function verifyAppToken(token) {
     if (token.length > maxTokenLength) throw invalidToken('token too long')

@@ -26,4 +26,3 @@ export interface Caller {
   readonly exp: number
   readonly iat?: number
 }
-

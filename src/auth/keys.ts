@@ -81,7 +81,11 @@ interface Cached {
 }
 
 /** The cached, refreshed key set of `url`. */
-export function remoteKeySet(url: string, keys: Pick<KeysConfig, 'cacheMaxAgeSec' | 'cooldownSec' | 'fetchTimeoutMs'>, { now, log, fetch: fetchImpl = fetch }: KeyVerifierDeps): JWTVerifyGetKey {
+export function remoteKeySet(
+  url: string,
+  keys: Pick<KeysConfig, 'cacheMaxAgeSec' | 'cooldownSec' | 'fetchTimeoutMs'>,
+  { now, log, fetch: fetchImpl = fetch }: KeyVerifierDeps,
+): JWTVerifyGetKey {
   const host = new URL(url).host
   const cooldownMs = keys.cooldownSec * 1000
   const maxAgeMs = keys.cacheMaxAgeSec * 1000
@@ -170,7 +174,8 @@ export function remoteKeySet(url: string, keys: Pick<KeysConfig, 'cacheMaxAgeSec
 
 /** What jose leaves to us for a provider's token: the authorised party and the required claim values. */
 function checkProviderClaims(payload: JWTPayload, keys: KeysConfig): void {
-  if (keys.authorizedParties.length > 0 && !(typeof payload.azp === 'string' && keys.authorizedParties.includes(payload.azp))) throw invalidToken('azp not allowed')
+  if (keys.authorizedParties.length > 0 && !(typeof payload.azp === 'string' && keys.authorizedParties.includes(payload.azp)))
+    throw invalidToken('azp not allowed')
   for (const [name, value] of Object.entries(keys.requiredClaims)) {
     if (payload[name] !== value) throw invalidToken(`claim ${name.slice(0, 32)} mismatch`)
   }

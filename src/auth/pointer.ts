@@ -12,7 +12,10 @@ export const USER_EDITABLE_CLAIMS = ['user_metadata', 'raw_user_meta_data', 'uns
 export function parsePointer(text: string): Pointer | undefined {
   if (text === '') return []
   if (!text.startsWith('/') || /~[^01]|~$/.test(text)) return undefined
-  return text.slice(1).split('/').map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
+  return text
+    .slice(1)
+    .split('/')
+    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
 }
 
 /** Formats a pointer back as text, for messages. */

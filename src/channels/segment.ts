@@ -33,14 +33,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * characters, well-formed Unicode, no control characters, and not Ably's wildcard clientId `*`.
  */
 export function isAcceptedId(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length >= 1 &&
-    value.length <= MAX_ID_LENGTH &&
-    value !== '*' &&
-    !CONTROL.test(value) &&
-    !LONE_SURROGATE.test(value)
-  )
+  return typeof value === 'string' && value.length >= 1 && value.length <= MAX_ID_LENGTH && value !== '*' && !CONTROL.test(value) && !LONE_SURROGATE.test(value)
 }
 
 /** Turns any accepted id into a safe channel segment: bounded, no ':' '*' '[' ']' ',' whitespace, control or non-ASCII. */

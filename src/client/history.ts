@@ -69,11 +69,7 @@ export async function historySince(
 function isHistoryResponse(body: unknown): body is HistoryResponse {
   if (typeof body !== 'object' || body === null) return false
   const { messages, next } = body as Partial<Record<keyof HistoryResponse, unknown>>
-  return (
-    Array.isArray(messages) &&
-    (next === null || typeof next === 'string') &&
-    messages.every(isHistoryItem)
-  )
+  return Array.isArray(messages) && (next === null || typeof next === 'string') && messages.every(isHistoryItem)
 }
 
 function isHistoryItem(item: unknown): item is HistoryItem {

@@ -13,7 +13,9 @@ import { historySince } from './history.ts'
 import { createTokenAuth, type AppTokenGetter, type TokenAuth } from './token-auth.ts'
 
 /** The messages of a policy's channel kind: one `ChannelMessage` per event, its data inferred from the event's schema. */
-export type PolicyChannelEvent<D extends PolicyDeclaration, K extends KindName<D>> = { [N in EventName<D, K>]: ChannelMessage<N, EventData<D, K, N>> }[EventName<D, K>]
+export type PolicyChannelEvent<D extends PolicyDeclaration, K extends KindName<D>> = {
+  [N in EventName<D, K>]: ChannelMessage<N, EventData<D, K, N>>
+}[EventName<D, K>]
 /** The messages of an SMS inbox channel kind. */
 export type ChannelEvent<K extends KindName<SmsInbox>> = PolicyChannelEvent<SmsInbox, K>
 export type ConversationEvent = ChannelEvent<'sms'>
@@ -36,7 +38,19 @@ export type Unsubscribe = () => void
 /** ably-js options the service leaves to the caller: where to connect, timeouts, logging. */
 export type AblyConnectionOptions = Omit<
   ClientOptions,
-  'authCallback' | 'authUrl' | 'authMethod' | 'authHeaders' | 'authParams' | 'key' | 'token' | 'tokenDetails' | 'useTokenAuth' | 'clientId' | 'plugins' | 'useBinaryProtocol' | 'autoConnect'
+  | 'authCallback'
+  | 'authUrl'
+  | 'authMethod'
+  | 'authHeaders'
+  | 'authParams'
+  | 'key'
+  | 'token'
+  | 'tokenDetails'
+  | 'useTokenAuth'
+  | 'clientId'
+  | 'plugins'
+  | 'useBinaryProtocol'
+  | 'autoConnect'
 >
 
 export interface AblyServiceOptions {
@@ -127,27 +141,31 @@ const defaultTimers: Timers = {
 export function createAblyService(options: AblyServiceOptions = {}): AblyService {
   const service = createPolicyService(smsInbox, options)
   return Object.assign(service, {
-    subscribeToConversation: (contactId: string, userId: string, callback: (message: ConversationEvent) => void) => service.subscribe('sms', { userId, contactId }, callback),
+    subscribeToConversation: (contactId: string, userId: string, callback: (message: ConversationEvent) => void) =>
+      service.subscribe('sms', { userId, contactId }, callback),
     subscribeToContactUpdates: (userId: string, callback: (message: ContactsEvent) => void) => service.subscribe('contacts', { userId }, callback),
     subscribeToNotifications: (userId: string, callback: (message: NotificationEvent) => void) => service.subscribe('notifications', { userId }, callback),
   })
 }
 
 /** Builds the service of any channel policy; nothing connects until `connect()`. */
-export function createPolicyService<D extends PolicyDeclaration>(policy: ChannelPolicy<D>, {
-  tokenUrl = '/api/ably/token',
-  historyUrl = siblingUrl(tokenUrl, 'history'),
-  revokeUrl,
-  getAppToken,
-  ably = {},
-  fetch = (input, init) => globalThis.fetch(input, init),
-  recentIds = 1000,
-  backfillOverlapMs = 15_000,
-  now = Date.now,
-  timers = defaultTimers,
-  log = () => {},
-  presence,
-}: AblyServiceOptions = {}): PolicyAblyService<D> {
+export function createPolicyService<D extends PolicyDeclaration>(
+  policy: ChannelPolicy<D>,
+  {
+    tokenUrl = '/api/ably/token',
+    historyUrl = siblingUrl(tokenUrl, 'history'),
+    revokeUrl,
+    getAppToken,
+    ably = {},
+    fetch = (input, init) => globalThis.fetch(input, init),
+    recentIds = 1000,
+    backfillOverlapMs = 15_000,
+    now = Date.now,
+    timers = defaultTimers,
+    log = () => {},
+    presence,
+  }: AblyServiceOptions = {},
+): PolicyAblyService<D> {
   let appToken: string | undefined
   let realtime: BaseRealtime | undefined
   let state: ServiceState = 'initialized'

@@ -96,7 +96,10 @@ export function createTokenAuth({
       res = await fetch(tokenUrl, { method: 'POST', headers: { Authorization: `Bearer ${appToken}` }, signal: AbortSignal.timeout(requestTimeoutMs) })
     } catch (error) {
       // The message names the failure only: a fetch error never carries the token, but keep it that way.
-      throw new TokenRequestError(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 })
+      throw new TokenRequestError(`Token request failed: ${error instanceof Error ? error.name : 'network error'}`, {
+        code: TOKEN_REQUEST_FAILED_CODE,
+        statusCode: 500,
+      })
     }
     if (res.status === 401 || res.status === 403) {
       if (saysExpired(res.headers.get('www-authenticate'))) return 'expired'
@@ -115,7 +118,17 @@ export function createTokenAuth({
     const request = fetchToken().then(
       (token) => {
         if (started !== generation) throw superseded()
-        onToken(token.token === undefined ? { token: '', issued: token.timestamp ?? 0, expires: (token.timestamp ?? 0) + (token.ttl ?? 0), capability: token.capability ?? '{}', clientId: token.clientId ?? '' } : token)
+        onToken(
+          token.token === undefined
+            ? {
+                token: '',
+                issued: token.timestamp ?? 0,
+                expires: (token.timestamp ?? 0) + (token.ttl ?? 0),
+                capability: token.capability ?? '{}',
+                clientId: token.clientId ?? '',
+              }
+            : token,
+        )
         return token
       },
       (error: unknown) => {
@@ -139,7 +152,11 @@ export function createTokenAuth({
     authCallback(_params, callback) {
       requestToken().then(
         (token) => callback(null, token),
-        (error: unknown) => callback(error instanceof TokenRequestError ? error : new TokenRequestError('Token request failed', { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 }), null),
+        (error: unknown) =>
+          callback(
+            error instanceof TokenRequestError ? error : new TokenRequestError('Token request failed', { code: TOKEN_REQUEST_FAILED_CODE, statusCode: 500 }),
+            null,
+          ),
       )
     },
     requestToken,
@@ -161,7 +178,13 @@ export function createTokenAuth({
 function tokenDetails(body: unknown): AblyCredential {
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Partial<Record<keyof TokenResponse | 'tokenRequest', unknown>>
   const request = fields.tokenRequest as Partial<TokenRequest> | undefined
-  if (typeof request === 'object' && request !== null && typeof request.keyName === 'string' && typeof request.mac === 'string' && typeof request.timestamp === 'number') {
+  if (
+    typeof request === 'object' &&
+    request !== null &&
+    typeof request.keyName === 'string' &&
+    typeof request.mac === 'string' &&
+    typeof request.timestamp === 'number'
+  ) {
     // As is: ably-js tells a TokenRequest by its keyName (and no `issued`) and redeems it at Ably.
     return request as TokenRequest
   }

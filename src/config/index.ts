@@ -136,12 +136,20 @@ export function readConfigWith(readJwtPart: JwtReader, env: Env, problems: Confi
   const tokenMinTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_MIN_TTL', value('ABLY_TOKEN_MIN_TTL'), 0, 0, MAX_TOKEN_MIN_TTL_SEC, problems) : 0
   const adminRoles = uses('adminRoles') ? parseList(value('ABLY_ADMIN_ROLES')) : []
   for (const role of adminRoles.filter((role) => !ROLE_NAME.test(role))) {
-    addProblem(problems, 'ABLY_ADMIN_ROLES', `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of up to 64 printable characters without spaces, e.g. "admin,org:admin".`)
+    addProblem(
+      problems,
+      'ABLY_ADMIN_ROLES',
+      `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of up to 64 printable characters without spaces, e.g. "admin,org:admin".`,
+    )
   }
 
   const revocable = uses('revocation') ? parseBoolean('ABLY_REVOCABLE_TOKENS', value('ABLY_REVOCABLE_TOKENS'), problems) : false
   if (revocable && tokenTtlSec > MAX_REVOCABLE_TOKEN_TTL_SEC) {
-    addProblem(problems, 'ABLY_TOKEN_TTL', `must be at most ${MAX_REVOCABLE_TOKEN_TTL_SEC} when ABLY_REVOCABLE_TOKENS=true: Ably refuses longer tokens from a key with revocable tokens; got "${tokenTtlSec}".`)
+    addProblem(
+      problems,
+      'ABLY_TOKEN_TTL',
+      `must be at most ${MAX_REVOCABLE_TOKEN_TTL_SEC} when ABLY_REVOCABLE_TOKENS=true: Ably refuses longer tokens from a key with revocable tokens; got "${tokenTtlSec}".`,
+    )
   }
 
   if (ably && jwt?.secret && ably.key.secret === jwt.secret) {
@@ -278,5 +286,10 @@ export function parseInteger(
 }
 
 function parseList(raw: string | undefined): string[] {
-  return raw === undefined ? [] : raw.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  return raw === undefined
+    ? []
+    : raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
 }

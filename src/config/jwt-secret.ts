@@ -20,13 +20,25 @@ export const SELF_SIGNED_CLAIMS: ClaimMapping = { user: [['userId'], ['sub']], r
  * The variables only the provider reader (`./jwt.ts`) understands: with none of them set, the secret-only reader
  * gives the same config (tests/config/lazy-reader.test.ts holds the two to that).
  */
-export const PROVIDER_VARIABLES = ['JWT_PROVIDER', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_USER_CLAIM', 'JWT_ROLE_CLAIM', 'JWT_SESSION_CLAIM', 'JWT_MEMBERSHIP_CLAIM'] as const
+export const PROVIDER_VARIABLES = [
+  'JWT_PROVIDER',
+  'JWT_JWKS_URL',
+  'JWT_PUBLIC_KEY',
+  'JWT_USER_CLAIM',
+  'JWT_ROLE_CLAIM',
+  'JWT_SESSION_CLAIM',
+  'JWT_MEMBERSHIP_CLAIM',
+] as const
 
 /** Whether `env` needs the provider reader: keys, a preset, or a claim mapping of its own. */
 export const needsProviderReader = (env: Env): boolean => PROVIDER_VARIABLES.some((name) => envValue(env, name) !== undefined)
 
 /** Reads the JWT settings; returns `undefined` only after adding a problem. */
-export type JwtReader = (env: Env, problems: ConfigProblems, parseSecret: (raw: string | undefined, problems: ConfigProblems) => string | undefined) => JwtConfig | undefined
+export type JwtReader = (
+  env: Env,
+  problems: ConfigProblems,
+  parseSecret: (raw: string | undefined, problems: ConfigProblems) => string | undefined,
+) => JwtConfig | undefined
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
 
@@ -35,7 +47,8 @@ export function readJwtCommon(env: Env, problems: ConfigProblems): { maxAgeSec?:
   const maxAge = envValue(env, 'JWT_MAX_AGE')
   const maxAgeSec = maxAge === undefined ? undefined : parseInteger('JWT_MAX_AGE', maxAge, 0, 60, 30 * 24 * 3600, problems)
   const cookie = envValue(env, 'JWT_COOKIE')
-  if (cookie !== undefined && !COOKIE_NAME.test(cookie)) addProblem(problems, 'JWT_COOKIE', 'must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~), e.g. "__session".')
+  if (cookie !== undefined && !COOKIE_NAME.test(cookie))
+    addProblem(problems, 'JWT_COOKIE', 'must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~), e.g. "__session".')
   return { ...(maxAgeSec !== undefined && { maxAgeSec }), ...(cookie !== undefined && { cookie }) }
 }
 

@@ -152,7 +152,7 @@ export const readJwt: JwtReader = (env, problems, parseSecret) => {
     addProblem(
       problems,
       'JWT_SECRET_ISSUER',
-      'must be set, and differ from JWT_ISSUER, when JWT_SECRET and the provider\'s keys are both on: each verifier is bound to its own issuer, so the holder of JWT_SECRET cannot sign tokens in the provider\'s name. Set it to the `iss` your own login puts in its tokens.',
+      "must be set, and differ from JWT_ISSUER, when JWT_SECRET and the provider's keys are both on: each verifier is bound to its own issuer, so the holder of JWT_SECRET cannot sign tokens in the provider's name. Set it to the `iss` your own login puts in its tokens.",
     )
   }
 
@@ -175,11 +175,20 @@ export const readJwt: JwtReader = (env, problems, parseSecret) => {
 function readKeys(
   env: Env,
   problems: ConfigProblems,
-  { preset, issuer, rawJwks, publicKey }: { preset: Preset | undefined; issuer: string | undefined; rawJwks: string | undefined; publicKey: string | undefined },
+  {
+    preset,
+    issuer,
+    rawJwks,
+    publicKey,
+  }: { preset: Preset | undefined; issuer: string | undefined; rawJwks: string | undefined; publicKey: string | undefined },
 ): KeysConfig | undefined {
   const value = (name: string) => envValue(env, name)
   if (issuer === undefined) {
-    addProblem(problems, 'JWT_ISSUER', "is required with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_PROVIDER: set it to the provider's `iss` exactly (e.g. https://your-tenant.auth0.com/).")
+    addProblem(
+      problems,
+      'JWT_ISSUER',
+      "is required with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_PROVIDER: set it to the provider's `iss` exactly (e.g. https://your-tenant.auth0.com/).",
+    )
     return undefined
   }
   if (rawJwks !== undefined && publicKey !== undefined) {
@@ -188,14 +197,19 @@ function readKeys(
   const jwksUrl = rawJwks === undefined || publicKey !== undefined ? undefined : checkJwksUrl(rawJwks, problems)
   if (publicKey !== undefined) checkPublicKey(publicKey, problems)
 
-  const list = (name: string) => (value(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
+  const list = (name: string) =>
+    (value(name) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
   const rawAudiences = list('JWT_AUDIENCE')
   const asClaim = preset?.audience?.asClaim
   const audiences = asClaim ? [] : rawAudiences.length > 0 ? rawAudiences : preset?.audience?.default ? [preset.audience.default] : []
   const authorizedParties = list('JWT_AUTHORIZED_PARTIES')
   const requiredClaims: Record<string, string> = { ...preset?.requiredClaims }
   if (asClaim && rawAudiences.length === 1) requiredClaims[asClaim] = rawAudiences[0] as string
-  else if (asClaim && rawAudiences.length > 1) addProblem(problems, 'JWT_AUDIENCE', `takes one app client id with JWT_PROVIDER=cognito (checked as \`${asClaim}\`).`)
+  else if (asClaim && rawAudiences.length > 1)
+    addProblem(problems, 'JWT_AUDIENCE', `takes one app client id with JWT_PROVIDER=cognito (checked as \`${asClaim}\`).`)
   for (const pair of list('JWT_REQUIRED_CLAIMS')) {
     const [name, claim, ...rest] = pair.split('=')
     if (!name || claim === undefined || rest.length > 0 || !CLAIM_VALUE.test(name) || !CLAIM_VALUE.test(claim)) {
@@ -217,11 +231,16 @@ function readKeys(
   for (const alg of allowed) {
     if (alg === 'HS256') continue
     if (!(KEY_ALGORITHMS as readonly string[]).includes(alg)) {
-      addProblem(problems, 'JWT_ALGORITHMS', `has "${alg.slice(0, 20)}"; allowed: HS256 (with JWT_SECRET), ${KEY_ALGORITHMS.join(', ')}. "none" and HS384/HS512 are never accepted.`)
+      addProblem(
+        problems,
+        'JWT_ALGORITHMS',
+        `has "${alg.slice(0, 20)}"; allowed: HS256 (with JWT_SECRET), ${KEY_ALGORITHMS.join(', ')}. "none" and HS384/HS512 are never accepted.`,
+      )
     }
   }
   const typ = value('JWT_TYP') ?? preset?.typ
-  const number = (name: string, fallback: number, min: number, max: number, unit?: string) => parseInteger(name, value(name), fallback, min, max, problems, unit ? { unit } : {})
+  const number = (name: string, fallback: number, min: number, max: number, unit?: string) =>
+    parseInteger(name, value(name), fallback, min, max, problems, unit ? { unit } : {})
   return {
     ...(jwksUrl !== undefined && { jwksUrl }),
     ...(publicKey !== undefined && { publicKey }),
@@ -268,7 +287,7 @@ function checkJwksUrl(raw: string, problems: ConfigProblems): string | undefined
   try {
     url = new URL(raw)
   } catch {
-    addProblem(problems, 'JWT_JWKS_URL', 'is not a URL; use the https URL of the provider\'s JWKS, e.g. https://your-tenant.auth0.com/.well-known/jwks.json.')
+    addProblem(problems, 'JWT_JWKS_URL', "is not a URL; use the https URL of the provider's JWKS, e.g. https://your-tenant.auth0.com/.well-known/jwks.json.")
     return undefined
   }
   const ok = url.protocol === 'https:' || (url.protocol === 'http:' && IS_LOOPBACK(url.hostname))
@@ -285,11 +304,19 @@ function readClaims(env: Env, problems: ConfigProblems, preset: Preset | undefin
     if (raw === undefined) return undefined
     const parsed = parsePointer(raw)
     if (!parsed || parsed.length === 0) {
-      addProblem(problems, name, `must be a JSON Pointer (RFC 6901) such as "/sub", "/app_metadata/role" or "/https:~1~1example.com~1roles" ("~1" is "/", "~0" is "~"); got "${raw.slice(0, 60)}".`)
+      addProblem(
+        problems,
+        name,
+        `must be a JSON Pointer (RFC 6901) such as "/sub", "/app_metadata/role" or "/https:~1~1example.com~1roles" ("~1" is "/", "~0" is "~"); got "${raw.slice(0, 60)}".`,
+      )
       return undefined
     }
     if (guarded && isUserEditable(parsed)) {
-      addProblem(problems, name, `points into ${formatPointer(parsed.slice(0, 1))}, which the user can edit: it must never grant a role or a membership. Use app_metadata or a claim your backend sets.`)
+      addProblem(
+        problems,
+        name,
+        `points into ${formatPointer(parsed.slice(0, 1))}, which the user can edit: it must never grant a role or a membership. Use app_metadata or a claim your backend sets.`,
+      )
       return undefined
     }
     return parsed

@@ -58,7 +58,11 @@ export const NETLIFY_FUNCTIONS = {
 export type NetlifyFunctionName = keyof typeof NETLIFY_FUNCTIONS
 
 /** An edge function's inline `config`: its path, platform rate limit and cache mode, from the table. */
-export function edgeFunctionConfig(name: NetlifyFunctionName): { path?: `/${string}`; cache?: 'manual'; rateLimit?: { windowLimit: number; windowSize: number; aggregateBy: ('ip' | 'domain')[] } } {
+export function edgeFunctionConfig(name: NetlifyFunctionName): {
+  path?: `/${string}`
+  cache?: 'manual'
+  rateLimit?: { windowLimit: number; windowSize: number; aggregateBy: ('ip' | 'domain')[] }
+} {
   const { path, rateLimit, cache } = NETLIFY_FUNCTIONS[name] as NetlifyFunction
   return {
     ...(path !== undefined && { path: path as `/${string}` }),

@@ -86,7 +86,11 @@ export function parseGatewayConfig(env: Env, options: GatewayConfigOptions = {})
  * `parseGatewayConfig`'s reader, for a pass that checks other parts too. It always returns a config (bad values fall
  * back to their defaults), so only `problems` says whether it may be used.
  */
-export function readGatewayConfig(env: Env, problems: ConfigProblems, { requireDurableStore = false, settings = ALL_GATEWAY_SETTINGS }: GatewayConfigOptions = {}): GatewayConfig {
+export function readGatewayConfig(
+  env: Env,
+  problems: ConfigProblems,
+  { requireDurableStore = false, settings = ALL_GATEWAY_SETTINGS }: GatewayConfigOptions = {},
+): GatewayConfig {
   const value = (name: string) => envValue(env, name)
   const integer = (name: string, fallback: number, min: number, max: number, unit: string, why = '') =>
     parseInteger(name, value(name), fallback, min, max, problems, { unit, why })
@@ -97,11 +101,26 @@ export function readGatewayConfig(env: Env, problems: ConfigProblems, { requireD
   const kind = value('MESSAGE_STORE') ?? (uri === undefined ? undefined : 'mongodb')
   let store: StoreConfig = { kind: 'memory' }
   if (kind === 'mongodb') {
-    if (uri === undefined) addProblem(problems, 'MONGODB_URI', 'is not set, but MESSAGE_STORE=mongodb needs it, e.g. mongodb://localhost:27017 or your Atlas "mongodb+srv://…" string.')
-    else if (!MONGODB_URI.test(uri)) addProblem(problems, 'MONGODB_URI', 'must start with mongodb:// or mongodb+srv:// (copy the connection string from Atlas or use mongodb://localhost:27017).')
+    if (uri === undefined)
+      addProblem(
+        problems,
+        'MONGODB_URI',
+        'is not set, but MESSAGE_STORE=mongodb needs it, e.g. mongodb://localhost:27017 or your Atlas "mongodb+srv://…" string.',
+      )
+    else if (!MONGODB_URI.test(uri))
+      addProblem(
+        problems,
+        'MONGODB_URI',
+        'must start with mongodb:// or mongodb+srv:// (copy the connection string from Atlas or use mongodb://localhost:27017).',
+      )
     else {
       const invalid = mongoUriProblem(uri)
-      if (invalid !== undefined) addProblem(problems, 'MONGODB_URI', `is not a connection string the MongoDB driver accepts: ${invalid}. Copy it again from Atlas, or use mongodb://localhost:27017.`)
+      if (invalid !== undefined)
+        addProblem(
+          problems,
+          'MONGODB_URI',
+          `is not a connection string the MongoDB driver accepts: ${invalid}. Copy it again from Atlas, or use mongodb://localhost:27017.`,
+        )
       const dbName = value('MONGODB_DB') ?? 'ably_gateway'
       if (!/^[A-Za-z0-9_-]{1,63}$/.test(dbName)) addProblem(problems, 'MONGODB_DB', 'must be 1–63 letters, digits, "_" or "-".')
       store = {
@@ -113,13 +132,21 @@ export function readGatewayConfig(env: Env, problems: ConfigProblems, { requireD
       }
     }
   } else if (kind === undefined && requireDurableStore) {
-    addProblem(problems, 'MONGODB_URI', 'is not set. Accepted messages must outlive this function instance: set MONGODB_URI (e.g. an Atlas "mongodb+srv://…" string), or MESSAGE_STORE=memory to accept losing them.')
+    addProblem(
+      problems,
+      'MONGODB_URI',
+      'is not set. Accepted messages must outlive this function instance: set MONGODB_URI (e.g. an Atlas "mongodb+srv://…" string), or MESSAGE_STORE=memory to accept losing them.',
+    )
   } else if (kind !== undefined && kind !== 'memory') {
     addProblem(problems, 'MESSAGE_STORE', `must be "mongodb" or "memory"; got "${kind.slice(0, 20)}".`)
   } else if (kind === 'memory' && requireDurableStore && value('NETLIFY_DEV') === 'true') {
     // `netlify dev` evaluates the function module afresh for every request, so an in-memory store would forget
     // idempotency keys between a request and its retry, and publish the retry again.
-    addProblem(problems, 'MESSAGE_STORE', 'is "memory", which does not work under `netlify dev`: it loads the function afresh for every request, so retries would publish twice. Use `npm start` for the in-memory store, or set MONGODB_URI.')
+    addProblem(
+      problems,
+      'MESSAGE_STORE',
+      'is "memory", which does not work under `netlify dev`: it loads the function afresh for every request, so retries would publish twice. Use `npm start` for the in-memory store, or set MONGODB_URI.',
+    )
   }
 
   const limit = ifRead('publish', 'PUBLISH_RATE_LIMIT', 60, 0, 1_000_000, 'messages')

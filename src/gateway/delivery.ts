@@ -44,7 +44,17 @@ export interface Delivery {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, postponeMs, sleep = realSleep, random = Math.random }: DeliveryOptions): Delivery {
+export function createDelivery({
+  ably,
+  store,
+  log,
+  now,
+  retry,
+  maxRequestBytes,
+  postponeMs,
+  sleep = realSleep,
+  random = Math.random,
+}: DeliveryOptions): Delivery {
   /** One Ably request for `docs`: each message's error, or undefined when Ably took it. */
   async function publishOnce(docs: readonly MessageDoc[], signal: AbortSignal): Promise<(AblyRestError | undefined)[]> {
     try {
@@ -53,8 +63,12 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
         await ably.publish(only.channelName, [toAblyMessage(only)], { signal })
         return [undefined]
       }
-      const results = await ably.batchPublish(docs.map((doc) => ({ channels: [doc.channelName], messages: [toAblyMessage(doc)] })), { signal })
-      if (results.length !== docs.length) throw new AblyRestError(`Ably batch publish answered ${results.length} results for ${docs.length} messages`, { statusCode: 502 })
+      const results = await ably.batchPublish(
+        docs.map((doc) => ({ channels: [doc.channelName], messages: [toAblyMessage(doc)] })),
+        { signal },
+      )
+      if (results.length !== docs.length)
+        throw new AblyRestError(`Ably batch publish answered ${results.length} results for ${docs.length} messages`, { statusCode: 502 })
       return results.map((result) => ('error' in result ? result.error : undefined))
     } catch (error) {
       const failure =
@@ -84,7 +98,15 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
           retryable.push(doc)
           return
         }
-        log({ level: 'error', msg: 'publish_rejected', messageId: doc._id, channelName: doc.channelName, statusCode: error.statusCode, ablyCode: error.ablyCode, error: describeError(error) })
+        log({
+          level: 'error',
+          msg: 'publish_rejected',
+          messageId: doc._id,
+          channelName: doc.channelName,
+          statusCode: error.statusCode,
+          ablyCode: error.ablyCode,
+          error: describeError(error),
+        })
         settle(doc, attempt, { status: 'failed', error: summary(error) })
       })
       remaining = retryable
@@ -103,7 +125,11 @@ export function createDelivery({ ably, store, log, now, retry, maxRequestBytes, 
       })
     }
 
-    function settle(doc: MessageDoc, attempts: number, outcome: { status: 'published' } | { status: 'failed'; error: string } | { status: 'pending'; nextAttemptAt: Date; error: string }) {
+    function settle(
+      doc: MessageDoc,
+      attempts: number,
+      outcome: { status: 'published' } | { status: 'failed'; error: string } | { status: 'pending'; nextAttemptAt: Date; error: string },
+    ) {
       outcomes.set(doc._id, outcome.status)
       settlements.push({ id: doc._id, attempts, now: new Date(now()), ...outcome })
     }

@@ -59,7 +59,8 @@ function historyCursor(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined
   if (CURSOR.test(raw)) return raw
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(raw) ? Date.parse(raw) : Number.NaN
-  if (!Number.isFinite(ms) || ms < 0) throw new AppError('invalid_request', { message: 'before must be the "next" value of an earlier page or an ISO 8601 time.' })
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new AppError('invalid_request', { message: 'before must be the "next" value of an earlier page or an ISO 8601 time.' })
   return String(ms).padStart(15, '0')
 }
 

@@ -71,7 +71,17 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-export function createGateway({ store: rawStore, config, ably, log, now = Date.now, sleep, random, requestLeaseMs = 10_000, policy: channelPolicy }: GatewayOptions): Gateway {
+export function createGateway({
+  store: rawStore,
+  config,
+  ably,
+  log,
+  now = Date.now,
+  sleep,
+  random,
+  requestLeaseMs = 10_000,
+  policy: channelPolicy,
+}: GatewayOptions): Gateway {
   const policy = gatewayPolicy(channelPolicy)
   const store = withTimeout(rawStore, config.storeTimeoutMs)
   const { retry, outbox } = config
@@ -83,11 +93,20 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     retry,
     maxRequestBytes: config.maxMessageBytes,
     // Due at once after the request's own round; then doubling per failed sweep, so a long outage costs few calls.
-    postponeMs: (attempts) => (attempts <= retry.maxAttempts ? 0 : Math.min(outbox.maxDelayMs, outbox.baseDelayMs * 2 ** (Math.ceil(attempts / retry.maxAttempts) - 2))),
+    postponeMs: (attempts) =>
+      attempts <= retry.maxAttempts ? 0 : Math.min(outbox.maxDelayMs, outbox.baseDelayMs * 2 ** (Math.ceil(attempts / retry.maxAttempts) - 2)),
     ...(sleep && { sleep }),
     ...(random && { random }),
   })
-  const storeThenDeliver = createStoreThenDeliver({ store, delivery, now, budgetMs: config.deliveryBudgetMs, leaseMs: requestLeaseMs, storeCallMs: config.storeTimeoutMs, log })
+  const storeThenDeliver = createStoreThenDeliver({
+    store,
+    delivery,
+    now,
+    budgetMs: config.deliveryBudgetMs,
+    leaseMs: requestLeaseMs,
+    storeCallMs: config.storeTimeoutMs,
+    log,
+  })
   const publishLimit = config.rateLimit && createRateLimiter({ store, now, ...config.rateLimit })
   const historyLimit = config.history.rateLimit && createRateLimiter({ store, now, name: 'history', ...config.history.rateLimit })
   let initializing: Promise<void> | undefined
@@ -106,7 +125,13 @@ export function createGateway({ store: rawStore, config, ably, log, now = Date.n
     config,
     policy: policy.policy,
     async accept(items, { caller, requestKey, batch = items.length > 1, deadline, onRateLimit }) {
-      const prepared = await prepareMessages(items, batch, { caller, policy, requestKey, maxMessageBytes: config.maxMessageBytes, newKey: () => crypto.randomUUID() })
+      const prepared = await prepareMessages(items, batch, {
+        caller,
+        policy,
+        requestKey,
+        maxMessageBytes: config.maxMessageBytes,
+        newKey: () => crypto.randomUUID(),
+      })
       return storeCall(async () => {
         await ready()
         return storeThenDeliver(prepared, {

@@ -70,8 +70,12 @@ export async function sweepOutbox({
     const oldest = at - maxAgeSec * 1000
     const expired = claimed.filter((doc) => doc.createdAt.getTime() < oldest)
     if (expired.length > 0) {
-      for (const doc of expired) log({ level: 'error', msg: 'outbox_expired', messageId: doc._id, channelName: doc.channelName, attempts: doc.attempts, lastError: doc.lastError })
-      await store.settle(expired.map((doc) => ({ id: doc._id, attempts: 0, now: new Date(at), status: 'failed' as const, error: `still pending after ${maxAgeSec} s` })), owner)
+      for (const doc of expired)
+        log({ level: 'error', msg: 'outbox_expired', messageId: doc._id, channelName: doc.channelName, attempts: doc.attempts, lastError: doc.lastError })
+      await store.settle(
+        expired.map((doc) => ({ id: doc._id, attempts: 0, now: new Date(at), status: 'failed' as const, error: `still pending after ${maxAgeSec} s` })),
+        owner,
+      )
       report.expired += expired.length
     }
 

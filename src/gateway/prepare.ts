@@ -140,7 +140,8 @@ function checkItem(entry: PublishItem, index: number | undefined, options: Prepa
   const indexed = index === undefined ? undefined : { index }
   const channel = policy.parse(entry.channelName)
   if (!channel) throw policy.invalidChannel(indexed)
-  if (!policy.mayPublish(caller, channel)) throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'not a publisher of this channel' })
+  if (!policy.mayPublish(caller, channel))
+    throw new AppError('forbidden', { message: FORBIDDEN_CHANNEL_MESSAGE, ...at, reason: 'not a publisher of this channel' })
   if (!policy.acceptsEvent(channel.kind, entry.eventName)) throw policy.invalidEvent(indexed)
   const size = ablySize(entry.eventName, entry.data)
   if (size === undefined) throw new AppError('invalid_payload', at)

@@ -46,7 +46,10 @@ export function createRateLimiter({ store, limit, windowSec, now, name = 'publis
     let count = window.count
     const headers = () => ({ 'RateLimit-Policy': policy, RateLimit: `"${name}";r=${Math.max(0, limit - count)};t=${resetSec}` })
     if (!window.granted) {
-      throw new AppError('rate_limited', { headers: { ...headers(), 'Retry-After': String(resetSec) }, reason: `${count} + ${hits} > ${limit} in ${windowSec} s` })
+      throw new AppError('rate_limited', {
+        headers: { ...headers(), 'Retry-After': String(resetSec) },
+        reason: `${count} + ${hits} > ${limit} in ${windowSec} s`,
+      })
     }
     return {
       headers,

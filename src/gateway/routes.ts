@@ -39,7 +39,8 @@ export function gatewayRoutes(gateway: Gateway): RouteFactory {
       .all('/publish', methodNotAllowed(['POST']))
       .get('/history', authenticate({ verify }), async (c) => {
         const query = HistoryQuery.safeParse(c.req.query())
-        if (!query.success) throw query.error.issues.some((issue) => issue.path[0] === 'channelName') ? policy.invalidChannel() : historyLimitError(config.history.maxLimit)
+        if (!query.success)
+          throw query.error.issues.some((issue) => issue.path[0] === 'channelName') ? policy.invalidChannel() : historyLimitError(config.history.maxLimit)
         c.header('Cache-Control', 'no-store')
         return c.json(await gateway.history({ caller: callerOf(c), ...query.data, onRateLimit: (headers) => setHeaders(c, headers) }))
       })
@@ -80,7 +81,8 @@ export async function readJson(c: Context<AppEnv>): Promise<unknown> {
 function idempotencyKeyHeader(header: string | undefined): string | undefined {
   if (header === undefined) return undefined
   const key = /^"(.*)"$/.exec(header)?.[1] ?? header
-  if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('invalid_request', { message: 'The Idempotency-Key header must be 1–255 printable ASCII characters without spaces.' })
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw new AppError('invalid_request', { message: 'The Idempotency-Key header must be 1–255 printable ASCII characters without spaces.' })
   return key
 }
 

@@ -77,7 +77,9 @@ export function createStoreThenDeliver({
     const reused = keyReuse(messages, known)
     if (reused) throw reused
 
-    const fresh = messages.flatMap((message, index) => (known.has(message.idempotencyKey) ? [] : [newDoc(message, { id: newId(), index, publisherId, owner, at: start, leaseUntil })]))
+    const fresh = messages.flatMap((message, index) =>
+      known.has(message.idempotencyKey) ? [] : [newDoc(message, { id: newId(), index, publisherId, owner, at: start, leaseUntil })],
+    )
     const untilDeadline = () => deadlineAt - now()
     // A replay reserves nothing, so it always gets its original answer.
     const reservation = fresh.length > 0 && reserve ? await reserve(fresh.length) : undefined
@@ -107,7 +109,14 @@ export function createStoreThenDeliver({
     if (reusedLate) {
       const at = new Date(now())
       const error = `refused with its request: ${reusedLate.reason ?? 'idempotency key reused with another body'}`
-      await within(store.settle([...inserted].map((id) => ({ id, attempts: 0, now: at, status: 'failed' as const, error })), owner), untilDeadline(), 'settle before the deadline')
+      await within(
+        store.settle(
+          [...inserted].map((id) => ({ id, attempts: 0, now: at, status: 'failed' as const, error })),
+          owner,
+        ),
+        untilDeadline(),
+        'settle before the deadline',
+      )
       await giveBack(fresh.length)
       throw reusedLate
     }
@@ -118,7 +127,11 @@ export function createStoreThenDeliver({
     let adopted: MessageDoc[] = []
     if (orphans.length > 0) {
       try {
-        adopted = await within(store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) }), untilDeadline(), 'claim before the deadline')
+        adopted = await within(
+          store.claim({ owner, now: new Date(start), leaseUntil, limit: orphans.length, ids: orphans.map((doc) => doc._id) }),
+          untilDeadline(),
+          'claim before the deadline',
+        )
       } catch (error) {
         // Not an error for the caller: what we inserted is still delivered below, and the orphans stay pending for
         // a sweeper (reported as in progress). A 503 here would invite a retry without the key, a second copy.
@@ -152,7 +165,10 @@ function keyReuse(messages: readonly PreparedMessage[], known: ReadonlyMap<strin
   for (const [index, message] of messages.entries()) {
     const stored = known.get(message.idempotencyKey)
     if (stored && stored.fingerprint !== message.fingerprint) {
-      return new AppError('idempotency_mismatch', { details: messages.length > 1 ? { index } : undefined, reason: `key reused with another body for ${stored._id}` })
+      return new AppError('idempotency_mismatch', {
+        details: messages.length > 1 ? { index } : undefined,
+        reason: `key reused with another body for ${stored._id}`,
+      })
     }
   }
   return undefined
@@ -163,7 +179,10 @@ function statusOf(doc: MessageDoc, outcome: DeliveryOutcome | undefined): Accept
   return doc.status === 'pending' ? 'in_progress' : doc.status
 }
 
-function newDoc(message: PreparedMessage, { id, index, publisherId, owner, at, leaseUntil }: { id: string; index: number; publisherId: string; owner: string; at: number; leaseUntil: Date }): MessageDoc {
+function newDoc(
+  message: PreparedMessage,
+  { id, index, publisherId, owner, at, leaseUntil }: { id: string; index: number; publisherId: string; owner: string; at: number; leaseUntil: Date },
+): MessageDoc {
   const createdAt = new Date(at)
   return {
     _id: id,

@@ -14,7 +14,10 @@ export interface CheckOptions {
 }
 
 /** Runs `run` and rates it; the value is undefined when it failed. */
-export async function timedCheck<T>(run: (signal: AbortSignal) => Promise<T>, { now, log, slowMs, timeoutMs, failureMsg }: CheckOptions): Promise<[CheckResult, T | undefined]> {
+export async function timedCheck<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  { now, log, slowMs, timeoutMs, failureMsg }: CheckOptions,
+): Promise<[CheckResult, T | undefined]> {
   const started = now()
   const signal = AbortSignal.timeout(timeoutMs)
   // Race the abort as well, so a port that ignores its signal still cannot hold the request.
@@ -25,6 +28,9 @@ export async function timedCheck<T>(run: (signal: AbortSignal) => Promise<T>, { 
     return [{ status: latencyMs > slowMs ? 'slow' : 'ok', latencyMs }, value]
   } catch (error) {
     log({ level: 'warn', msg: failureMsg, error: describeError(error) })
-    return [{ status: 'failed', latencyMs: now() - started, error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' }, undefined]
+    return [
+      { status: 'failed', latencyMs: now() - started, error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' },
+      undefined,
+    ]
   }
 }

@@ -81,13 +81,17 @@ export function outboxCheck(stats: OutboxStats | undefined, now: number, thresho
  * degraded when something is slow, Ably is unreachable (publishes are stored and queued, nothing is lost, but
  * nothing reaches browsers), or the outbox has a backlog or recent failures; healthy otherwise.
  */
-export function rate(checks: { store?: HealthCheck; outbox: OutboxCheck; ably?: HealthCheck }, thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS): { status: HealthStatus; reasons: string[] } {
+export function rate(
+  checks: { store?: HealthCheck; outbox: OutboxCheck; ably?: HealthCheck },
+  thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
+): { status: HealthStatus; reasons: string[] } {
   const { store, outbox, ably } = checks
   const unhealthy: string[] = []
   const degraded: string[] = []
   if (store?.status === 'failed') unhealthy.push(`store ${store.error ?? 'unreachable'}`)
   if (outbox.pending !== null && outbox.pending >= thresholds.pendingUnhealthy) unhealthy.push(`${outbox.pending} pending (>= ${thresholds.pendingUnhealthy})`)
-  else if (outbox.pending !== null && outbox.pending >= thresholds.pendingDegraded) degraded.push(`${outbox.pending} pending (>= ${thresholds.pendingDegraded})`)
+  else if (outbox.pending !== null && outbox.pending >= thresholds.pendingDegraded)
+    degraded.push(`${outbox.pending} pending (>= ${thresholds.pendingDegraded})`)
   const age = outbox.oldestPendingAgeSec
   if (age !== null && age >= thresholds.oldestPendingUnhealthySec) unhealthy.push(`oldest pending ${age} s (>= ${thresholds.oldestPendingUnhealthySec} s)`)
   else if (age !== null && age >= thresholds.oldestPendingDegradedSec) degraded.push(`oldest pending ${age} s (>= ${thresholds.oldestPendingDegradedSec} s)`)
@@ -104,9 +108,24 @@ export function rate(checks: { store?: HealthCheck; outbox: OutboxCheck; ably?: 
  */
 export async function logHealthLine({ outboxStats, now, log, thresholds = DEFAULT_HEALTH_THRESHOLDS }: Omit<HealthDeps, 'ably'>): Promise<void> {
   const started = now()
-  const [store, stats] = await timedCheck(() => outboxStats(new Date(started - FAILED_WINDOW_MS)), { now, log, slowMs: thresholds.slowMs, timeoutMs: thresholds.checkTimeoutMs, failureMsg: 'store_check_failed' })
+  const [store, stats] = await timedCheck(() => outboxStats(new Date(started - FAILED_WINDOW_MS)), {
+    now,
+    log,
+    slowMs: thresholds.slowMs,
+    timeoutMs: thresholds.checkTimeoutMs,
+    failureMsg: 'store_check_failed',
+  })
   const outbox = outboxCheck(stats, started, thresholds)
   const { status, reasons } = rate({ store, outbox }, thresholds)
   const level = status === 'healthy' ? 'info' : status === 'degraded' ? 'warn' : 'error'
-  log({ level, msg: 'health', status, pending: outbox.pending, oldestPendingAgeSec: outbox.oldestPendingAgeSec, failedLast24h: outbox.failedLast24h, storeLatencyMs: store.latencyMs, ...(reasons.length > 0 && { reasons }) })
+  log({
+    level,
+    msg: 'health',
+    status,
+    pending: outbox.pending,
+    oldestPendingAgeSec: outbox.oldestPendingAgeSec,
+    failedLast24h: outbox.failedLast24h,
+    storeLatencyMs: store.latencyMs,
+    ...(reasons.length > 0 && { reasons }),
+  })
 }

@@ -28,7 +28,8 @@ export function healthRoutes(source: HealthSource, thresholds: HealthThresholds 
       .get('/health', cdnCache({ seconds: ANONYMOUS_CACHE_SECONDS }), authenticate({ verify, optional: true }), async (c) => {
         // No parameter changes the answer: refusing them keeps one CDN cache entry, however the URL is varied.
         const unknown = Object.keys(c.req.queries())
-        if (unknown.length > 0) throw new AppError('invalid_request', { message: 'The health route takes no query parameters.', details: { parameters: unknown.slice(0, 5) } })
+        if (unknown.length > 0)
+          throw new AppError('invalid_request', { message: 'The health route takes no query parameters.', details: { parameters: unknown.slice(0, 5) } })
         const report = await checkHealth({ outboxStats: (since) => source.outboxStats(since), ably, now, log, thresholds })
         const body: HealthResponse = isAdmin(c.get('caller'), config.adminRoles) ? report : { status: report.status, timestamp: report.timestamp }
         c.header('Cache-Control', 'no-store')

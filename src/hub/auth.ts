@@ -4,14 +4,7 @@
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose'
-import {
-  ALL,
-  canonicalCapability,
-  intersectCapabilities,
-  isEmptyCapability,
-  parseCapability,
-  type Capability,
-} from './capability.ts'
+import { ALL, canonicalCapability, intersectCapabilities, isEmptyCapability, parseCapability, type Capability } from './capability.ts'
 import { HubError } from './errors.ts'
 import { createRevocationRegistry, MAX_REVOCABLE_TTL_MS, TOKEN_REVOKED, type RevocationRegistry, type RevocationResult } from './revocation.ts'
 
@@ -119,7 +112,12 @@ function sameSecret(expected: Buffer, candidate: string): boolean {
 }
 
 /** Builds the verifier for a fixed set of keys. Misconfigured keys are a TypeError, at once. */
-export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 120_000, revocations = createRevocationRegistry({ now }) }: AuthorityOptions): Authority {
+export function createAuthority({
+  keys,
+  now = Date.now,
+  tokenRequestWindowMs = 120_000,
+  revocations = createRevocationRegistry({ now }),
+}: AuthorityOptions): Authority {
   if (keys.length === 0) throw new TypeError('createHub: at least one key is required')
   const entries = new Map<string, KeyEntry>()
   for (const key of keys) {
@@ -129,13 +127,7 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
       name: key.name,
       secret: key.secret,
       secretDigest: digest(key.secret),
-      signingKey: crypto.subtle.importKey(
-        'raw',
-        new TextEncoder().encode(key.secret),
-        { name: 'HMAC', hash: 'SHA-256' },
-        false,
-        ['sign', 'verify'],
-      ),
+      signingKey: crypto.subtle.importKey('raw', new TextEncoder().encode(key.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
       capability: key.capability ? parseCapability(key.capability) : ALL,
       revocable: key.revocableTokens === true,
     })
@@ -200,9 +192,11 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     if (ref !== undefined && (typeof ref !== 'string' || !capabilityRefs.has(ref))) throw new HubError(40144, 'Invalid JWT claims', 401)
     const capabilityClaim = typeof ref === 'string' ? capabilityRefs.get(ref)?.capability : payload['x-ably-capability']
     const revocationKey = payload[REVOCATION_KEY_CLAIM]
-    if ((clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) ||
+    if (
+      (clientId !== undefined && (typeof clientId !== 'string' || clientId === '')) ||
       (capabilityClaim !== undefined && typeof capabilityClaim !== 'string') ||
-      (revocationKey !== undefined && (typeof revocationKey !== 'string' || revocationKey === ''))) {
+      (revocationKey !== undefined && (typeof revocationKey !== 'string' || revocationKey === ''))
+    ) {
       throw new HubError(40144, 'Invalid JWT claims', 401)
     }
     const issuedAt = Number(payload.iat) * 1000
@@ -257,9 +251,14 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
       if (field === 'capability' && typeof value === 'object') return canonicalCapability(parseCapability(value))
       throw new HubError(40000, `Token request field "${field}" has the wrong type`, 400)
     }
-    const [ttlText, capabilityText, clientId, timestampText, nonce, mac] = [
-      'ttl', 'capability', 'clientId', 'timestamp', 'nonce', 'mac',
-    ].map(text) as [string, string, string, string, string, string]
+    const [ttlText, capabilityText, clientId, timestampText, nonce, mac] = ['ttl', 'capability', 'clientId', 'timestamp', 'nonce', 'mac'].map(text) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ]
     const currentTime = now()
 
     if (mac) {
@@ -279,9 +278,7 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     const ttl = ttlText === '' ? DEFAULT_TTL_MS : Number(ttlText)
     if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_TTL_MS) throw new HubError(40003, 'Invalid ttl', 400)
     if (entry.revocable && ttl > MAX_REVOCABLE_TTL_MS) throw excessiveRevocableTtl()
-    const capability = capabilityText
-      ? intersectCapabilities(parseCapability(capabilityText), entry.capability)
-      : entry.capability
+    const capability = capabilityText ? intersectCapabilities(parseCapability(capabilityText), entry.capability) : entry.capability
     if (isEmptyCapability(capability)) {
       throw new HubError(40160, 'Requested capability is not permitted by the key', 401)
     }
@@ -289,7 +286,9 @@ export function createAuthority({ keys, now = Date.now, tokenRequestWindowMs = 1
     const grantedText = canonicalCapability(capability)
     const claims: Record<string, unknown> = {
       // Past 4 KB (about 8 KB once escaped and encoded) the token would not fit where tokens travel: it names the capability instead.
-      ...(grantedText.length > MAX_TOKEN_LENGTH / 2 ? { [CAPABILITY_REF_CLAIM]: keepCapability(grantedText, currentTime + ttl) } : { 'x-ably-capability': grantedText }),
+      ...(grantedText.length > MAX_TOKEN_LENGTH / 2
+        ? { [CAPABILITY_REF_CLAIM]: keepCapability(grantedText, currentTime + ttl) }
+        : { 'x-ably-capability': grantedText }),
       [EXPIRES_MS_CLAIM]: expires,
     }
     if (clientId) claims['x-ably-clientId'] = clientId

@@ -147,9 +147,7 @@ export function intersectCapabilities(requested: Capability, granted: Capability
       else if (matchesResource(requestedResource, grantedResource)) add(grantedResource, common)
     }
   }
-  return Object.fromEntries(
-    [...result].map(([resource, operations]) => [resource, operations.has('*') ? ['*'] : [...operations].sort()]),
-  )
+  return Object.fromEntries([...result].map(([resource, operations]) => [resource, operations.has('*') ? ['*'] : [...operations].sort()]))
 }
 
 /** Whether a capability grants nothing at all. */

@@ -54,10 +54,6 @@ export function createInboundLimiter(ratePerSecond: number, now: () => number): 
         429,
       )
     }
-    throw new HubError(
-      42911,
-      `Rate limit exceeded; request rejected (nonfatal); metric = connection.inboundRate; permitted rate = ${ratePerSecond}/s`,
-      429,
-    )
+    throw new HubError(42911, `Rate limit exceeded; request rejected (nonfatal); metric = connection.inboundRate; permitted rate = ${ratePerSecond}/s`, 429)
   }
 }

@@ -52,13 +52,7 @@ const BAD_CHARACTER = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/u
 
 /** Returns `value` if it is a valid channel name, else throws 40010. */
 export function assertChannelName(value: unknown): string {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > MAX_CHANNEL_NAME ||
-    BAD_FIRST_CHARACTER.test(value) ||
-    BAD_CHARACTER.test(value)
-  ) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CHANNEL_NAME || BAD_FIRST_CHARACTER.test(value) || BAD_CHARACTER.test(value)) {
     throw new HubError(40010, 'Invalid channel name', 400)
   }
   return value
@@ -198,11 +192,7 @@ export function assertPublishSize(messages: readonly (InboundMessage | InboundPr
 }
 
 /** A payload in the recipient's format: JSON clients get binary as base64 with a `base64` encoding step. */
-function payloadToWire(
-  data: Payload | undefined,
-  encoding: string | undefined,
-  format: Format,
-): { data?: Payload; encoding?: string } {
+function payloadToWire(data: Payload | undefined, encoding: string | undefined, format: Format): { data?: Payload; encoding?: string } {
   if (data instanceof Uint8Array && format === 'json') {
     return { data: toBase64(data), encoding: encoding ? `${encoding}/base64` : 'base64' }
   }

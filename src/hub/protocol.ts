@@ -49,9 +49,7 @@ const MODE_NAMES: Record<string, number> = {
 
 /** Parses the `modes` channel param (`"publish,subscribe"`) into mode bits; unknown names are ignored. */
 export function modesFromParam(value: string): number {
-  return value
-    .split(',')
-    .reduce((bits, name) => bits | (MODE_NAMES[name.trim().toLowerCase()] ?? 0), 0)
+  return value.split(',').reduce((bits, name) => bits | (MODE_NAMES[name.trim().toLowerCase()] ?? 0), 0)
 }
 
 /** Presence actions on the wire. */

@@ -90,7 +90,8 @@ export function createRevocationRegistry({ now = Date.now }: { now?: () => numbe
       const time = now()
       let issuedBefore = time
       if (requestedBefore !== undefined) {
-        if (typeof requestedBefore !== 'number' || !Number.isFinite(requestedBefore)) throw new HubError(40003, 'issuedBefore must be a number of ms since the epoch', 400)
+        if (typeof requestedBefore !== 'number' || !Number.isFinite(requestedBefore))
+          throw new HubError(40003, 'issuedBefore must be a number of ms since the epoch', 400)
         if (requestedBefore > time) throw new HubError(40003, 'issuedBefore may not be in the future', 400)
         if (requestedBefore < time - MAX_ISSUED_BEFORE_AGE_MS) throw new HubError(40003, 'issuedBefore may be at most an hour in the past', 400)
         issuedBefore = requestedBefore

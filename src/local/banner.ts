@@ -13,7 +13,16 @@ export async function banner(stack: LocalStack): Promise<string> {
   const message = JSON.stringify({
     channelName: 'sms:alice:c1',
     eventName: 'message',
-    data: { contactId: 'c1', userId: 'alice', phoneNumberId: 'pn1', message: 'Hello from curl', direction: 'inbound', timestamp: '2026-01-01T00:00:00Z', from: '+15550001111', to: '+15550002222' },
+    data: {
+      contactId: 'c1',
+      userId: 'alice',
+      phoneNumberId: 'pn1',
+      message: 'Hello from curl',
+      direction: 'inbound',
+      timestamp: '2026-01-01T00:00:00Z',
+      from: '+15550001111',
+      to: '+15550002222',
+    },
   })
   return [
     '',

@@ -16,7 +16,8 @@ export const DEFAULT_DEV_SECRETS_FILE = '.local/dev-secrets.json'
 export async function loadDevSecrets(file = DEFAULT_DEV_SECRETS_FILE): Promise<DevSecrets & { created: boolean }> {
   try {
     const stored = JSON.parse(await readFile(file, 'utf8')) as Partial<DevSecrets>
-    if (typeof stored.jwtSecret === 'string' && typeof stored.ablyKey === 'string') return { jwtSecret: stored.jwtSecret, ablyKey: stored.ablyKey, created: false }
+    if (typeof stored.jwtSecret === 'string' && typeof stored.ablyKey === 'string')
+      return { jwtSecret: stored.jwtSecret, ablyKey: stored.ablyKey, created: false }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof SyntaxError)) throw error
   }

@@ -15,7 +15,23 @@ import { SEGMENT_PATTERN } from '../channels/segment.ts'
 import { channelSegment, type PolicyCaller } from './caller.ts'
 
 export type { PolicyCaller } from './caller.ts'
-export type { Zod, BrowserOperation, Publisher, EventDeclaration, KindDeclaration, SegmentAlphabet, PolicyDeclaration, KindName, SegmentValues, ParsedChannel, EventName, EventData, Capability, Principal, ChannelPolicy } from './types.ts'
+export type {
+  Zod,
+  BrowserOperation,
+  Publisher,
+  EventDeclaration,
+  KindDeclaration,
+  SegmentAlphabet,
+  PolicyDeclaration,
+  KindName,
+  SegmentValues,
+  ParsedChannel,
+  EventName,
+  EventData,
+  Capability,
+  Principal,
+  ChannelPolicy,
+} from './types.ts'
 import type { BrowserOperation, EventDeclaration, KindDeclaration, SegmentAlphabet, PolicyDeclaration, Capability, Principal, ChannelPolicy } from './types.ts'
 
 /** A verified caller as the gateway sees it: an admin when one of its roles is in `adminRoles`. */
@@ -81,7 +97,9 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
     const single = new RegExp(`^[${alphabet}]$`)
     const allowed = FORBIDDEN_PROBES.filter((probe) => single.test(probe))
     if (allowed.length > 0) {
-      problems.push(`{${segment}}: the alphabet allows ${allowed.map((char) => JSON.stringify(char)).join(', ')}; with ':' or '*' a segment could name or match another user's channel under Ably's wildcard rules`)
+      problems.push(
+        `{${segment}}: the alphabet allows ${allowed.map((char) => JSON.stringify(char)).join(', ')}; with ':' or '*' a segment could name or match another user's channel under Ably's wildcard rules`,
+      )
       return undefined
     }
     const entry = { regex: pattern ? { test: (value: string) => regex.test(value) && pattern.test(value) } : regex, source: pattern ? pattern.source : source }
@@ -122,7 +140,9 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       else {
         const free = parts.slice(0, index).find((part): part is Extract<Part, { segment: string }> => 'segment' in part)
         if (free) {
-          problems.push(`${at}: {${free.segment}} comes before the ${by} segment {${boundName}}: Ably wildcards only end a resource, so the capability would span the ${by} segment and cover others' channels`)
+          problems.push(
+            `${at}: {${free.segment}} comes before the ${by} segment {${boundName}}: Ably wildcards only end a resource, so the capability would span the ${by} segment and cover others' channels`,
+          )
         }
         bound = { by, index, segment: boundName }
       }
@@ -135,8 +155,14 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       problems.push(`${at}: a public kind is read-only for browsers: no publish or presence`)
     }
     for (const publisher of kind.publishers) {
-      const valid = publisher === 'admins' || publisher === 'server' || (publisher === 'owner' && by === 'owner') || (publisher === 'members' && by === 'member') || /^role:.{1,64}$/.test(publisher)
-      if (!valid) problems.push(`${at}: publisher "${publisher}" is not owner (with an owner segment), members (with a member segment), admins, server or role:<name>`)
+      const valid =
+        publisher === 'admins' ||
+        publisher === 'server' ||
+        (publisher === 'owner' && by === 'owner') ||
+        (publisher === 'members' && by === 'member') ||
+        /^role:.{1,64}$/.test(publisher)
+      if (!valid)
+        problems.push(`${at}: publisher "${publisher}" is not owner (with an owner segment), members (with a member segment), admins, server or role:<name>`)
     }
     const eventNames = Object.keys(kind.events)
     if (eventNames.length === 0) problems.push(`${at}: declare at least one event`)
@@ -146,7 +172,8 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
       const declared = kind.events[event] as EventDeclaration
       if (typeof declared.data !== 'function') problems.push(`${at}: event "${event}" needs data: (z) => schema`)
       ids[event] = Object.entries(declared.ids ?? {})
-      for (const [path, segment] of ids[event]) if (!seen.has(segment)) problems.push(`${at}: event "${event}" ties ${path} to {${segment}}, which is not in the pattern`)
+      for (const [path, segment] of ids[event])
+        if (!seen.has(segment)) problems.push(`${at}: event "${event}" ties ${path} to {${segment}}, which is not in the pattern`)
     }
     compiled.push({
       name,
@@ -189,7 +216,14 @@ function covers(a: CompiledKind, b: CompiledKind): boolean {
   for (let index = 0; index < cut; index++) {
     const x = a.parts[index] as Part
     const y = b.parts[index] as Part
-    if ('literal' in x && 'literal' in y ? x.literal !== y.literal : 'literal' in x ? !(y as { regex: Matcher }).regex.test(x.literal) : 'literal' in y && !x.regex.test(y.literal)) return false
+    if (
+      'literal' in x && 'literal' in y
+        ? x.literal !== y.literal
+        : 'literal' in x
+          ? !(y as { regex: Matcher }).regex.test(x.literal)
+          : 'literal' in y && !x.regex.test(y.literal)
+    )
+      return false
   }
   return true
 }
@@ -241,7 +275,9 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
     return reaches(kind, channel, principal)
   }
 
-  const presenceKind = compiled.find((kind) => kind.bound?.by === 'owner' && kind.operations.includes('presence') && kind.parts.filter((part) => 'segment' in part).length === 1)
+  const presenceKind = compiled.find(
+    (kind) => kind.bound?.by === 'owner' && kind.operations.includes('presence') && kind.parts.filter((part) => 'segment' in part).length === 1,
+  )
 
   const policy: ChannelPolicy = {
     declaration,
@@ -272,7 +308,8 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
         .map((part) => {
           if ('literal' in part) return part.literal
           const value = values[part.segment]
-          if (typeof value !== 'string' || !part.regex.test(value)) throw new TypeError(`Invalid ${part.segment} for a ${kind.name} channel: ${JSON.stringify(value)}`)
+          if (typeof value !== 'string' || !part.regex.test(value))
+            throw new TypeError(`Invalid ${part.segment} for a ${kind.name} channel: ${JSON.stringify(value)}`)
           return value
         })
         .join(':')
@@ -306,7 +343,8 @@ function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly 
       return mayPublish(principal, channel as Record<string, string> & { kind: string })
     },
     invalidChannel: (details) => new AppError('invalid_channel', { details: { ...details, acceptedChannels: Object.values(forms), ...alphabetHelp } }),
-    invalidEvent: (details) => new AppError('invalid_event', { details: { ...details, acceptedEvents: Object.fromEntries(compiled.map((kind) => [kind.pattern, kind.events])) } }),
+    invalidEvent: (details) =>
+      new AppError('invalid_event', { details: { ...details, acceptedEvents: Object.fromEntries(compiled.map((kind) => [kind.pattern, kind.events])) } }),
   }
   return policy as unknown as ChannelPolicy<D>
 }

@@ -72,7 +72,10 @@ function valueAt(value: unknown, path: string): unknown {
 /** Every event's schema, built now, by kind then event (for documentation, tests and `z.infer`). */
 export function payloadSchemas<D extends PolicyDeclaration>(policy: ChannelPolicy<D>): PayloadSchemas<D> {
   return Object.fromEntries(
-    Object.entries(policy.declaration.kinds).map(([kind, { events }]) => [kind, Object.fromEntries(Object.entries(events).map(([event, { data }]) => [event, data(z)]))]),
+    Object.entries(policy.declaration.kinds).map(([kind, { events }]) => [
+      kind,
+      Object.fromEntries(Object.entries(events).map(([event, { data }]) => [event, data(z)])),
+    ]),
   ) as PayloadSchemas<D>
 }
 

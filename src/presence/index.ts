@@ -24,7 +24,11 @@ const CONCURRENT_BATCHES = 4
  */
 export async function presenceOf(ably: AblyRest, userIds: readonly string[], options: RequestOptions = {}): Promise<UserPresence[]> {
   const invalid = userIds.find((userId) => !isValidId(userId))
-  if (invalid !== undefined) throw new AppError('invalid_request', { message: 'A user id is not valid.', details: { userId: String(invalid).slice(0, 80), pattern: '^[A-Za-z0-9_-]{1,64}$' } })
+  if (invalid !== undefined)
+    throw new AppError('invalid_request', {
+      message: 'A user id is not valid.',
+      details: { userId: String(invalid).slice(0, 80), pattern: '^[A-Za-z0-9_-]{1,64}$' },
+    })
   const unique = [...new Set(userIds)]
   const batches: string[][] = []
   for (let start = 0; start < unique.length; start += MAX_BATCH_CHANNELS) batches.push(unique.slice(start, start + MAX_BATCH_CHANNELS))

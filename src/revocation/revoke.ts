@@ -109,7 +109,12 @@ export function createRevoker({
       log({ level: 'error', msg: 'revocation_not_sent', requestId, scope: request.scope, ...ably, error: describeError(error) })
       const retryAfterSec = error instanceof AblyRestError && error.retryAfterSec !== undefined ? Math.ceil(error.retryAfterSec) : 1
       // The deny-list has it: no renewal succeeds, but tokens already issued live until Ably revokes them or they expire.
-      throw new AppError('revocation_unavailable', { cause: error, reason: 'ably', details: { recorded: true }, headers: { 'Retry-After': String(retryAfterSec) } })
+      throw new AppError('revocation_unavailable', {
+        cause: error,
+        reason: 'ably',
+        details: { recorded: true },
+        headers: { 'Retry-After': String(retryAfterSec) },
+      })
     }
     log({ level: 'info', msg: 'revoked', requestId, scope: request.scope, byAdmin: userId !== caller.userId })
     return { scope: request.scope, userId, revokedAt: new Date(revokedAt).toISOString() }

@@ -15,7 +15,6 @@ import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
 import { createRevoker, type RevokeRequest } from './revoke.ts'
 
-
 const VALID_BODIES = ['no body (this session)', '{"scope":"user"} (every session of yours)', '{"userId":"…"} (admins: every session of that user)']
 
 /** The revoke route; 404 `not_found` unless `ABLY_REVOCABLE_TOKENS=true`. */
@@ -60,9 +59,11 @@ async function bodyOf(c: Context<AppEnv>): Promise<unknown> {
 function parseRequest(body: unknown): RevokeRequest {
   if (body === undefined) return { scope: 'session' }
   const parsed = RevokeRequestBody.safeParse(body)
-  if (!parsed.success || (parsed.data.userId !== undefined && !isValidId(parsed.data.userId))) throw new AppError('invalid_request', { message: 'The revoke request is not valid.', details: { valid: VALID_BODIES } })
+  if (!parsed.success || (parsed.data.userId !== undefined && !isValidId(parsed.data.userId)))
+    throw new AppError('invalid_request', { message: 'The revoke request is not valid.', details: { valid: VALID_BODIES } })
   const { scope, userId } = parsed.data as RevokeRequestBody
-  if (userId !== undefined && scope === 'session') throw new AppError('invalid_request', { message: "Another user's sessions are revoked whole: omit scope.", details: { valid: VALID_BODIES } })
+  if (userId !== undefined && scope === 'session')
+    throw new AppError('invalid_request', { message: "Another user's sessions are revoked whole: omit scope.", details: { valid: VALID_BODIES } })
   if (scope === 'user' || userId !== undefined) return { scope: 'user', ...(userId !== undefined && { userId }) }
   return { scope: 'session' }
 }

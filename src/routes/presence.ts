@@ -21,7 +21,10 @@ export const presenceRoutes: RouteFactory = ({ ably, config, verify, now }) =>
       if (!isAdmin(caller, config.adminRoles)) throw new AppError('forbidden', { message: 'Presence is for admin roles only.' })
       const userIds = (c.req.query('userIds') ?? '').split(',').filter((id) => id !== '')
       if (userIds.length === 0 || userIds.length > MAX_PRESENCE_USER_IDS) {
-        throw new AppError('invalid_request', { message: `Pass 1 to ${MAX_PRESENCE_USER_IDS} user ids as userIds=a,b,c.`, details: { maxUserIds: MAX_PRESENCE_USER_IDS } })
+        throw new AppError('invalid_request', {
+          message: `Pass 1 to ${MAX_PRESENCE_USER_IDS} user ids as userIds=a,b,c.`,
+          details: { maxUserIds: MAX_PRESENCE_USER_IDS },
+        })
       }
       const users = await presenceOf(ably, userIds, { signal: c.req.raw.signal })
       const body: PresenceResponse = { users, timestamp: new Date(now()).toISOString() }

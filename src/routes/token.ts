@@ -38,7 +38,14 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocat
     // With revocation on, a revoked session is refused before anything is signed, and every token names its session.
     const revocationKey = revocation ? await checkSession(revocation, caller, c.get('requestId')) : undefined
     const token = await sign({ clientId: caller.userId, capability, iat, exp, ...(revocationKey !== undefined && { revocationKey }) })
-    const common = { expiresIn: exp - iat, expiresAt: new Date(exp * 1000).toISOString(), userId: caller.userId, clientId: caller.userId, capability, timestamp: new Date(nowMs).toISOString() }
+    const common = {
+      expiresIn: exp - iat,
+      expiresAt: new Date(exp * 1000).toISOString(),
+      userId: caller.userId,
+      clientId: caller.userId,
+      capability,
+      timestamp: new Date(nowMs).toISOString(),
+    }
     // An Ably JWT carries its capability and travels in a header (about 8 KB): past that, a TokenRequest signed
     // here, which the browser redeems at Ably for a token of the same capability, clientId and lifetime.
     let body: TokenResponse | TokenRequestResponse = { token, issued: iat * 1000, expires: exp * 1000, ...common }
@@ -77,6 +84,12 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocat
   // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every
   // auth failure except a 403 from its auth endpoint (RSA4d), and nothing a retry sends would change the answer.
   return new Hono<AppEnv>()
-    .on(['GET', 'POST'], '/token', bodyLimit(16 * 1024), authenticate({ verify, refuseAs: 'signed_out', ...(config.jwt.cookie !== undefined && { cookie: config.jwt.cookie }) }), issue)
+    .on(
+      ['GET', 'POST'],
+      '/token',
+      bodyLimit(16 * 1024),
+      authenticate({ verify, refuseAs: 'signed_out', ...(config.jwt.cookie !== undefined && { cookie: config.jwt.cookie }) }),
+      issue,
+    )
     .all('/token', methodNotAllowed(['GET', 'POST']))
 }

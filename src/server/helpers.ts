@@ -4,14 +4,7 @@
  * as `POST /api/ably/publish`: a refused message throws an `AppError` with a stable `code`.
  */
 import { createFetchAblyRest, type AblyRest } from '../ably-rest/index.ts'
-import type {
-  ContactUpdateData,
-  MessageData,
-  MessageStatusData,
-  NotificationData,
-  PhoneNumberAssignmentData,
-  SmsReceivedData,
-} from '../channels/schemas.ts'
+import type { ContactUpdateData, MessageData, MessageStatusData, NotificationData, PhoneNumberAssignmentData, SmsReceivedData } from '../channels/schemas.ts'
 import type { ChannelPolicy, EventData, EventName, KindName, PolicyDeclaration, SegmentValues } from '../policy/index.ts'
 import { channelSegment, isAcceptedId } from '../policy/caller.ts'
 import { smsInbox, type SmsInbox } from '../policy/sms-inbox.ts'
@@ -108,11 +101,22 @@ export function createServerHelpers(options: Omit<ServerHelpersOptions<SmsInbox>
 }
 
 /** Builds the helpers of any policy over an Ably port and a store. */
-export function createPolicyServerHelpers<D extends PolicyDeclaration>(options: ServerHelpersOptions<D> & { policy: ChannelPolicy<D> }): PolicyServerHelpers<D> {
+export function createPolicyServerHelpers<D extends PolicyDeclaration>(
+  options: ServerHelpersOptions<D> & { policy: ChannelPolicy<D> },
+): PolicyServerHelpers<D> {
   return policyHelpersFor(gatewayFor(options), options.policy)
 }
 
-function gatewayFor({ ably, store, config = parseGatewayConfig({}), log = jsonLineLogger, now = Date.now, sleep, random, policy }: ServerHelpersOptions): Gateway {
+function gatewayFor({
+  ably,
+  store,
+  config = parseGatewayConfig({}),
+  log = jsonLineLogger,
+  now = Date.now,
+  sleep,
+  random,
+  policy,
+}: ServerHelpersOptions): Gateway {
   return createGateway({ store, config, ably, log, now, ...(policy && { policy }), ...(sleep && { sleep }), ...(random && { random }) })
 }
 
@@ -122,7 +126,11 @@ export function serverHelpersFromEnv(env: Env, options: Partial<Omit<ServerHelpe
 }
 
 /** `serverHelpersFromEnv` for an app's own channel policy. */
-export function policyServerHelpersFromEnv<D extends PolicyDeclaration>(env: Env, policy: ChannelPolicy<D>, options: Partial<Omit<ServerHelpersOptions<D>, 'policy'>> = {}): PolicyServerHelpers<D> {
+export function policyServerHelpersFromEnv<D extends PolicyDeclaration>(
+  env: Env,
+  policy: ChannelPolicy<D>,
+  options: Partial<Omit<ServerHelpersOptions<D>, 'policy'>> = {},
+): PolicyServerHelpers<D> {
   return createPolicyServerHelpers({ ...optionsFromEnv(env, options), policy })
 }
 
@@ -163,7 +171,8 @@ export function serverHelpersFor(gateway: Gateway, ably: AblyRest): ServerHelper
 export function policyHelpersFor<D extends PolicyDeclaration>(gateway: Gateway, policy: ChannelPolicy<D>): PolicyServerHelpers<D> {
   if ((gateway.policy as unknown) !== policy) throw new TypeError('policyHelpersFor: the gateway enforces another channel policy')
   async function accept(items: readonly BatchItem[]): Promise<Accepted[]> {
-    if (items.length === 0 || items.length > MAX_SERVER_BATCH) throw new AppError('invalid_request', { message: `A batch holds 1 to ${MAX_SERVER_BATCH} messages.` })
+    if (items.length === 0 || items.length > MAX_SERVER_BATCH)
+      throw new AppError('invalid_request', { message: `A batch holds 1 to ${MAX_SERVER_BATCH} messages.` })
     const messages = items.map(({ idempotencyKey, ...item }) => ({ ...item, ...(idempotencyKey !== undefined && { id: idempotencyKey }) }))
     // No request deadline here: the delivery budget bounds the call, and no store call is cut short for a deadline.
     return gateway.accept(messages, { caller: { kind: 'server' } })
@@ -187,9 +196,7 @@ export function policyHelpersFor<D extends PolicyDeclaration>(gateway: Gateway, 
     },
     async publishBatch(items) {
       return (await accept(items)).map((result) =>
-        result.status === 'failed'
-          ? { ...toResult(result), success: false, status: 'failed', code: 'publish_rejected' }
-          : toResult(result),
+        result.status === 'failed' ? { ...toResult(result), success: false, status: 'failed', code: 'publish_rejected' } : toResult(result),
       )
     },
     sweep: () => gateway.sweep(),

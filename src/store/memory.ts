@@ -158,7 +158,9 @@ class MemoryCollection implements Collection<Stored> {
     for (const [field, index] of this.lookups) {
       const values = equalityValues(filter[field])
       if (!values) continue
-      const sets = [...new Set<string | typeof OTHER>([...values.filter((value): value is string => typeof value === 'string'), OTHER])].flatMap((value) => index.get(value) ?? [])
+      const sets = [...new Set<string | typeof OTHER>([...values.filter((value): value is string => typeof value === 'string'), OTHER])].flatMap(
+        (value) => index.get(value) ?? [],
+      )
       consider(
         sets.reduce((sum, set) => sum + set.size, 0),
         () => sets.flatMap((set) => [...set]),

@@ -2,7 +2,15 @@
  * The MongoDB store, with the official driver. One client per URI is reused across invocations of a warm function,
  * with short timeouts and a small pool. Driver errors become `StoreUnavailableError` here and nowhere else.
  */
-import { MongoBulkWriteError, MongoClient, MongoError, MongoServerError, type Collection as MongoCollection, type Document, type MongoClientOptions } from 'mongodb'
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  MongoError,
+  MongoServerError,
+  type Collection as MongoCollection,
+  type Document,
+  type MongoClientOptions,
+} from 'mongodb'
 import { isPipeline, type Collection, type CollectionSpec, type Database, type Doc, type Filter, type Update } from './collection.ts'
 import { StoreUnavailableError, type MessageStore } from './index.ts'
 import { createMessageStore } from './messages.ts'
@@ -76,9 +84,11 @@ function credentialsOf(uri: string): string[] {
 
 /** A message store in MongoDB. The client connects on first use; `init()` creates the indexes. */
 export function createMongoStore({ uri, dbName, ...clientOptions }: MongoStoreOptions): MessageStore {
-  return createMessageStore(createMongoDatabase(sharedMongoClient(uri, clientOptions), dbName, () => {
-    clients.delete(uri)
-  }))
+  return createMessageStore(
+    createMongoDatabase(sharedMongoClient(uri, clientOptions), dbName, () => {
+      clients.delete(uri)
+    }),
+  )
 }
 
 /** The collection port over a MongoDB database. */
@@ -129,7 +139,10 @@ function mongoCollection<T extends Doc>(collection: MongoCollection<Document>): 
     insertMany: (docs) =>
       translated(async () => {
         try {
-          await collection.insertMany(docs.map((doc): Document => ({ ...doc })), { ordered: false })
+          await collection.insertMany(
+            docs.map((doc): Document => ({ ...doc })),
+            { ordered: false },
+          )
           return { duplicates: [] }
         } catch (error) {
           if (!(error instanceof MongoBulkWriteError)) throw error

@@ -52,7 +52,11 @@ export function apiHandler({ settings = ALL_API_SETTINGS, ...deps }: ApiOptions)
  * per isolate, and keeps it. A bad environment gets a handler that answers every request with the generic JSON 500
  * `internal_error` and logs one `config_error` line naming every bad variable (see `configErrorHandler`).
  */
-export function lazyHandler(readEnv: () => Env, build: HandlerBuilder, { log = jsonLineLogger }: { log?: Logger } = {}): (request: Request, context?: PlatformContext) => Promise<Response> {
+export function lazyHandler(
+  readEnv: () => Env,
+  build: HandlerBuilder,
+  { log = jsonLineLogger }: { log?: Logger } = {},
+): (request: Request, context?: PlatformContext) => Promise<Response> {
   let handler: Promise<Fetch> | undefined
   return async (request, context) => {
     // Requests that arrive while the first one builds wait for the same build.

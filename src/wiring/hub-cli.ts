@@ -29,7 +29,14 @@ const hub = createHub({
   port,
   log: (line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })),
 })
-const { url } = await hub.listen().catch((error: unknown) => fail(new PortInUseError([portProblem(error, port, 'ABLY_HUB_PORT', 'the local Ably hub')], 'npx tsx src/wiring/hub-cli.ts', '`npm start` or another hub').message))
+const { url } = await hub
+  .listen()
+  .catch((error: unknown) =>
+    fail(
+      new PortInUseError([portProblem(error, port, 'ABLY_HUB_PORT', 'the local Ably hub')], 'npx tsx src/wiring/hub-cli.ts', '`npm start` or another hub')
+        .message,
+    ),
+  )
 console.log(JSON.stringify({ event: 'hub.ready', url, clientOptions: { endpoint: 'localhost', port: hub.port, tls: false } }))
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -84,7 +84,11 @@ export async function startLocalStack({
   const requestedHubPort = hubPortOption ?? readPort(env, 'ABLY_HUB_PORT', 8889, ports)
   if (useHub && ports.length === 0 && apiPort !== 0 && apiPort === requestedHubPort) {
     const variable = env.ABLY_HUB_PORT ? 'ABLY_HUB_PORT' : 'PORT'
-    addProblem(ports, variable, `is ${apiPort}, the port of ${variable === 'PORT' ? 'the local Ably hub (ABLY_HUB_PORT)' : 'the API and demo (PORT)'} too: each needs its own port`)
+    addProblem(
+      ports,
+      variable,
+      `is ${apiPort}, the port of ${variable === 'PORT' ? 'the local Ably hub (ABLY_HUB_PORT)' : 'the API and demo (PORT)'} too: each needs its own port`,
+    )
   }
   try {
     parseNodeEnv(useHub ? { ...resolved, ABLY_REST_URL: 'http://localhost:8889' } : resolved)
@@ -101,9 +105,17 @@ export async function startLocalStack({
   if (useHub && devSecrets) {
     const { name, secret } = parseAblyEnv({ ABLY_API_KEY: devSecrets.ablyKey }).key
     // ABLY_REVOCABLE_TOKENS=true: the hub's key gets revocable tokens, as the Ably dashboard step does for a real key.
-    hub = createHub({ keys: [{ name, secret, revocableTokens: resolved.ABLY_REVOCABLE_TOKENS === 'true' }], host, port: requestedHubPort, log: (line) => log({ component: 'hub', ...line }) })
+    hub = createHub({
+      keys: [{ name, secret, revocableTokens: resolved.ABLY_REVOCABLE_TOKENS === 'true' }],
+      host,
+      port: requestedHubPort,
+      log: (line) => log({ component: 'hub', ...line }),
+    })
   }
-  const [hubListening, apiListening] = await Promise.allSettled([hub?.listen(), listen(async (request, bindings) => (await handler)(request, bindings), apiPort, host)])
+  const [hubListening, apiListening] = await Promise.allSettled([
+    hub?.listen(),
+    listen(async (request, bindings) => (await handler)(request, bindings), apiPort, host),
+  ])
   const taken = [
     hubListening.status === 'rejected' ? portProblem(hubListening.reason, requestedHubPort, 'ABLY_HUB_PORT', 'the local Ably hub') : undefined,
     apiListening.status === 'rejected' ? portProblem(apiListening.reason, apiPort, 'PORT', 'the API and demo') : undefined,
@@ -166,7 +178,11 @@ interface TakenPort {
 /** Ports that could not be taken: which, what each was for, and the variables that move them, in one line. */
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError'
-  constructor(readonly taken: readonly TakenPort[], command: string, holder = `another \`${command}\``) {
+  constructor(
+    readonly taken: readonly TakenPort[],
+    command: string,
+    holder = `another \`${command}\``,
+  ) {
     const denied = taken.filter((port) => port.code === 'EACCES')
     const used = taken.filter((port) => port.code === 'EADDRINUSE')
     const list = (ports: readonly TakenPort[]) => ports.map(({ port, what }) => `${port} (${what})`).join(' and ')
@@ -174,9 +190,12 @@ export class PortInUseError extends Error {
     const sentences = []
     if (used.length > 0) {
       const example = used.map(({ port, variable }) => `${variable}=${port + 10}`).join(' ')
-      sentences.push(`${used.length > 1 ? 'Ports' : 'Port'} ${list(used)} ${used.length > 1 ? 'are' : 'is'} already in use, perhaps by ${holder}. Stop that, or set ${names(used)} to another port, e.g. ${example} ${command}.`)
+      sentences.push(
+        `${used.length > 1 ? 'Ports' : 'Port'} ${list(used)} ${used.length > 1 ? 'are' : 'is'} already in use, perhaps by ${holder}. Stop that, or set ${names(used)} to another port, e.g. ${example} ${command}.`,
+      )
     }
-    if (denied.length > 0) sentences.push(`${denied.length > 1 ? 'Ports' : 'Port'} ${list(denied)} may not be used by this user. Set ${names(denied)} to a port above 1023.`)
+    if (denied.length > 0)
+      sentences.push(`${denied.length > 1 ? 'Ports' : 'Port'} ${list(denied)} may not be used by this user. Set ${names(denied)} to a port above 1023.`)
     super(sentences.join(' '))
   }
 }

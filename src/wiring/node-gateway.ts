@@ -55,7 +55,14 @@ export interface NodeGateway {
  */
 export function nodeGatewayFromEnv(
   env: Env,
-  { requireDurableStore = false, withEdgeRoutes = true, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS, routes: chooseRoutes, ...deps }: NodeGatewayOptions = {},
+  {
+    requireDurableStore = false,
+    withEdgeRoutes = true,
+    apiSettings = ALL_API_SETTINGS,
+    gatewaySettings = ALL_GATEWAY_SETTINGS,
+    routes: chooseRoutes,
+    ...deps
+  }: NodeGatewayOptions = {},
 ): NodeGateway {
   const { config, gatewayConfig } = parseNodeEnv(env, { requireDurableStore, apiSettings, gatewaySettings })
   const { log = jsonLineLogger, now = Date.now } = deps
@@ -64,14 +71,25 @@ export function nodeGatewayFromEnv(
   // The same router as the edge; on Netlify each function is sent only its own paths, so it mounts only its own.
   const routes = chooseRoutes?.(gateway) ?? [...(withEdgeRoutes ? [...edgeRoutes, healthRoutes(gateway), revokeRoutes] : []), gatewayRoutes(gateway)]
   // One process serves token and revoke alike here (npm start, the server helpers), so memory is a shared deny-list.
-  const app = createApp(config, { ably, log, now, routes, revocationStore: deps.revocationStore ?? createMemoryRevocationStore(), ...(deps.policy && { policy: deps.policy }) })
+  const app = createApp(config, {
+    ably,
+    log,
+    now,
+    routes,
+    revocationStore: deps.revocationStore ?? createMemoryRevocationStore(),
+    ...(deps.policy && { policy: deps.policy }),
+  })
   return { app, gateway, config, ablyRest: ably }
 }
 
 /** Checks the API's and the gateway's variables in one pass; throws one `ConfigError` naming every bad one. */
 export function parseNodeEnv(
   env: Env,
-  { requireDurableStore = false, apiSettings = ALL_API_SETTINGS, gatewaySettings = ALL_GATEWAY_SETTINGS }: Pick<NodeGatewayOptions, 'requireDurableStore' | 'apiSettings' | 'gatewaySettings'> = {},
+  {
+    requireDurableStore = false,
+    apiSettings = ALL_API_SETTINGS,
+    gatewaySettings = ALL_GATEWAY_SETTINGS,
+  }: Pick<NodeGatewayOptions, 'requireDurableStore' | 'apiSettings' | 'gatewaySettings'> = {},
 ): { config: Config; gatewayConfig: GatewayConfig } {
   return checkEnv((problems) => {
     const config = readConfig(env, problems, apiSettings)
@@ -84,7 +102,14 @@ export function parseNodeEnv(
  * The outbox alone: it reads the Ably key, `ABLY_REST_URL`, the store and `OUTBOX_MAX_AGE_SEC`, and nothing of the
  * API's (no JWT secret, no CORS), so a mistake there never stops the sweeper from delivering what was accepted.
  */
-export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, ...deps }: Omit<NodeGatewayOptions, 'requireDurableStore' | 'withEdgeRoutes' | 'apiSettings' | 'gatewaySettings' | 'routes'> = {}): Gateway {
+export function outboxFromEnv(
+  env: Env,
+  {
+    log = jsonLineLogger,
+    now = Date.now,
+    ...deps
+  }: Omit<NodeGatewayOptions, 'requireDurableStore' | 'withEdgeRoutes' | 'apiSettings' | 'gatewaySettings' | 'routes'> = {},
+): Gateway {
   const { ably, gatewayConfig } = checkEnv((problems) => {
     const ably = readAbly(env, problems)
     const gatewayConfig = readGatewayConfig(env, problems, { requireDurableStore: true, settings: ['outbox'] })
@@ -101,22 +126,31 @@ export function outboxFromEnv(env: Env, { log = jsonLineLogger, now = Date.now, 
 export const publishFunction: HandlerBuilder = (env, log) => publishFunctionFor()(env, log)
 
 /** `publishFunction` for an app's own channel policy. */
-export const publishFunctionFor = (policy?: ChannelPolicy): HandlerBuilder => (env, log) => {
-  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: ['publish'], log, ...(policy && { policy }) })
-  return async (request, context) => {
-    const response = await app.fetch(request)
-    if (response.status === 202 && context?.deploy?.published === false) {
-      log({
-        level: 'warn',
-        msg: 'queued_on_unpublished_deploy',
-        deployContext: context.deploy.context,
-        requestId: response.headers.get('x-request-id'),
-        detail: 'Scheduled functions do not run on this deploy, so its outbox never delivers this message: it stays pending in this deploy\'s store.',
-      })
+export const publishFunctionFor =
+  (policy?: ChannelPolicy): HandlerBuilder =>
+  (env, log) => {
+    const { app } = nodeGatewayFromEnv(env, {
+      requireDurableStore: true,
+      withEdgeRoutes: false,
+      apiSettings: ['restUrl', 'adminRoles'],
+      gatewaySettings: ['publish'],
+      log,
+      ...(policy && { policy }),
+    })
+    return async (request, context) => {
+      const response = await app.fetch(request)
+      if (response.status === 202 && context?.deploy?.published === false) {
+        log({
+          level: 'warn',
+          msg: 'queued_on_unpublished_deploy',
+          deployContext: context.deploy.context,
+          requestId: response.headers.get('x-request-id'),
+          detail: "Scheduled functions do not run on this deploy, so its outbox never delivers this message: it stays pending in this deploy's store.",
+        })
+      }
+      return response
     }
-    return response
   }
-}
 
 /**
  * The Netlify function serving `GET /api/ably/history`. It reads the store, JWT, CORS and admin roles, and the Ably
@@ -125,14 +159,29 @@ export const publishFunctionFor = (policy?: ChannelPolicy): HandlerBuilder => (e
 export const historyFunction: HandlerBuilder = (env, log) => historyFunctionFor()(env, log)
 
 /** `historyFunction` for an app's own channel policy. */
-export const historyFunctionFor = (policy?: ChannelPolicy): HandlerBuilder => (env, log) => {
-  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, withEdgeRoutes: false, apiSettings: ['adminRoles'], gatewaySettings: ['history'], log, ...(policy && { policy }) })
-  return (request) => app.fetch(request)
-}
+export const historyFunctionFor =
+  (policy?: ChannelPolicy): HandlerBuilder =>
+  (env, log) => {
+    const { app } = nodeGatewayFromEnv(env, {
+      requireDurableStore: true,
+      withEdgeRoutes: false,
+      apiSettings: ['adminRoles'],
+      gatewaySettings: ['history'],
+      log,
+      ...(policy && { policy }),
+    })
+    return (request) => app.fetch(request)
+  }
 
 /** The Netlify function serving `GET /api/ably/health`: the store, the Ably key, JWT and admin roles. */
 export const healthFunction: HandlerBuilder = (env, log) => {
-  const { app } = nodeGatewayFromEnv(env, { requireDurableStore: true, apiSettings: ['restUrl', 'adminRoles'], gatewaySettings: [], routes: (gateway) => [healthRoutes(gateway)], log })
+  const { app } = nodeGatewayFromEnv(env, {
+    requireDurableStore: true,
+    apiSettings: ['restUrl', 'adminRoles'],
+    gatewaySettings: [],
+    routes: (gateway) => [healthRoutes(gateway)],
+    log,
+  })
   return (request) => app.fetch(request)
 }
 
@@ -150,7 +199,14 @@ export const outboxFunction: HandlerBuilder = (env, log) => {
 
 function buildGateway(
   config: GatewayConfig,
-  { store, ably, log, now, sleep, policy }: { store?: MessageStore; ably: AblyRest; log: Logger; now: () => number; sleep?: (ms: number) => Promise<void>; policy?: ChannelPolicy },
+  {
+    store,
+    ably,
+    log,
+    now,
+    sleep,
+    policy,
+  }: { store?: MessageStore; ably: AblyRest; log: Logger; now: () => number; sleep?: (ms: number) => Promise<void>; policy?: ChannelPolicy },
 ): Gateway {
   if (!store && config.store.kind === 'memory') {
     log({ level: 'warn', msg: 'memory_store', detail: 'Accepted messages are kept in this process only. Set MONGODB_URI to keep them.' })

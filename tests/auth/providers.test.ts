@@ -9,7 +9,16 @@ import { channelSegment } from '../../src/auth/caller.ts'
 import { ConfigError, type Env } from '../../src/config/index.ts'
 import { parseConfig } from '../../src/config/parse.ts'
 import { craftJwt, NOW, NOW_SEC, TEST_ABLY_KEY, TEST_JWT_SECRET, testApp, appToken } from '../support/fixtures.ts'
-import { providerShapes, signingKey, signWith, startJwksServer, type JwksServer, type ProviderName, type ProviderShape, type SigningKey } from '../support/identity-provider.ts'
+import {
+  providerShapes,
+  signingKey,
+  signWith,
+  startJwksServer,
+  type JwksServer,
+  type ProviderName,
+  type ProviderShape,
+  type SigningKey,
+} from '../support/identity-provider.ts'
 
 let jwks: JwksServer
 let rsa: SigningKey
@@ -40,7 +49,10 @@ function appFor(env: Env, clock = { now: NOW }) {
 
 type App = ReturnType<typeof appFor>
 async function token(app: App, jwt: string | undefined, headers: Record<string, string> = {}) {
-  const res = await app.app.request('/api/ably/token', { method: 'POST', headers: { ...(jwt !== undefined && { Authorization: `Bearer ${jwt}` }), ...headers } })
+  const res = await app.app.request('/api/ably/token', {
+    method: 'POST',
+    headers: { ...(jwt !== undefined && { Authorization: `Bearer ${jwt}` }), ...headers },
+  })
   return { res, body: (await res.json()) as Record<string, unknown> }
 }
 /** Channel stats (fake Ably): 200 for one's own channel or an admin, 403 for another user's. */
@@ -74,7 +86,10 @@ describe.each(PROVIDERS)('%s-shaped tokens', (name) => {
 
   it('are refused for another app (audience, azp, client or project) and another issuer', async () => {
     const app = appFor(shape().env)
-    for (const claims of [{ ...shape().claims(0), ...shape().foreignAudience }, { ...shape().claims(0), iss: 'https://evil.example.net/' }]) {
+    for (const claims of [
+      { ...shape().claims(0), ...shape().foreignAudience },
+      { ...shape().claims(0), iss: 'https://evil.example.net/' },
+    ]) {
       const { res, body } = await token(app, await signWith(shape().key, claims))
       expect(res.status).toBe(403)
       expect(body.code).toBe('signed_out')
@@ -130,7 +145,9 @@ describe('keys and algorithms', () => {
   })
 
   it('refuses alg confusion: an HS256 token MACed with the public key (PEM or JWK n), with and without JWT_SECRET', async () => {
-    const pem = await exportSPKI((await crypto.subtle.importKey('jwk', rsa.publicJwk as JsonWebKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify'])))
+    const pem = await exportSPKI(
+      await crypto.subtle.importKey('jwk', rsa.publicJwk as JsonWebKey, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']),
+    )
     for (const secret of [pem, String(rsa.publicJwk.n), JSON.stringify(rsa.publicJwk)]) {
       const forged = await craftJwt({ alg: 'HS256', typ: 'JWT', kid: rsa.kid }, claims, { secret })
       expect((await token(appFor(env()), forged)).res.status).toBe(403)
@@ -165,7 +182,7 @@ describe('keys and algorithms', () => {
   })
 
   it('inline keys: a PEM, a JWK and a JWKS, with no network call; a PEM verifies only its own family', async () => {
-    const pem = await exportSPKI((await crypto.subtle.importKey('jwk', ec.publicJwk as JsonWebKey, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify'])))
+    const pem = await exportSPKI(await crypto.subtle.importKey('jwk', ec.publicJwk as JsonWebKey, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']))
     const inline = { JWT_ISSUER: claims.iss, JWT_AUDIENCE: 'realtime' }
     jwks.mode = 'down'
     for (const publicKey of [pem, JSON.stringify(ec.publicJwk), JSON.stringify({ keys: [ec.publicJwk, ed.publicJwk] })]) {
@@ -178,7 +195,13 @@ describe('keys and algorithms', () => {
 })
 
 describe('the key set over time', () => {
-  const env = () => ({ JWT_JWKS_URL: `${jwks.origin}/.well-known/jwks.json`, JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'realtime', JWT_JWKS_COOLDOWN: '30', JWT_JWKS_CACHE_MAX_AGE: '600' })
+  const env = () => ({
+    JWT_JWKS_URL: `${jwks.origin}/.well-known/jwks.json`,
+    JWT_ISSUER: 'https://id.example.com/',
+    JWT_AUDIENCE: 'realtime',
+    JWT_JWKS_COOLDOWN: '30',
+    JWT_JWKS_CACHE_MAX_AGE: '600',
+  })
   const claims = (exp = NOW_SEC + 7200) => ({ iss: 'https://id.example.com/', aud: 'realtime', sub: 'user-1', iat: NOW_SEC, exp })
 
   it('is fetched once, lazily, and reused', async () => {
@@ -294,15 +317,35 @@ describe('configuration refuses a verifier it cannot trust', () => {
     ['keys without JWT_ISSUER', { JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_AUDIENCE: 'x' }, 'JWT_ISSUER'],
     ['keys without any audience check', { JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_ISSUER: 'https://id.example.com/' }, 'JWT_AUDIENCE'],
     ['Cognito without a client id', { JWT_PROVIDER: 'cognito', JWT_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x' }, 'JWT_AUDIENCE'],
-    ['a plain-http JWKS off loopback', { JWT_JWKS_URL: 'http://id.example.com/jwks.json', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_JWKS_URL'],
+    [
+      'a plain-http JWKS off loopback',
+      { JWT_JWKS_URL: 'http://id.example.com/jwks.json', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' },
+      'JWT_JWKS_URL',
+    ],
     ['an unknown provider', { JWT_PROVIDER: 'okta', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PROVIDER'],
-    ['HS384 in JWT_ALGORITHMS', { JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x', JWT_ALGORITHMS: 'HS384' }, 'JWT_ALGORITHMS'],
+    [
+      'HS384 in JWT_ALGORITHMS',
+      { JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x', JWT_ALGORITHMS: 'HS384' },
+      'JWT_ALGORITHMS',
+    ],
     ['a role claim that is not a JSON Pointer', { JWT_SECRET: TEST_JWT_SECRET, JWT_ROLE_CLAIM: 'app_metadata.role' }, 'JWT_ROLE_CLAIM'],
     ['a role under Clerk’s unsafe metadata', { JWT_SECRET: TEST_JWT_SECRET, JWT_ROLE_CLAIM: '/unsafe_metadata/role' }, 'JWT_ROLE_CLAIM'],
     ['neither a secret nor keys', {}, 'JWT_SECRET'],
-    ['a private JWK as the public key', { JWT_PUBLIC_KEY: JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA' }), JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
-    ['a private PEM as the public key', { JWT_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
-    ['a symmetric JWK', { JWT_PUBLIC_KEY: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }), JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
+    [
+      'a private JWK as the public key',
+      { JWT_PUBLIC_KEY: JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA' }), JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' },
+      'JWT_PUBLIC_KEY',
+    ],
+    [
+      'a private PEM as the public key',
+      { JWT_PUBLIC_KEY: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' },
+      'JWT_PUBLIC_KEY',
+    ],
+    [
+      'a symmetric JWK',
+      { JWT_PUBLIC_KEY: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }), JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' },
+      'JWT_PUBLIC_KEY',
+    ],
     ['JSON that is not a key', { JWT_PUBLIC_KEY: '{"hello":1}', JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'x' }, 'JWT_PUBLIC_KEY'],
   ] as [string, Env, string][])('%s', (_name, env, variable) => {
     let error: unknown
@@ -317,7 +360,11 @@ describe('configuration refuses a verifier it cannot trust', () => {
 
   it('presets need three variables: JWT_PROVIDER, JWT_ISSUER and the audience', () => {
     const config = configFor({ JWT_PROVIDER: 'auth0', JWT_ISSUER: 'https://tenant.auth0.com/', JWT_AUDIENCE: 'https://api.example.com' })
-    expect(config.jwt.keys).toMatchObject({ jwksUrl: 'https://tenant.auth0.com/.well-known/jwks.json', issuer: 'https://tenant.auth0.com/', audiences: ['https://api.example.com'] })
+    expect(config.jwt.keys).toMatchObject({
+      jwksUrl: 'https://tenant.auth0.com/.well-known/jwks.json',
+      issuer: 'https://tenant.auth0.com/',
+      audiences: ['https://api.example.com'],
+    })
     expect(config.jwt.secret).toBeUndefined()
   })
 })
@@ -344,7 +391,9 @@ describe('JWT_COOKIE', () => {
   it('the gateway keeps requiring the header: a cookie alone is a 401 there', async () => {
     const jwt = await signWith(rsa, shapes.clerk.claims(0))
     const app = appFor(env())
-    const res = await app.app.request(`/api/ably/stats?channelName=contacts:${channelSegment(shapes.clerk.userId(0))}`, { headers: { Cookie: `__session=${jwt}` } })
+    const res = await app.app.request(`/api/ably/stats?channelName=contacts:${channelSegment(shapes.clerk.userId(0))}`, {
+      headers: { Cookie: `__session=${jwt}` },
+    })
     expect(res.status).toBe(401)
   })
 
@@ -357,10 +406,18 @@ describe('JWT_COOKIE', () => {
 describe('sizes', () => {
   it('real provider tokens with many claims fit the app-JWT cap (8 KiB) and are accepted', async () => {
     const permissions = Array.from({ length: 60 }, (_, i) => `read:resource-${i}`)
-    const auth0 = await signWith(rsa, { ...shapes.auth0.claims(0), permissions, 'https://example.com/roles': ['admin', 'editor', 'viewer'], scope: 'openid profile email offline_access' })
+    const auth0 = await signWith(rsa, {
+      ...shapes.auth0.claims(0),
+      permissions,
+      'https://example.com/roles': ['admin', 'editor', 'viewer'],
+      scope: 'openid profile email offline_access',
+    })
     const groups = Array.from({ length: 40 }, (_, i) => `group-with-a-long-name-${i}`)
     const cognito = await signWith(rsa, { ...shapes.cognito.claims(0), 'cognito:groups': groups })
-    for (const [app, jwt] of [[appFor(shapes.auth0.env), auth0], [appFor(shapes.cognito.env), cognito]] as const) {
+    for (const [app, jwt] of [
+      [appFor(shapes.auth0.env), auth0],
+      [appFor(shapes.cognito.env), cognito],
+    ] as const) {
       expect(jwt.length).toBeGreaterThan(2048)
       expect(jwt.length).toBeLessThan(8192)
       expect((await token(app, jwt)).res.status).toBe(200)

@@ -43,7 +43,10 @@ const PRESENCE_ACTION = 14
 const SYNC_ACTION = 16
 
 /** A fresh browser profile on the demo, signed in as `userId`; counts its token requests and presence messages. */
-async function signedIn(userId: 'alice' | 'bob', session: 'hour' | 'short' = 'hour'): Promise<{ page: Page; tokenRequests(): number; presence: PresenceTraffic }> {
+async function signedIn(
+  userId: 'alice' | 'bob',
+  session: 'hour' | 'short' = 'hour',
+): Promise<{ page: Page; tokenRequests(): number; presence: PresenceTraffic }> {
   const page = await (await browser.newContext()).newPage()
   let tokenRequests = 0
   const presence: PresenceTraffic = { sent: 0, received: 0 }
@@ -200,7 +203,10 @@ describe.skipIf(!hasChromium)('the demo in Chromium', () => {
       const events = () => page.$$eval('#events li', (items) => items.map((item) => item.textContent ?? ''))
       const attempts: [string, RegExp][] = [
         ['not-a-jwt', /Sign-in refused: that is not an app JWT/],
-        [await mintAppToken('another-secret-0123456789-abcdefghijklmnopqr', { userId: 'alice' }), /Sign-in refused: the API refused this app JWT: it is invalid or expired/],
+        [
+          await mintAppToken('another-secret-0123456789-abcdefghijklmnopqr', { userId: 'alice' }),
+          /Sign-in refused: the API refused this app JWT: it is invalid or expired/,
+        ],
       ]
       for (const [pasted, refusal] of attempts) {
         await page.evaluate(() => document.getElementById('events')?.replaceChildren())

@@ -14,17 +14,27 @@ const ACCEPTED_EVENTS = {
 
 async function publish(body: unknown) {
   const { app } = gatewayApp()
-  const res = await app.request('/api/ably/publish', { method: 'POST', headers: { ...bearer(await appToken()), 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await app.request('/api/ably/publish', {
+    method: 'POST',
+    headers: { ...bearer(await appToken()), 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
 describe('what would have been valid', () => {
   it('invalid_channel on publish lists the channel forms and the id pattern', async () => {
-    expect(await publish({ channelName: 'sms:alice', eventName: 'message', data: smsMessage() })).toMatchObject({ status: 400, body: { code: 'invalid_channel', details: ACCEPTED_CHANNELS } })
+    expect(await publish({ channelName: 'sms:alice', eventName: 'message', data: smsMessage() })).toMatchObject({
+      status: 400,
+      body: { code: 'invalid_channel', details: ACCEPTED_CHANNELS },
+    })
   })
 
   it('invalid_event on publish lists the events of each channel form, beside the batch index', async () => {
-    const messages = [{ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage() }, { channelName: 'contacts:alice', eventName: 'message', data: smsMessage() }]
+    const messages = [
+      { channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage() },
+      { channelName: 'contacts:alice', eventName: 'message', data: smsMessage() },
+    ]
     expect(await publish({ messages })).toMatchObject({ status: 400, body: { code: 'invalid_event', details: { index: 1, ...ACCEPTED_EVENTS } } })
   })
 

@@ -4,12 +4,30 @@ import { channelEvents, parseChannel, type Channel } from '../../src/channels/in
 import { eventSchemas, parseEventData } from '../../src/channels/schemas.ts'
 
 const samples: Record<string, [channel: string, data: Record<string, unknown>]> = {
-  'sms/message': ['sms:alice:c1', { contactId: 'c1', userId: 'alice', phoneNumberId: 'p1', message: 'Hello!', direction: 'inbound', timestamp: '2024-01-15T10:30:00.000Z', from: '+1234567890', to: '+0987654321' }],
+  'sms/message': [
+    'sms:alice:c1',
+    {
+      contactId: 'c1',
+      userId: 'alice',
+      phoneNumberId: 'p1',
+      message: 'Hello!',
+      direction: 'inbound',
+      timestamp: '2024-01-15T10:30:00.000Z',
+      from: '+1234567890',
+      to: '+0987654321',
+    },
+  ],
   'sms/message_status': ['sms:alice:c1', { messageId: 'SM123', status: 'delivered', timestamp: '2024-01-15T10:30:00Z' }],
   'contacts/update': ['contacts:alice', { action: 'update', contact: { id: 'c1', name: 'Bob', phoneNumber: '+15550100', unreadCount: 2 } }],
-  'notifications/sms_received': ['notifications:alice', { phoneNumberId: 'p1', from: '+15550100', message: 'hi', timestamp: '2024-01-15T10:30:00+02:00', preview: 'hi' }],
+  'notifications/sms_received': [
+    'notifications:alice',
+    { phoneNumberId: 'p1', from: '+15550100', message: 'hi', timestamp: '2024-01-15T10:30:00+02:00', preview: 'hi' },
+  ],
   'notifications/phone_number_assignment': ['notifications:alice', { phoneNumberId: 'p1', phoneNumber: '+15550100', action: 'unassigned' }],
-  'notifications/update': ['notifications:alice', { type: 'billing', title: 'Heads up', message: 'Your plan renews tomorrow', timestamp: '2024-01-15T10:30:00Z' }],
+  'notifications/update': [
+    'notifications:alice',
+    { type: 'billing', title: 'Heads up', message: 'Your plan renews tomorrow', timestamp: '2024-01-15T10:30:00Z' },
+  ],
 }
 
 const channelOf = (name: string) => parseChannel(name) as Channel
@@ -56,7 +74,10 @@ describe('event schemas', () => {
     expect(parseEventData(channel, 'update', { action: 'refresh' }).ok).toBe(true)
     expect(parseEventData(channel, 'update', { action: 'add' }).ok).toBe(false)
     expect(parseEventData(channel, 'update', { action: 'refresh', contact: { id: 'c1' } }).ok).toBe(false)
-    expect(parseEventData(channel, 'update', { action: 'add', contact: { id: 'c1', userId: 'bob' } })).toEqual({ ok: false, issues: [expect.objectContaining({ path: 'contact.userId' })] })
+    expect(parseEventData(channel, 'update', { action: 'add', contact: { id: 'c1', userId: 'bob' } })).toEqual({
+      ok: false,
+      issues: [expect.objectContaining({ path: 'contact.userId' })],
+    })
     expect(parseEventData(channel, 'update', { action: 'add', contact: { id: 'c1', userId: 'alice' } }).ok).toBe(true)
   })
 

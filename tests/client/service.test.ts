@@ -71,7 +71,10 @@ describe('the browser client', () => {
     bob.subscribeToNotifications('bob', (message) => got.notifications?.push(message.name))
     const token = await stack.mint('bob')
     await bob.connect(token)
-    await until(() => ['sms:bob:c2', 'contacts:bob', 'notifications:bob'].every((name) => bob.realtime?.channels.get(name).state === 'attached'), 'three attaches')
+    await until(
+      () => ['sms:bob:c2', 'contacts:bob', 'notifications:bob'].every((name) => bob.realtime?.channels.get(name).state === 'attached'),
+      'three attaches',
+    )
 
     const now = new Date().toISOString()
     await stack.publish(token, 'sms:bob:c2', 'message_status', { messageId: 'm1', status: 'delivered', timestamp: now })
@@ -115,7 +118,7 @@ describe('the browser client', () => {
   it.each([
     ['while connected', false],
     ['after being offline as the prompt came due', true],
-  ])('renews the token before it expires, in place, on Ably\'s prompt alone: %s', async (_case, offline) => {
+  ])("renews the token before it expires, in place, on Ably's prompt alone: %s", async (_case, offline) => {
     // The hub's clock jumps to where a prompt is due; the gateway's keeps real time, so each new token is issued now,
     // and the app session (two hours) outlives them.
     let ahead = 0
@@ -190,7 +193,7 @@ describe('the browser client', () => {
     expect(frank.tokenRequests()).toBe(2)
   })
 
-  it('a new session after disconnect() does not join the old session\'s token request', async () => {
+  it("a new session after disconnect() does not join the old session's token request", async () => {
     let session: string | undefined = await stack.mint('alice')
     let release = () => {}
     const gate = new Promise<void>((resolve) => (release = resolve))
@@ -294,7 +297,11 @@ describe('recovery', () => {
     let release = () => {}
     const gate = new Promise<void>((resolve) => (release = resolve))
     let historyRequests = 0
-    const { client: kate, received, token } = await inConversation('kate', {
+    const {
+      client: kate,
+      received,
+      token,
+    } = await inConversation('kate', {
       options: {
         fetch: async (input, init) => {
           if (String(input).includes('/api/ably/history')) {

@@ -20,7 +20,13 @@ describe('the token source', () => {
     const { fetch, calls } = scripted(() => Response.json(tokenBody))
     const issued: number[] = []
     const auth = createTokenAuth({ getAppToken: () => 'app.jwt', fetch, onToken: (token) => issued.push(token.expires) })
-    expect(await auth.requestToken()).toEqual({ token: 'ably.jwt.value', issued: 1_000, expires: 3_601_000, clientId: 'alice', capability: '{"contacts:alice":["subscribe"]}' })
+    expect(await auth.requestToken()).toEqual({
+      token: 'ably.jwt.value',
+      issued: 1_000,
+      expires: 3_601_000,
+      clientId: 'alice',
+      capability: '{"contacts:alice":["subscribe"]}',
+    })
     expect(calls).toEqual([{ url: '/api/ably/token', authorization: 'Bearer app.jwt' }])
     expect(issued).toEqual([3_601_000])
   })
@@ -66,12 +72,16 @@ describe('the token source', () => {
     ['the same JWT again is not sent again', ['old.app.jwt', 'old.app.jwt'], [403], false],
     ['a second "expired" is final', ['old.app.jwt', 'new.app.jwt'], [403, 403], false],
   ] as const)('an answer that says the app JWT expired: asks getAppToken once more; %s', async (_case, jwts, statuses, recovers) => {
-    const expired = () => new Response(null, { status: 403, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token expired"' } })
+    const expired = () =>
+      new Response(null, { status: 403, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token expired"' } })
     let answered = 0
     const { fetch, calls } = scripted(() => (statuses[answered++] === 200 ? Response.json(tokenBody) : expired()))
     let asked = 0
     const auth = createTokenAuth({ getAppToken: () => jwts[asked++], fetch })
-    const result = await auth.requestToken().then(() => 'token', (error: TokenRequestError) => error.statusCode)
+    const result = await auth.requestToken().then(
+      () => 'token',
+      (error: TokenRequestError) => error.statusCode,
+    )
     expect(result).toBe(recovers ? 'token' : 403)
     expect(asked).toBe(2)
     expect(calls.map((call) => call.authorization)).toEqual(statuses.map((_status, i) => `Bearer ${jwts[i]}`))
@@ -79,7 +89,13 @@ describe('the token source', () => {
   })
 
   it('an answer that says the app JWT is invalid does not ask again', async () => {
-    const { fetch, calls } = scripted(() => new Response(null, { status: 403, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is missing or invalid"' } }))
+    const { fetch, calls } = scripted(
+      () =>
+        new Response(null, {
+          status: 403,
+          headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token is missing or invalid"' },
+        }),
+    )
     let asked = 0
     const auth = createTokenAuth({ getAppToken: () => (asked++, 'app.jwt'), fetch })
     await expect(auth.requestToken()).rejects.toMatchObject({ statusCode: 403 })

@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest'
 import { createTokenAuth } from '../../src/client/token-auth.ts'
 
-const tokenRequest = { keyName: 'app.key', ttl: 3_600_000, capability: '{"team:t1:*":["subscribe"]}', clientId: 'alice', timestamp: 5_000, nonce: '0123456789abcdef0123', mac: 'bWFj' }
+const tokenRequest = {
+  keyName: 'app.key',
+  ttl: 3_600_000,
+  capability: '{"team:t1:*":["subscribe"]}',
+  clientId: 'alice',
+  timestamp: 5_000,
+  nonce: '0123456789abcdef0123',
+  mac: 'bWFj',
+}
 
 describe('the token source and a TokenRequest', () => {
   it('hands ably-js the TokenRequest (keyName, no issued) and tells onToken when it was signed and for how long', async () => {

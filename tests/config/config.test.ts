@@ -99,7 +99,11 @@ describe('parseConfig', () => {
     const env = { ...testEnv, ABLY_TOKEN_TTL: '1h', ABLY_ADMIN_ROLES: 'super admin', ABLY_REST_URL: 'localhost:8889' }
     expect(problemsFor(env).map((problem) => problem.variable)).toEqual(['ABLY_REST_URL', 'ABLY_TOKEN_TTL', 'ABLY_ADMIN_ROLES'])
     const tokenOnly = parseConfig(env, [])
-    expect({ ttl: tokenOnly.tokenTtlSec, roles: tokenOnly.adminRoles, restUrl: tokenOnly.ably.restUrl }).toEqual({ ttl: 3600, roles: [], restUrl: 'https://main.realtime.ably.net' })
+    expect({ ttl: tokenOnly.tokenTtlSec, roles: tokenOnly.adminRoles, restUrl: tokenOnly.ably.restUrl }).toEqual({
+      ttl: 3600,
+      roles: [],
+      restUrl: 'https://main.realtime.ably.net',
+    })
     expect(() => parseConfig(env, ['tokenTtl'])).toThrow(/ABLY_TOKEN_TTL/)
   })
 

@@ -66,7 +66,9 @@ describe('loadConfig', () => {
 describe('lazyHandler with an async build', () => {
   it('a bad provider config answers the generic JSON 500 and logs config_error per request; importing and building never throw', async () => {
     const lines: LogEntry[] = []
-    const handler = lazyHandler(() => ({ ...testEnv, JWT_ROLE_CLAIM: '/user_metadata/role' }), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }), { log: (line) => lines.push(line) })
+    const handler = lazyHandler(() => ({ ...testEnv, JWT_ROLE_CLAIM: '/user_metadata/role' }), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl'] }), {
+      log: (line) => lines.push(line),
+    })
     for (let i = 0; i < 2; i++) {
       const res = await handler(new Request('https://site.example/api/ably/token', { method: 'POST' }))
       expect(res.status).toBe(500)
@@ -79,12 +81,15 @@ describe('lazyHandler with an async build', () => {
 
   it('builds once for requests that arrive together, and builds again after a build that failed for another reason', async () => {
     let builds = 0
-    const handler = lazyHandler(() => testEnv, async () => {
-      builds++
-      await new Promise((resolve) => setTimeout(resolve, 5))
-      if (builds === 1) throw new Error('transient')
-      return () => new Response('ok')
-    })
+    const handler = lazyHandler(
+      () => testEnv,
+      async () => {
+        builds++
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        if (builds === 1) throw new Error('transient')
+        return () => new Response('ok')
+      },
+    )
     const first = await Promise.allSettled([handler(new Request('https://x/')), handler(new Request('https://x/'))])
     expect(first.map((result) => result.status)).toEqual(['rejected', 'rejected'])
     expect(builds).toBe(1)

@@ -3,7 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import type { z } from 'zod'
-import { BatchPublishResponse, ErrorBody, HealthResponse, HistoryQuery, HistoryResponse, PresenceResponse, PublishRequest, PublishResponse, StatsResponse, TokenResponse } from '../../src/contract/index.ts'
+import {
+  BatchPublishResponse,
+  ErrorBody,
+  HealthResponse,
+  HistoryQuery,
+  HistoryResponse,
+  PresenceResponse,
+  PublishRequest,
+  PublishResponse,
+  StatsResponse,
+  TokenResponse,
+} from '../../src/contract/index.ts'
 import { createGateway } from '../../src/gateway/index.ts'
 import { parseGatewayConfig } from '../../src/gateway/config.ts'
 import { healthRoutes } from '../../src/health/routes.ts'
@@ -57,7 +68,9 @@ describe('wire contract', () => {
   })
 
   it('presence: the admin answer is a PresenceResponse', async () => {
-    const res = await testApp({ routes: [presenceRoutes] }).app.request('/api/ably/presence?userIds=alice,bob', { headers: bearer(await appToken({ userId: 'ops', role: 'admin' })) })
+    const res = await testApp({ routes: [presenceRoutes] }).app.request('/api/ably/presence?userIds=alice,bob', {
+      headers: bearer(await appToken({ userId: 'ops', role: 'admin' })),
+    })
     expect(res.status).toBe(200)
     holds(PresenceResponse, await res.json())
   })
@@ -110,15 +123,21 @@ describe('wire contract', () => {
       [415, () => publish(app, ownMessages()[0], { headers: { 'Content-Type': 'text/plain' } })],
       [400, () => publish(app, undefined, { raw: '{"channelName":' })],
       [503, () => publish(storeDown, ownMessages()[0])],
-      [422, async () => {
-        const fresh = gatewayApp().app
-        await publish(fresh, ownMessages()[1], { headers: { 'Idempotency-Key': 'k1' } })
-        return publish(fresh, ownMessages()[2], { headers: { 'Idempotency-Key': 'k1' } })
-      }],
-      [429, async () => {
-        await publish(app, ownMessages()[1])
-        return publish(app, ownMessages()[1])
-      }],
+      [
+        422,
+        async () => {
+          const fresh = gatewayApp().app
+          await publish(fresh, ownMessages()[1], { headers: { 'Idempotency-Key': 'k1' } })
+          return publish(fresh, ownMessages()[2], { headers: { 'Idempotency-Key': 'k1' } })
+        },
+      ],
+      [
+        429,
+        async () => {
+          await publish(app, ownMessages()[1])
+          return publish(app, ownMessages()[1])
+        },
+      ],
     ]
     for (const [expected, send] of cases) {
       const { status, body } = await send()

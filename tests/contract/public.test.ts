@@ -40,14 +40,20 @@ describe('the public surface', () => {
     const server = /^(src\/(routes|gateway|store|hub|server|wiring|local|deploy)\/|node:|mongodb$|ws$|@hono\/node-server)/
     for (const [subpath, { file, runs }] of entries) {
       if (runs !== 'browser' && runs !== 'any') continue
-      expect([...runtimeImports(file)].filter((module) => server.test(module)), subpath).toEqual([])
+      expect(
+        [...runtimeImports(file)].filter((module) => server.test(module)),
+        subpath,
+      ).toEqual([])
     }
   })
 
   it('loads no Node module where the edge runs it', () => {
     for (const [subpath, { file, runs }] of entries) {
       if (runs !== 'edge') continue
-      expect([...runtimeImports(file)].filter((module) => /^(node:|mongodb$|ws$|@hono\/node-server|src\/(gateway|store|hub|server|local)\/)/.test(module)), subpath).toEqual([])
+      expect(
+        [...runtimeImports(file)].filter((module) => /^(node:|mongodb$|ws$|@hono\/node-server|src\/(gateway|store|hub|server|local)\/)/.test(module)),
+        subpath,
+      ).toEqual([])
     }
   })
 })

@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict'
 import type { StatsResponse } from '../../src/contract/index.ts'
 import { testEnv } from '../support/fixtures.ts'
-import { assertAblyToken, assertConfigErrorResponse, assertSecurityHeaders, assertSignedOut, definedVars, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
+import {
+  assertAblyToken,
+  assertConfigErrorResponse,
+  assertSecurityHeaders,
+  assertSignedOut,
+  definedVars,
+  tokenRequest,
+  WRONG_JWT_SECRET,
+} from '../support/runtime.ts'
 
 type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
 
@@ -94,7 +102,10 @@ for (const name of ['ably-token', 'ably-stats', 'ably-presence'] as const) {
     const logs = await captureLogs(async () => {
       await assertConfigErrorResponse(await handle(new Request(`${SITE}/api/ably/${name.slice(5)}`)))
     })
-    assert.deepEqual(logs.map((line) => [line.msg, line.variables]), [['config_error', ['JWT_SECRET']]])
+    assert.deepEqual(
+      logs.map((line) => [line.msg, line.variables]),
+      [['config_error', ['JWT_SECRET']]],
+    )
     assert.doesNotMatch(JSON.stringify(logs), /changeme/)
   })
 }

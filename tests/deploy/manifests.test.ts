@@ -9,7 +9,9 @@ const expected = Object.values(NETLIFY_FUNCTIONS)
 const edge = () => structuredClone(edgeFixture) as EdgeManifest
 const functions = () => structuredClone(functionsFixture) as FunctionsManifest
 const failed = (edgeManifest: EdgeManifest, functionsManifest: FunctionsManifest) =>
-  checkManifests(expected, edgeManifest, functionsManifest).filter((finding) => !finding.ok).map((finding) => finding.check)
+  checkManifests(expected, edgeManifest, functionsManifest)
+    .filter((finding) => !finding.ok)
+    .map((finding) => finding.check)
 
 describe('checkManifests', () => {
   it('passes the manifests the bundlers wrote for this site', () => {
@@ -18,7 +20,13 @@ describe('checkManifests', () => {
 
   it('fails the false green of an offline build: exit 0 with `routes: []`', () => {
     const empty = { ...edge(), routes: [], post_cache_routes: [], function_config: {} }
-    expect(failed(empty, functions())).toEqual(expect.arrayContaining([expect.stringContaining('the edge manifest lists routes'), 'edge ably-token: one route for /api/ably/token', 'edge ably-stats: one route for /api/ably/stats']))
+    expect(failed(empty, functions())).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('the edge manifest lists routes'),
+        'edge ably-token: one route for /api/ably/token',
+        'edge ably-stats: one route for /api/ably/stats',
+      ]),
+    )
   })
 
   it('fails when a rate limit was dropped (zip-it-and-ship-it drops an invalid one silently) or differs', () => {
@@ -27,7 +35,10 @@ describe('checkManifests', () => {
     const edgeManifest = edge()
     const token = edgeManifest.function_config?.['ably-token']?.traffic_rules
     if (token) token.action.config.rate_limit_config.window_limit = 1000
-    expect(failed(edgeManifest, functionsManifest)).toEqual(['edge ably-token: platform rate limit 120/60 s per ip+domain', 'function ably-publish: platform rate limit 120/60 s per ip+domain'])
+    expect(failed(edgeManifest, functionsManifest)).toEqual([
+      'edge ably-token: platform rate limit 120/60 s per ip+domain',
+      'function ably-publish: platform rate limit 120/60 s per ip+domain',
+    ])
   })
 
   it('fails when ably-stats lost `cache: manual` (Netlify would never cache its answers) or another function gained it', () => {

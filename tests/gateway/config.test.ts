@@ -18,7 +18,13 @@ describe('parseGatewayConfig', () => {
 
   it('uses MongoDB when MONGODB_URI is set, with short timeouts and a small pool', () => {
     const config = parseGatewayConfig({ MONGODB_URI: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true', MONGODB_DB: 'sms' })
-    expect(config.store).toEqual({ kind: 'mongodb', uri: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true', dbName: 'sms', timeoutMs: 2000, maxPoolSize: 5 })
+    expect(config.store).toEqual({
+      kind: 'mongodb',
+      uri: 'mongodb+srv://u:p@cluster0.example.net/?retryWrites=true',
+      dbName: 'sms',
+      timeoutMs: 2000,
+      maxPoolSize: 5,
+    })
     expect(config.storeTimeoutMs).toBe(2500)
   })
 
@@ -62,10 +68,17 @@ describe('parseGatewayConfig', () => {
 
   it('bounds MONGODB_TIMEOUT_MS so the store calls of one publish fit in its 8 s deadline, and says so', () => {
     expect(parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '2000' }).storeTimeoutMs).toBe(2500)
-    expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '5000' })).toThrow(/MONGODB_TIMEOUT_MS[^\n]*between 200 and 2000[^\n]*8 s deadline/)
+    expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', MONGODB_TIMEOUT_MS: '5000' })).toThrow(
+      /MONGODB_TIMEOUT_MS[^\n]*between 200 and 2000[^\n]*8 s deadline/,
+    )
   })
 
-  it.each([['MESSAGE_STORE', 'redis'], ['PUBLISH_DELIVERY_BUDGET_MS', '9000'], ['MONGODB_DB', 'a/b'], ['OUTBOX_MAX_AGE_SEC', '1']])('%s=%s is refused', (name, value) => {
+  it.each([
+    ['MESSAGE_STORE', 'redis'],
+    ['PUBLISH_DELIVERY_BUDGET_MS', '9000'],
+    ['MONGODB_DB', 'a/b'],
+    ['OUTBOX_MAX_AGE_SEC', '1'],
+  ])('%s=%s is refused', (name, value) => {
     expect(() => parseGatewayConfig({ MONGODB_URI: 'mongodb://localhost:27017', [name]: value })).toThrow(ConfigError)
   })
 
@@ -77,7 +90,9 @@ describe('parseGatewayConfig', () => {
   })
 
   it('refuses the embedded store under `netlify dev`, which loads the function afresh for every request', () => {
-    expect(() => parseGatewayConfig({ MESSAGE_STORE: 'memory', NETLIFY_DEV: 'true' }, { requireDurableStore: true })).toThrow(/MESSAGE_STORE[^\n]*netlify dev[^\n]*npm start/)
+    expect(() => parseGatewayConfig({ MESSAGE_STORE: 'memory', NETLIFY_DEV: 'true' }, { requireDurableStore: true })).toThrow(
+      /MESSAGE_STORE[^\n]*netlify dev[^\n]*npm start/,
+    )
     expect(parseGatewayConfig({ MESSAGE_STORE: 'memory', NETLIFY_DEV: 'true' }).store.kind).toBe('memory')
   })
 })

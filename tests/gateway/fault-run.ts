@@ -114,12 +114,25 @@ export async function faultRun({
   )
 
   const post = (body: string, idempotencyKey: string) =>
-    Promise.resolve(app.request('/api/ably/publish', { method: 'POST', headers: { ...bearer(token), 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey }, body }))
+    Promise.resolve(
+      app.request('/api/ably/publish', {
+        method: 'POST',
+        headers: { ...bearer(token), 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+        body,
+      }),
+    )
   const messageBody = (channelName: string, text: string) =>
     JSON.stringify({
       channelName,
       eventName: 'message',
-      data: { contactId: channelName.split(':')[2], userId: 'alice', phoneNumberId: 'p1', message: text, direction: 'inbound', timestamp: new Date().toISOString() },
+      data: {
+        contactId: channelName.split(':')[2],
+        userId: 'alice',
+        phoneNumberId: 'p1',
+        message: text,
+        direction: 'inbound',
+        timestamp: new Date().toISOString(),
+      },
     })
 
   const burstBody = messageBody('sms:alice:c3', 'm-1')

@@ -6,7 +6,19 @@ import { prepareMessages } from '../../src/gateway/prepare.ts'
 import { createStoreThenDeliver } from '../../src/gateway/store-then-deliver.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import { appToken, NOW } from '../support/fixtures.ts'
-import { ably400, ably429, ably503, ablyDown, faultyStore, gatewayApp, ownMessages, publish, scriptedAbly, slowStore, type GatewayAppOptions } from './support.ts'
+import {
+  ably400,
+  ably429,
+  ably503,
+  ablyDown,
+  faultyStore,
+  gatewayApp,
+  ownMessages,
+  publish,
+  scriptedAbly,
+  slowStore,
+  type GatewayAppOptions,
+} from './support.ts'
 
 const message = ownMessages()[0]
 
@@ -67,7 +79,11 @@ describe('Ably faults', () => {
     const { app, ably, gateway, store } = gatewayApp({ now: time.now })
     ably.state.down = true
     const accepted = await Promise.all([publish(app, message), publish(app, ownMessages()[1]), publish(app, ownMessages()[2])])
-    expect(accepted.map((response) => [response.status, response.body.status])).toEqual([[202, 'queued'], [202, 'queued'], [202, 'queued']])
+    expect(accepted.map((response) => [response.status, response.body.status])).toEqual([
+      [202, 'queued'],
+      [202, 'queued'],
+      [202, 'queued'],
+    ])
     for (let minute = 1; minute <= 5; minute += 1) {
       time.advance(60_000)
       expect((await gateway.sweep()).published).toBe(0)
@@ -134,7 +150,12 @@ describe('Ably faults', () => {
     expect(status).toBe(202)
     expect(ably.requests).toBe(4)
     expect(sleeps).toEqual([50, 100, 200])
-    expect((await store.findByIds([String(body.messageId)]))[0]).toMatchObject({ status: 'pending', attempts: 4, leaseOwner: null, lastError: expect.stringContaining('503') })
+    expect((await store.findByIds([String(body.messageId)]))[0]).toMatchObject({
+      status: 'pending',
+      attempts: 4,
+      leaseOwner: null,
+      lastError: expect.stringContaining('503'),
+    })
   })
 })
 
@@ -229,7 +250,13 @@ describe('store faults', () => {
   it('D11: a crash after the insert, before the publish → the sweeper publishes it within one schedule period', async () => {
     const time = clock()
     const { gateway, ably, store } = gatewayApp({ now: time.now })
-    const crashing = createStoreThenDeliver({ store, delivery: { deliver: () => Promise.reject(new Error('process killed')) }, now: time.now, budgetMs: 3000, leaseMs: 10_000 })
+    const crashing = createStoreThenDeliver({
+      store,
+      delivery: { deliver: () => Promise.reject(new Error('process killed')) },
+      now: time.now,
+      budgetMs: 3000,
+      leaseMs: 10_000,
+    })
     const prepared = await prepareMessages([message], false, { caller: { kind: 'server' }, requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
     await expect(crashing(prepared, { owner: 'req:dead', publisherId: 'alice' })).rejects.toThrow('process killed')
     expect((await gateway.sweep()).claimed).toBe(0)
@@ -288,7 +315,15 @@ describe('delivery requests', () => {
     const ably = scriptedAbly()
     const logs: unknown[] = []
     const store = { ...createMemoryStore(), settle: () => new Promise<never>(() => {}) }
-    const delivery = createDelivery({ ably: ably.port, store, log: (entry) => logs.push(entry), now: Date.now, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, maxRequestBytes: 65_536, postponeMs: () => 0 })
+    const delivery = createDelivery({
+      ably: ably.port,
+      store,
+      log: (entry) => logs.push(entry),
+      now: Date.now,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      maxRequestBytes: 65_536,
+      postponeMs: () => 0,
+    })
     const outcome = delivery.deliver([docFor(0)], { owner: 'o', deadlineAt: Date.now() + 1000, settleBy: Date.now() + 50 })
     const settled = await Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1000))])
     expect(settled).toEqual(new Map([['d0', 'published']]))
@@ -298,8 +333,16 @@ describe('delivery requests', () => {
   it('sends one Ably request per run of messages adding up to at most 64 KiB, one batch spec per message', async () => {
     const ably = scriptedAbly()
     const store = createMemoryStore()
-    const delivery = createDelivery({ ably: ably.port, store, log: () => {}, now: () => NOW, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, maxRequestBytes: 65_536, postponeMs: () => 0 })
-    const docs = Array.from({ length: 9 }, (_, index) => ({ ...(docFor(index)), size: 30_000 }))
+    const delivery = createDelivery({
+      ably: ably.port,
+      store,
+      log: () => {},
+      now: () => NOW,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+      maxRequestBytes: 65_536,
+      postponeMs: () => 0,
+    })
+    const docs = Array.from({ length: 9 }, (_, index) => ({ ...docFor(index), size: 30_000 }))
     await store.insert(docs)
     const outcomes = await delivery.deliver(docs, { owner: 'o', deadlineAt: NOW + 1000 })
     expect([...outcomes.values()].every((outcome) => outcome === 'published')).toBe(true)
@@ -310,9 +353,26 @@ describe('delivery requests', () => {
 function docFor(index: number) {
   const at = new Date(NOW)
   return {
-    _id: `d${index}`, idempotencyKey: `k${index}`, fingerprint: 'f', channelName: 'sms:alice:c1', ownerId: 'alice', publisherId: 'alice', eventName: 'message',
-    data: { n: index }, size: 10, status: 'pending' as const, attempts: 0, seq: `${index}`, createdAt: at, updatedAt: at, nextAttemptAt: at, publishedAt: null, settledAt: null,
-    leaseOwner: 'o', leaseUntil: new Date(NOW + 10_000), lastError: null,
+    _id: `d${index}`,
+    idempotencyKey: `k${index}`,
+    fingerprint: 'f',
+    channelName: 'sms:alice:c1',
+    ownerId: 'alice',
+    publisherId: 'alice',
+    eventName: 'message',
+    data: { n: index },
+    size: 10,
+    status: 'pending' as const,
+    attempts: 0,
+    seq: `${index}`,
+    createdAt: at,
+    updatedAt: at,
+    nextAttemptAt: at,
+    publishedAt: null,
+    settledAt: null,
+    leaseOwner: 'o',
+    leaseUntil: new Date(NOW + 10_000),
+    lastError: null,
   }
 }
 
@@ -333,29 +393,36 @@ describe('Ably partial batch failure (400, code 40020, per-item results)', () =>
     })
   }
 
-  it.each(['body', 'header'] as const)('with the code in the %s: the accepted item is published, the 429 retried and published, only the 400 failed', async (codeIn) => {
-    const requests: string[] = []
-    const fetch = async (url: RequestInfo | URL, init?: RequestInit) => {
-      requests.push(new URL(String(url)).pathname)
-      if (requests.length === 1) return partialFailure(codeIn, JSON.parse(String(init?.body)))
-      return new Response('', { status: 201 })
-    }
-    const port = createFetchAblyRest({ key: { appId: 'app', name: 'app.key', secret: 'secret' }, restUrl: 'http://ably.test', fetch })
-    const { app, store } = gatewayApp({ port })
-    const { status, body } = await publish(app, { messages: ownMessages() })
-    expect(status).toBe(200)
-    const results = body.results as { messageId: string; status: string; code?: string }[]
-    expect(results.map((result) => [result.status, result.code])).toEqual([['published', undefined], ['published', undefined], ['failed', 'publish_rejected']])
-    expect(body.success).toBe(false)
-    // One batch, then the rate-limited message alone.
-    expect(requests).toEqual(['/messages', `/channels/${encodeURIComponent(ownMessages()[1].channelName)}/messages`])
-    const docs = new Map((await store.findByIds(results.map((result) => result.messageId))).map((doc) => [doc._id, doc]))
-    expect(results.map((result) => docs.get(result.messageId))).toMatchObject([
-      { status: 'published', attempts: 1 },
-      { status: 'published', attempts: 2 },
-      { status: 'failed', attempts: 1, lastError: expect.stringContaining('40010') },
-    ])
-  })
+  it.each(['body', 'header'] as const)(
+    'with the code in the %s: the accepted item is published, the 429 retried and published, only the 400 failed',
+    async (codeIn) => {
+      const requests: string[] = []
+      const fetch = async (url: RequestInfo | URL, init?: RequestInit) => {
+        requests.push(new URL(String(url)).pathname)
+        if (requests.length === 1) return partialFailure(codeIn, JSON.parse(String(init?.body)))
+        return new Response('', { status: 201 })
+      }
+      const port = createFetchAblyRest({ key: { appId: 'app', name: 'app.key', secret: 'secret' }, restUrl: 'http://ably.test', fetch })
+      const { app, store } = gatewayApp({ port })
+      const { status, body } = await publish(app, { messages: ownMessages() })
+      expect(status).toBe(200)
+      const results = body.results as { messageId: string; status: string; code?: string }[]
+      expect(results.map((result) => [result.status, result.code])).toEqual([
+        ['published', undefined],
+        ['published', undefined],
+        ['failed', 'publish_rejected'],
+      ])
+      expect(body.success).toBe(false)
+      // One batch, then the rate-limited message alone.
+      expect(requests).toEqual(['/messages', `/channels/${encodeURIComponent(ownMessages()[1].channelName)}/messages`])
+      const docs = new Map((await store.findByIds(results.map((result) => result.messageId))).map((doc) => [doc._id, doc]))
+      expect(results.map((result) => docs.get(result.messageId))).toMatchObject([
+        { status: 'published', attempts: 1 },
+        { status: 'published', attempts: 2 },
+        { status: 'failed', attempts: 1, lastError: expect.stringContaining('40010') },
+      ])
+    },
+  )
 
   it('a 400 without code 40020 still fails the whole batch, as before', async () => {
     const fetch = async () => new Response(JSON.stringify({ error: { code: 40000, statusCode: 400, message: 'Bad request' } }), { status: 400 })

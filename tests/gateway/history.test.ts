@@ -37,7 +37,9 @@ describe('GET /api/ably/history', () => {
   it('returns a batch (one acceptance time) in the order it was sent, newest first, across pages', async () => {
     const { app } = gatewayApp()
     const texts = Array.from({ length: 12 }, (_, n) => `b${n}`)
-    const sent = await publish(app, { messages: texts.map((text) => ({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: text }) })) })
+    const sent = await publish(app, {
+      messages: texts.map((text) => ({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: text }) })),
+    })
     expect(sent.status).toBe(200)
     const seen: string[] = []
     let before: string | undefined
@@ -149,7 +151,8 @@ describe('GET /api/ably/history', () => {
     const store = createMemoryStore({ now: () => time.now, maxMessages: 10 })
     const { app, ably, gateway } = gatewayApp({ store, now: () => time.now })
     const sent = (text: string) => ({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: text }) })
-    const texts = async () => ((await history(app, 'channelName=sms:alice:c1&limit=100')).body.messages as { data: { message: string } }[]).map((message) => message.data.message)
+    const texts = async () =>
+      ((await history(app, 'channelName=sms:alice:c1&limit=100')).body.messages as { data: { message: string } }[]).map((message) => message.data.message)
     for (let n = 0; n < 25; n += 1) {
       time.now += 1000
       expect((await publish(app, sent(`d${n}`))).status).toBe(200)
@@ -180,7 +183,10 @@ describe('GET /api/ably/history', () => {
     const store = createMemoryStore({ now: () => NOW, maxMessageBytes: 4000 })
     const { app } = gatewayApp({ store })
     for (let n = 0; n < 30; n += 1) {
-      expect((await publish(app, { channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: `${n}`.padEnd(300, '.') }) })).status).toBe(200)
+      expect(
+        (await publish(app, { channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: `${n}`.padEnd(300, '.') }) }))
+          .status,
+      ).toBe(200)
     }
     const kept = (await history(app, 'channelName=sms:alice:c1&limit=100')).body.messages as unknown[]
     expect(kept.length).toBeGreaterThan(0)

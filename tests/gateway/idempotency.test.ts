@@ -120,7 +120,16 @@ describe('client message id', () => {
     const first = await publish(app, { ...message, id: 'client-1' })
     const again = await publish(app, { ...message, id: 'client-1' })
     expect(again.body.messageId).toBe(first.body.messageId)
-    expect((await publish(app, { ...message, id: 'client-1', eventName: 'message_status', data: { messageId: 'm1', status: 'sent', timestamp: '2024-01-15T10:30:00Z' } })).status).toBe(422)
+    expect(
+      (
+        await publish(app, {
+          ...message,
+          id: 'client-1',
+          eventName: 'message_status',
+          data: { messageId: 'm1', status: 'sent', timestamp: '2024-01-15T10:30:00Z' },
+        })
+      ).status,
+    ).toBe(422)
     expect(ably.requests).toBe(1)
   })
 
@@ -128,7 +137,12 @@ describe('client message id', () => {
     const { app, ably } = gatewayApp()
     const [a, b] = ownMessages()
     await publish(app, { ...a, id: 'a' })
-    const { body } = await publish(app, { messages: [{ ...a, id: 'a' }, { ...b, id: 'b' }] })
+    const { body } = await publish(app, {
+      messages: [
+        { ...a, id: 'a' },
+        { ...b, id: 'b' },
+      ],
+    })
     expect((body.results as { status: string }[]).map((result) => result.status)).toEqual(['published', 'published'])
     expect(ably.delivered).toHaveLength(2)
   })
@@ -188,8 +202,18 @@ describe('concurrency', () => {
     const { app, ably, gateway } = gatewayApp({ store: lookupsInPairs(inner).store, now: () => clock.now })
     const [sms, contacts, notification] = ownMessages()
     const [a, b] = await Promise.all([
-      publish(app, { messages: [{ ...sms, id: 'x' }, { ...contacts, id: 'y' }] }),
-      publish(app, { messages: [{ ...notification, id: 'y' }, { ...contacts, id: 'z' }] }),
+      publish(app, {
+        messages: [
+          { ...sms, id: 'x' },
+          { ...contacts, id: 'y' },
+        ],
+      }),
+      publish(app, {
+        messages: [
+          { ...notification, id: 'y' },
+          { ...contacts, id: 'z' },
+        ],
+      }),
     ])
     // Either may store its keys first; the other is refused and fails its own new message (x or z).
     const { firstWon } = oneWinsOneMismatch(a, b)
@@ -210,7 +234,12 @@ describe('concurrency', () => {
     const first = await publish(app, { ...a, id: 'a' })
     expect(first.status).toBe(202)
     faulty.state.failing.add('claim')
-    const retry = await publish(app, { messages: [{ ...a, id: 'a' }, { ...b, id: 'b' }] })
+    const retry = await publish(app, {
+      messages: [
+        { ...a, id: 'a' },
+        { ...b, id: 'b' },
+      ],
+    })
     expect(retry.status).toBe(202)
     const results = retry.body.results as { messageId: string; status: string }[]
     expect(results.map((result) => result.status)).toEqual(['queued', 'published'])

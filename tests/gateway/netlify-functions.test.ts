@@ -84,11 +84,13 @@ describe('netlify/functions', () => {
     const entry = await load('ably-publish')
     setEnv({ MESSAGE_STORE: 'memory' })
     const publish = async (idempotencyKey: string) =>
-      entry.default(new Request('https://site.example/api/ably/publish', {
-        method: 'POST',
-        headers: { ...(await liveToken()), 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
-        body: JSON.stringify(ownMessages()[1]),
-      }))
+      entry.default(
+        new Request('https://site.example/api/ably/publish', {
+          method: 'POST',
+          headers: { ...(await liveToken()), 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey },
+          body: JSON.stringify(ownMessages()[1]),
+        }),
+      )
     const res = await publish('k-1')
     expect(res.status).toBe(200)
     const { messageId } = (await res.json()) as { messageId: string }
@@ -107,7 +109,11 @@ describe('netlify/functions', () => {
     setEnv({ MESSAGE_STORE: 'memory', ABLY_REST_URL: 'http://127.0.0.1:9', PUBLISH_DELIVERY_BUDGET_MS: '100' })
     const publish = async (context: unknown) =>
       entry.default(
-        new Request('https://site.example/api/ably/publish', { method: 'POST', headers: { ...(await liveToken()), 'Content-Type': 'application/json' }, body: JSON.stringify(ownMessages()[1]) }),
+        new Request('https://site.example/api/ably/publish', {
+          method: 'POST',
+          headers: { ...(await liveToken()), 'Content-Type': 'application/json' },
+          body: JSON.stringify(ownMessages()[1]),
+        }),
         context,
       )
     stdout.mockClear()
@@ -158,7 +164,16 @@ describe('netlify/functions', () => {
     await entry.default(new Request('https://site.example/.netlify/functions/ably-outbox', { method: 'POST' }))
     await entry.default(new Request('https://site.example/.netlify/functions/ably-outbox', { method: 'POST' }))
     expect(logLines().filter((line) => line.msg === 'health')).toEqual([
-      { time: expect.any(String), level: 'info', msg: 'health', status: 'healthy', pending: 0, oldestPendingAgeSec: null, failedLast24h: 0, storeLatencyMs: expect.any(Number) },
+      {
+        time: expect.any(String),
+        level: 'info',
+        msg: 'health',
+        status: 'healthy',
+        pending: 0,
+        oldestPendingAgeSec: null,
+        failedLast24h: 0,
+        storeLatencyMs: expect.any(Number),
+      },
       expect.objectContaining({ msg: 'health', status: 'healthy' }),
     ])
   })

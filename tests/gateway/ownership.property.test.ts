@@ -27,7 +27,8 @@ const twoUsers = fc
 function validItem(channelName: string, ownerId?: string): PublishItem {
   const channel = parseChannel(channelName)
   // The payload names the owner by id: given, or read back from a reversible segment.
-  if (channel?.kind === 'sms') return { channelName, eventName: 'message', data: smsMessage(ownerId ?? segmentId(channel.userId) ?? channel.userId, channel.contactId) }
+  if (channel?.kind === 'sms')
+    return { channelName, eventName: 'message', data: smsMessage(ownerId ?? segmentId(channel.userId) ?? channel.userId, channel.contactId) }
   if (channel?.kind === 'contacts') return { channelName, eventName: 'update', data: { action: 'refresh' } }
   return { channelName, eventName: 'update', data: { type: 'info', message: 'hi', timestamp: '2024-01-15T10:30:00Z' } }
 }
@@ -36,7 +37,12 @@ async function accepted(userId: string, item: PublishItem): Promise<boolean> {
   // An id verification refuses (empty, control characters, `*`) is never a caller.
   if (!isAcceptedId(userId)) return false
   try {
-    await prepareMessages([item], false, { caller: userPrincipal({ userId, segment: channelSegment(userId), roles: [], memberships: [] }, []), requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await prepareMessages([item], false, {
+      caller: userPrincipal({ userId, segment: channelSegment(userId), roles: [], memberships: [] }, []),
+      requestKey: undefined,
+      maxMessageBytes: 65_536,
+      newKey: () => 'k',
+    })
     return true
   } catch (error) {
     if (error instanceof AppError) return false
@@ -63,7 +69,9 @@ describe('ownership holds for every generated channel and user', () => {
     await fc.assert(
       fc.asyncProperty(twoUsers, async ({ alice, k, contactId, foreign }) => {
         expect(await accepted(alice, validItem(foreign))).toBe(false)
-        expect(await accepted(alice, { ...validItem(foreign), channelName: foreign, data: k === 'sms' ? smsMessage(alice, contactId) : validItem(foreign).data })).toBe(false)
+        expect(
+          await accepted(alice, { ...validItem(foreign), channelName: foreign, data: k === 'sms' ? smsMessage(alice, contactId) : validItem(foreign).data }),
+        ).toBe(false)
         const own = channelFor(k, alice, contactId)
         expect(await accepted(alice, validItem(own))).toBe(true)
       }),
@@ -88,14 +96,16 @@ describe('ownership holds for every generated channel and user', () => {
  * Issue 12: provider ids (`auth0|…`, e-mail addresses, 128-character Firebase uids, Unicode) become channel segments.
  * Ids from the grammar's own characters, look-alikes, `@`, `|`, `~` and any Unicode, up to the 256-character bound.
  */
-const wideId = fc.oneof(
-  id,
-  fc.string({ unit: fc.constantFrom(...'aA0_-|@.:*[],~ %/\u0430\u202e\u00e9'.split('')), minLength: 1, maxLength: 70 }),
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
-  fc.string({ unit: 'binary', minLength: 1, maxLength: 256 }),
-  fc.tuple(fc.constantFrom('auth0|', 'google-oauth2|', 'user_', ''), fc.stringMatching(/^[0-9a-f]{1,130}$/)).map(([prefix, rest]) => prefix + rest),
-  fc.emailAddress(),
-).filter(isAcceptedId)
+const wideId = fc
+  .oneof(
+    id,
+    fc.string({ unit: fc.constantFrom(...'aA0_-|@.:*[],~ %/\u0430\u202e\u00e9'.split('')), minLength: 1, maxLength: 70 }),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 256 }),
+    fc.tuple(fc.constantFrom('auth0|', 'google-oauth2|', 'user_', ''), fc.stringMatching(/^[0-9a-f]{1,130}$/)).map(([prefix, rest]) => prefix + rest),
+    fc.emailAddress(),
+  )
+  .filter(isAcceptedId)
 
 describe('the segment encoding, for every accepted id', () => {
   it('is a safe, bounded channel segment, reversible unless hashed, and never shows an e-mail address', () => {

@@ -19,7 +19,13 @@ describe('C01/C02: own channels publish, others are forbidden', () => {
     const { app, ably, store } = gatewayApp()
     const { status, body, res } = await publish(app, message)
     expect(status).toBe(200)
-    expect(body).toEqual({ success: true, status: 'published', channelName: message.channelName, messageId: expect.stringMatching(/^msg-[0-9a-f-]{36}$/), timestamp: new Date(NOW).toISOString() })
+    expect(body).toEqual({
+      success: true,
+      status: 'published',
+      channelName: message.channelName,
+      messageId: expect.stringMatching(/^msg-[0-9a-f-]{36}$/),
+      timestamp: new Date(NOW).toISOString(),
+    })
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(ably.delivered).toEqual([{ channel: message.channelName, message: { id: body.messageId, name: message.eventName, data: message.data } }])
     expect((await store.findByIds([String(body.messageId)]))[0]).toMatchObject({ status: 'published', attempts: 1, publisherId: 'alice', ownerId: 'alice' })
@@ -49,12 +55,51 @@ describe('C01/C02: own channels publish, others are forbidden', () => {
 
 describe('hostile channel names (C03–C22) → 400 invalid_channel, nothing stored', () => {
   const names: unknown[] = [
-    'SMS:alice:c1', 'Sms:alice:c1', 'sms:alice', 'sms:alice:c1:x', 'contacts:alice:x', 'sms:alice:', 'sms::c1', 'sms:alice::c1', 'contacts:',
-    '*', 'sms:*:c1', 'sms:alice:*', 'contacts:*', 'foo*', '[meta]channel.lifecycle', '[meta]log', '[meta]*', '[queue]app-q', '[*]*',
-    ':sms:alice:c1', 'sms:alice:c1\n', 'sms:alice\r\n:c1', 'sms:alice:c1\u2028', 'sms:alice:c1\u0085', ' sms:alice:c1', 'sms:alice:c1 ',
-    'sms:alice:c\t1', 'sms:alice:c1\u0000', 'sms:alice:\u001b', 'sms:alice:c1\u007f', 'sms:аlice:c1', 'sms:alıce:c1', 'sms:alice:\u202Eecil',
-    'sms:alice:../bob', 'sms:alice:..%2Fbob', 'sms:alice:c1/../../x', `sms:alice:${'c'.repeat(65)}`, 'x'.repeat(201), 'x'.repeat(100_000),
-    123, ['sms:alice:c1'], {}, null, true, undefined,
+    'SMS:alice:c1',
+    'Sms:alice:c1',
+    'sms:alice',
+    'sms:alice:c1:x',
+    'contacts:alice:x',
+    'sms:alice:',
+    'sms::c1',
+    'sms:alice::c1',
+    'contacts:',
+    '*',
+    'sms:*:c1',
+    'sms:alice:*',
+    'contacts:*',
+    'foo*',
+    '[meta]channel.lifecycle',
+    '[meta]log',
+    '[meta]*',
+    '[queue]app-q',
+    '[*]*',
+    ':sms:alice:c1',
+    'sms:alice:c1\n',
+    'sms:alice\r\n:c1',
+    'sms:alice:c1\u2028',
+    'sms:alice:c1\u0085',
+    ' sms:alice:c1',
+    'sms:alice:c1 ',
+    'sms:alice:c\t1',
+    'sms:alice:c1\u0000',
+    'sms:alice:\u001b',
+    'sms:alice:c1\u007f',
+    'sms:аlice:c1',
+    'sms:alıce:c1',
+    'sms:alice:\u202Eecil',
+    'sms:alice:../bob',
+    'sms:alice:..%2Fbob',
+    'sms:alice:c1/../../x',
+    `sms:alice:${'c'.repeat(65)}`,
+    'x'.repeat(201),
+    'x'.repeat(100_000),
+    123,
+    ['sms:alice:c1'],
+    {},
+    null,
+    true,
+    undefined,
   ]
   it.each(names.map((name) => [JSON.stringify(name)?.slice(0, 60), name]))('%s', async (_label, channelName) => {
     await expectRefused({ channelName, eventName: 'message', data: smsMessage() }, 400, 'invalid_channel')
@@ -71,9 +116,12 @@ describe('hostile channel names (C03–C22) → 400 invalid_channel, nothing sto
 })
 
 describe('C26: event names', () => {
-  it.each(['', 'x'.repeat(65), 'msg\n', '__proto__', 'constructor', 'MESSAGE', 'update', 123, null])('%j on an sms channel → 400 invalid_event', async (eventName) => {
-    await expectRefused({ channelName: 'sms:alice:c1', eventName, data: smsMessage() }, 400, 'invalid_event')
-  })
+  it.each(['', 'x'.repeat(65), 'msg\n', '__proto__', 'constructor', 'MESSAGE', 'update', 123, null])(
+    '%j on an sms channel → 400 invalid_event',
+    async (eventName) => {
+      await expectRefused({ channelName: 'sms:alice:c1', eventName, data: smsMessage() }, 400, 'invalid_event')
+    },
+  )
 
   it('sms_received belongs to notifications, not to a conversation', async () => {
     const { app } = gatewayApp()
@@ -106,7 +154,11 @@ describe('payload checks', () => {
 
   it('a contact carrying another userId → 400', async () => {
     const { app } = gatewayApp()
-    const { status } = await publish(app, { channelName: 'contacts:alice', eventName: 'update', data: { action: 'update', contact: { id: 'c1', userId: 'bob' } } })
+    const { status } = await publish(app, {
+      channelName: 'contacts:alice',
+      eventName: 'update',
+      data: { action: 'update', contact: { id: 'c1', userId: 'bob' } },
+    })
     expect(status).toBe(400)
   })
 
@@ -119,7 +171,11 @@ describe('payload checks', () => {
 })
 
 describe('64 KiB as Ably counts it → 413', () => {
-  const withData = (bytes: number) => ({ channelName: 'notifications:alice', eventName: 'update', data: { type: 'x', message: 'y', timestamp: '2024-01-15T10:30:00Z', pad: 'é'.repeat(bytes / 2) } })
+  const withData = (bytes: number) => ({
+    channelName: 'notifications:alice',
+    eventName: 'update',
+    data: { type: 'x', message: 'y', timestamp: '2024-01-15T10:30:00Z', pad: 'é'.repeat(bytes / 2) },
+  })
 
   it('counts UTF-8 bytes of name + JSON data: over 65 536 → 413, nothing published', async () => {
     await expectRefused(withData(66_000), 413, 'payload_too_large')
@@ -153,7 +209,12 @@ describe('abuse and hygiene (A03–A08, A12, A13)', () => {
         controller.enqueue(chunk)
       },
     })
-    const res = await app.request('/api/ably/publish', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await appToken()}` }, body, duplex: 'half' } as RequestInit)
+    const res = await app.request('/api/ably/publish', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await appToken()}` },
+      body,
+      duplex: 'half',
+    } as RequestInit)
     expect(res.status).toBe(413)
     expect(sent).toBeLessThan(16)
   })
@@ -210,7 +271,11 @@ describe('abuse and hygiene (A03–A08, A12, A13)', () => {
 
   it('401 without a token, before anything is read', async () => {
     const { app } = gatewayApp()
-    const res = await app.request('/api/ably/publish', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(ownMessages()[0]) })
+    const res = await app.request('/api/ably/publish', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(ownMessages()[0]),
+    })
     expect(res.status).toBe(401)
   })
 })
@@ -222,7 +287,14 @@ describe('batches', () => {
     const { status, body } = await publish(app, { messages })
     expect(status).toBe(200)
     expect(body.success).toBe(true)
-    expect(body.results).toEqual(messages.map((message) => ({ channelName: message.channelName, messageId: expect.any(String), status: 'published', timestamp: new Date(NOW).toISOString() })))
+    expect(body.results).toEqual(
+      messages.map((message) => ({
+        channelName: message.channelName,
+        messageId: expect.any(String),
+        status: 'published',
+        timestamp: new Date(NOW).toISOString(),
+      })),
+    )
     expect(ably.requests).toBe(1)
     expect(ably.delivered.map((entry) => entry.channel)).toEqual(messages.map((message) => message.channelName))
   })
@@ -244,12 +316,25 @@ describe('batches', () => {
   it('two messages with one id in a batch → 400', async () => {
     const { app } = gatewayApp()
     const [first, second] = ownMessages()
-    expect((await publish(app, { messages: [{ ...first, id: 'k' }, { ...second, id: 'k' }] })).status).toBe(400)
+    expect(
+      (
+        await publish(app, {
+          messages: [
+            { ...first, id: 'k' },
+            { ...second, id: 'k' },
+          ],
+        })
+      ).status,
+    ).toBe(400)
   })
 
   it('splits into Ably requests of at most 64 KiB', async () => {
     const { app, ably } = gatewayApp()
-    const big = (n: number) => ({ channelName: 'sms:alice:c1', eventName: 'message', data: smsMessage('alice', 'c1', { message: `${n}${'x'.repeat(15_000)}` }) })
+    const big = (n: number) => ({
+      channelName: 'sms:alice:c1',
+      eventName: 'message',
+      data: smsMessage('alice', 'c1', { message: `${n}${'x'.repeat(15_000)}` }),
+    })
     const { status } = await publish(app, { messages: Array.from({ length: 10 }, (_, n) => big(n)) })
     expect(status).toBe(200)
     // Ten ~15 KB messages: four fit in 64 KiB, so three requests (4 + 4 + 2).

@@ -94,7 +94,10 @@ describe('A01: per-user rate limit on publish', () => {
     const { app, ably } = gatewayApp({ store: paired.store, env: { PUBLISH_RATE_LIMIT: '5' } })
     const token = await appToken()
     const headers = { 'Idempotency-Key': 'raced' }
-    const both = await Promise.all([publish(app, { messages: distinct(2, 'r') }, { token, headers }), publish(app, { messages: distinct(2, 'r') }, { token, headers })])
+    const both = await Promise.all([
+      publish(app, { messages: distinct(2, 'r') }, { token, headers }),
+      publish(app, { messages: distinct(2, 'r') }, { token, headers }),
+    ])
     const loser = both.find((response) => response.res.headers.get('idempotent-replayed') === 'true')
     const winner = both.find((response) => response !== loser)
     expect(winner?.status).toBe(200)
@@ -114,8 +117,26 @@ describe('A01: per-user rate limit on publish', () => {
     const token = await appToken()
     const [sms, contacts, notification] = ownMessages()
     const [a, b] = await Promise.all([
-      publish(app, { messages: [{ ...sms, id: 'x' }, { ...contacts, id: 'y' }] }, { token }),
-      publish(app, { messages: [{ ...notification, id: 'y' }, { ...contacts, id: 'z' }] }, { token }),
+      publish(
+        app,
+        {
+          messages: [
+            { ...sms, id: 'x' },
+            { ...contacts, id: 'y' },
+          ],
+        },
+        { token },
+      ),
+      publish(
+        app,
+        {
+          messages: [
+            { ...notification, id: 'y' },
+            { ...contacts, id: 'z' },
+          ],
+        },
+        { token },
+      ),
     ])
     oneWinsOneMismatch(a, b)
     paired.state.on = false

@@ -158,7 +158,12 @@ export function lookupsInPairs(inner: MessageStore) {
  */
 export function oneWinsOneMismatch<R extends { status: number; body: { code?: unknown } }>(first: R, second: R) {
   const outcomes = [first, second].map((response) => [response.status, response.body.code])
-  expect(outcomes).toEqual(expect.arrayContaining([[200, undefined], [422, 'idempotency_mismatch']]))
+  expect(outcomes).toEqual(
+    expect.arrayContaining([
+      [200, undefined],
+      [422, 'idempotency_mismatch'],
+    ]),
+  )
   const firstWon = first.status === 200
   return { firstWon, winner: firstWon ? first : second, loser: firstWon ? second : first }
 }
@@ -180,7 +185,15 @@ export interface GatewayAppOptions {
 }
 
 /** The whole app with the gateway mounted, a fixed clock, recorded (not slept) backoff, and readable logs. */
-export function gatewayApp({ ably = scriptedAbly(), port = ably.port, now = () => NOW, store = createMemoryStore({ now }), env = {}, tune = (config) => config, deadlineMs }: GatewayAppOptions = {}) {
+export function gatewayApp({
+  ably = scriptedAbly(),
+  port = ably.port,
+  now = () => NOW,
+  store = createMemoryStore({ now }),
+  env = {},
+  tune = (config) => config,
+  deadlineMs,
+}: GatewayAppOptions = {}) {
   const logs: LogEntry[] = []
   const sleeps: number[] = []
   const log = (entry: LogEntry) => logs.push(entry)
@@ -221,7 +234,11 @@ export function ownMessages(userId = 'alice'): [PublishBody, PublishBody, Publis
   return [
     { channelName: `sms:${userId}:c1`, eventName: 'message', data: smsMessage(userId, 'c1') },
     { channelName: `contacts:${userId}`, eventName: 'update', data: { action: 'refresh' } },
-    { channelName: `notifications:${userId}`, eventName: 'phone_number_assignment', data: { phoneNumberId: 'p1', phoneNumber: '+15550100', action: 'assigned' } },
+    {
+      channelName: `notifications:${userId}`,
+      eventName: 'phone_number_assignment',
+      data: { phoneNumberId: 'p1', phoneNumber: '+15550100', action: 'assigned' },
+    },
   ]
 }
 

@@ -14,7 +14,15 @@ const admin = async () => bearer(await appToken({ userId: 'ops', role: 'admin' }
 const user = async () => bearer(await appToken())
 const never = () => new Promise<never>(() => {})
 
-function healthApp({ store = createMemoryStore({ now: () => NOW }), ably = {}, thresholds = DEFAULT_HEALTH_THRESHOLDS }: { store?: MessageStore; ably?: FakeAblyBehaviour; thresholds?: HealthThresholds } = {}) {
+function healthApp({
+  store = createMemoryStore({ now: () => NOW }),
+  ably = {},
+  thresholds = DEFAULT_HEALTH_THRESHOLDS,
+}: {
+  store?: MessageStore
+  ably?: FakeAblyBehaviour
+  thresholds?: HealthThresholds
+} = {}) {
   const port = fakeAbly(ably)
   const gateway = createGateway({ store, config: parseGatewayConfig({}), ably: port, log: () => {}, now: () => NOW })
   return testApp({ ably: port, routes: [healthRoutes(gateway, thresholds)] })
@@ -140,7 +148,10 @@ describe('GET /api/ably/health', () => {
 
   it('outbox: pending over the unhealthy count (thresholds lowered for the test)', async () => {
     const store = await withBacklog(createMemoryStore({ now: () => NOW }), { pending: 5, ageSec: 1 })
-    const { body } = await getHealth(healthApp({ store, thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, pendingDegraded: 2, pendingUnhealthy: 5 } }).app, await admin())
+    const { body } = await getHealth(
+      healthApp({ store, thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, pendingDegraded: 2, pendingUnhealthy: 5 } }).app,
+      await admin(),
+    )
     expect([body.status, body.checks.outbox.status, body.reasons]).toEqual(['unhealthy', 'stalled', ['5 pending (>= 5)']])
   })
 
@@ -159,11 +170,24 @@ describe('the scheduled run’s health line', () => {
   }
 
   it('info when healthy, warn with reasons on a backlog, error when stalled or the store is down', async () => {
-    expect(await line(createMemoryStore())).toEqual([{ level: 'info', msg: 'health', status: 'healthy', pending: 0, oldestPendingAgeSec: null, failedLast24h: 0, storeLatencyMs: 0 }])
-    expect(await line(await withBacklog(createMemoryStore({ now: () => NOW }), { pending: 2, ageSec: 300, failed: 1 }))).toEqual([
-      { level: 'warn', msg: 'health', status: 'degraded', pending: 2, oldestPendingAgeSec: 300, failedLast24h: 1, storeLatencyMs: 0, reasons: ['oldest pending 300 s (>= 120 s)', '1 failed in 24 h'] },
+    expect(await line(createMemoryStore())).toEqual([
+      { level: 'info', msg: 'health', status: 'healthy', pending: 0, oldestPendingAgeSec: null, failedLast24h: 0, storeLatencyMs: 0 },
     ])
-    expect((await line(await withBacklog(createMemoryStore({ now: () => NOW }), { pending: 1, ageSec: 1000 })))[0]).toEqual(expect.objectContaining({ level: 'error', status: 'unhealthy' }))
+    expect(await line(await withBacklog(createMemoryStore({ now: () => NOW }), { pending: 2, ageSec: 300, failed: 1 }))).toEqual([
+      {
+        level: 'warn',
+        msg: 'health',
+        status: 'degraded',
+        pending: 2,
+        oldestPendingAgeSec: 300,
+        failedLast24h: 1,
+        storeLatencyMs: 0,
+        reasons: ['oldest pending 300 s (>= 120 s)', '1 failed in 24 h'],
+      },
+    ])
+    expect((await line(await withBacklog(createMemoryStore({ now: () => NOW }), { pending: 1, ageSec: 1000 })))[0]).toEqual(
+      expect.objectContaining({ level: 'error', status: 'unhealthy' }),
+    )
     const { store, state } = faultyStore()
     state.failing.add('outboxStats')
     expect((await line(store))[0]).toEqual(expect.objectContaining({ level: 'error', status: 'unhealthy', pending: null, reasons: ['store unreachable'] }))

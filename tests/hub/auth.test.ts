@@ -52,7 +52,10 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     await expect(client.channels.get('contacts:alice').presence.enter()).rejects.toMatchObject({ code: 40160 })
 
     const delivered = collect(own, 1)
-    await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('sms:alice:c1').publish('sms', 'to alice')
+    await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('sms:alice:c1')
+      .publish('sms', 'to alice')
     expect((await delivered)[0]).toMatchObject({ name: 'sms', data: 'to alice' })
   })
 
@@ -106,7 +109,10 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     // Past the first token's expiry the connection runs on the renewed token.
     fixture.clock.offset += 35_000
     const delivered = collect(channel, 1)
-    await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('sms:alice:renew').publish('after', 'renewal')
+    await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('sms:alice:renew')
+      .publish('after', 'renewal')
     expect((await delivered)[0]!.name).toBe('after')
     expect(client.connection.state).toBe('connected')
     expect(channel.state).toBe('attached')
@@ -150,9 +156,15 @@ describe.each(PROTOCOLS)('realtime auth over $protocol', ({ useBinaryProtocol })
     fixture.clock.offset += 61_000
     expect((await disconnected).reason).toMatchObject({ code: 40142 })
     const reconnected = client.connection.once('connected')
-    await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('sms:alice:expiry').publish('during', 'gap')
+    await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('sms:alice:expiry')
+      .publish('during', 'gap')
     await reconnected
-    await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('sms:alice:expiry').publish('after', 'gap')
+    await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('sms:alice:expiry')
+      .publish('after', 'gap')
 
     expect((await received).map((message) => message.name)).toEqual(['during', 'after'])
     expect(calls.count).toBe(2)

@@ -107,9 +107,7 @@ describe('parseCapability', () => {
 
 describe('canonicalCapability', () => {
   it('sorts resources and operations with no spaces, as ably-js signs it', () => {
-    expect(canonicalCapability({ b: ['subscribe', 'publish'], a: ['history'] })).toBe(
-      '{"a":["history"],"b":["publish","subscribe"]}',
-    )
+    expect(canonicalCapability({ b: ['subscribe', 'publish'], a: ['history'] })).toBe('{"a":["history"],"b":["publish","subscribe"]}')
   })
 })
 
@@ -119,12 +117,7 @@ describe('intersectCapabilities', () => {
     ['a wider request under a narrow key', ALL, { 'chat:*': ['subscribe'] }, { 'chat:*': ['subscribe'] }],
     ['disjoint resources', { a: ['publish'] }, { b: ['publish'] }, {}],
     ['disjoint operations', { a: ['publish'] }, { a: ['subscribe'] }, {}],
-    [
-      'a pattern under a wider pattern',
-      { 'sms:alice:*': ['*'] },
-      { 'sms:*': ['subscribe', 'history'] },
-      { 'sms:alice:*': ['history', 'subscribe'] },
-    ],
+    ['a pattern under a wider pattern', { 'sms:alice:*': ['*'] }, { 'sms:*': ['subscribe', 'history'] }, { 'sms:alice:*': ['history', 'subscribe'] }],
     ['a concrete resource under an interior wildcard', { 'a:b:c': ['publish'] }, { 'a:*:c': ['*'] }, { 'a:b:c': ['publish'] }],
   ])('%s', (_case, requested, granted, expected) => {
     expect(intersectCapabilities(requested, granted)).toEqual(expected)
@@ -133,9 +126,7 @@ describe('intersectCapabilities', () => {
 
 const segment = fc.stringMatching(/^[a-z0-9]{1,4}$/)
 const channelName = fc.array(segment, { minLength: 1, maxLength: 4 }).map((segments) => segments.join(':'))
-const resource = fc
-  .array(fc.oneof(segment, fc.constant('*')), { minLength: 1, maxLength: 4 })
-  .map((segments) => segments.join(':'))
+const resource = fc.array(fc.oneof(segment, fc.constant('*')), { minLength: 1, maxLength: 4 }).map((segments) => segments.join(':'))
 // Ably refuses a list that mixes "*" with other operations, so a list is either ["*"] or named operations.
 const operationList = fc.oneof(fc.subarray<string>([...OPERATIONS], { minLength: 1 }), fc.constant<string[]>(['*']))
 const capability = fc.dictionary(resource, operationList, { maxKeys: 4 })

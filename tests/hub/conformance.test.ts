@@ -7,10 +7,7 @@ const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Resolves when `promise` does, or rejects after `ms` naming `what`. */
 function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
-  ])
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms))])
 }
 
 describe.each(PROTOCOLS)('conformance with Ably over $protocol', ({ useBinaryProtocol }) => {
@@ -155,7 +152,9 @@ describe.each(PROTOCOLS)('conformance with Ably over $protocol', ({ useBinaryPro
 
   describe('6. channel parameters and names', () => {
     it('replays a numeric rewind as its string form does', async () => {
-      await root().channels.get('rewind:numeric').publish([{ name: 'first' }, { name: 'second' }])
+      await root()
+        .channels.get('rewind:numeric')
+        .publish([{ name: 'first' }, { name: 'second' }])
       const channel = fixture.realtime({ key }).channels.get('rewind:numeric', {
         params: { rewind: 1 as unknown as string },
       })
@@ -170,12 +169,14 @@ describe.each(PROTOCOLS)('conformance with Ably over $protocol', ({ useBinaryPro
       const filtered = client.channels.getDerived('filter:base', { filter: 'name == `"keep"` || headers.number == `1234`' })
       const received = collect(filtered, 2)
       await filtered.attach()
-      await root().channels.get('filter:base').publish([
-        { name: 'drop', data: '1', extras: { headers: { number: 1 } } },
-        { name: 'keep', data: '2' },
-        { name: 'other', data: '3', extras: { headers: { number: 1234 } } },
-        { name: 'drop', data: '4' },
-      ])
+      await root()
+        .channels.get('filter:base')
+        .publish([
+          { name: 'drop', data: '1', extras: { headers: { number: 1 } } },
+          { name: 'keep', data: '2' },
+          { name: 'other', data: '3', extras: { headers: { number: 1234 } } },
+          { name: 'drop', data: '4' },
+        ])
       const plain = collect(client.channels.get('filter:base'), 1)
       await client.channels.get('filter:base').attach()
       await root().channels.get('filter:base').publish({ name: 'drop', data: '5' })
@@ -191,7 +192,9 @@ describe.each(PROTOCOLS)('conformance with Ably over $protocol', ({ useBinaryPro
     })
 
     it('accepts a channel-params qualifier ([?rewind=1]name) for messages and presence', async () => {
-      await root().channels.get('qualified:room').publish([{ name: 'older' }, { name: 'newest' }])
+      await root()
+        .channels.get('qualified:room')
+        .publish([{ name: 'older' }, { name: 'newest' }])
       const channel = fixture.realtime({ key, clientId: 'q' }).channels.get('[?rewind=1]qualified:room')
       const received = collect(channel, 1)
       await channel.attach()
@@ -241,9 +244,9 @@ describe.each(PROTOCOLS)('conformance with Ably over $protocol', ({ useBinaryPro
     })
 
     it('refuses an unknown connectionKey with 400', async () => {
-      await expect(
-        root().channels.get('behalf:unknown').publish({ name: 'x', connectionKey: 'abcdefghijklmnopqr!stuvwxyz' }),
-      ).rejects.toMatchObject({ statusCode: 400 })
+      await expect(root().channels.get('behalf:unknown').publish({ name: 'x', connectionKey: 'abcdefghijklmnopqr!stuvwxyz' })).rejects.toMatchObject({
+        statusCode: 400,
+      })
     })
   })
 })

@@ -47,10 +47,7 @@ export interface HubFixture {
 }
 
 /** Starts one hub for the calling test file and closes every client after each test. */
-export function useHub(
-  options: Partial<HubOptions> = {},
-  clientDefaults: Ably.ClientOptions = {},
-): HubFixture {
+export function useHub(options: Partial<HubOptions> = {}, clientDefaults: Ably.ClientOptions = {}): HubFixture {
   const clock: TestClock = { offset: 0, now: () => Date.now() + clock.offset }
   const logs: Record<string, unknown>[] = []
   const realtimes = new Set<Ably.Realtime>()

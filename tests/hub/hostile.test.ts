@@ -17,7 +17,10 @@ describe('hostile input', () => {
     await channel.attach()
     return async () => {
       const received = collect(channel, 1)
-      await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('bystander').publish('still', 'alive')
+      await fixture
+        .rest({ key: keyString(ROOT_KEY) })
+        .channels.get('bystander')
+        .publish('still', 'alive')
       expect((await received)[0]!.name).toBe('still')
     }
   }
@@ -170,27 +173,25 @@ describe('hostile input', () => {
     socket.ws.send('{"action":15,"channel":"proto","msgSerial":0,"messages":[{"name":"p","extras":{"__proto__":{"polluted":true}}}]}')
     await socket.next((frame) => frame.action === 1)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
-    const history = await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('proto').history()
+    const history = await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('proto')
+      .history()
     expect(history.items[0]!.name).toBe('p')
   })
 
-  it.each([
-    [':leading-colon'],
-    [',comma'],
-    ['[meta]channel'],
-    [' space'],
-    ['line\nbreak'],
-    ['nul\u0000byte'],
-    ['x'.repeat(3000)],
-  ])('refuses the channel name %j with 40010 over REST', async (name) => {
-    const response = await fixture.fetch(`/channels/${encodeURIComponent(name)}/messages`, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/json' },
-      body: '{"name":"x"}',
-    })
-    expect(response.status).toBe(400)
-    expect(await response.json()).toMatchObject({ error: { code: 40010 } })
-  })
+  it.each([[':leading-colon'], [',comma'], ['[meta]channel'], [' space'], ['line\nbreak'], ['nul\u0000byte'], ['x'.repeat(3000)]])(
+    'refuses the channel name %j with 40010 over REST',
+    async (name) => {
+      const response = await fixture.fetch(`/channels/${encodeURIComponent(name)}/messages`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/json' },
+        body: '{"name":"x"}',
+      })
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ error: { code: 40010 } })
+    },
+  )
 
   it.each([
     ['truncated JSON', 'application/json', '{"name":'],
@@ -262,16 +263,19 @@ describe('hostile input', () => {
     const frame = fc.oneof(
       fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
       fc.json({ maxDepth: 3 }),
-      fc.record({
-        action: fc.integer({ min: -1, max: 25 }),
-        channel: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-        msgSerial: fc.oneof(fc.nat(), fc.string(), fc.double()),
-        flags: fc.oneof(fc.integer(), fc.string()),
-        channelSerial: fc.oneof(fc.string(), fc.nat()),
-        messages: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), fc.string()),
-        presence: fc.array(fc.record({ action: fc.integer({ min: 0, max: 5 }), clientId: fc.string() }), { maxLength: 2 }),
-        auth: fc.record({ accessToken: fc.string() }),
-      }, { requiredKeys: ['action'] }),
+      fc.record(
+        {
+          action: fc.integer({ min: -1, max: 25 }),
+          channel: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+          msgSerial: fc.oneof(fc.nat(), fc.string(), fc.double()),
+          flags: fc.oneof(fc.integer(), fc.string()),
+          channelSerial: fc.oneof(fc.string(), fc.nat()),
+          messages: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), fc.string()),
+          presence: fc.array(fc.record({ action: fc.integer({ min: 0, max: 5 }), clientId: fc.string() }), { maxLength: 2 }),
+          auth: fc.record({ accessToken: fc.string() }),
+        },
+        { requiredKeys: ['action'] },
+      ),
     )
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('json' as const, 'msgpack' as const), fc.array(frame, { minLength: 1, maxLength: 5 }), async (format, frames) => {

@@ -38,11 +38,7 @@ describe('hub lifecycle', () => {
     const { port } = await hub.listen()
     await hub.close()
     const results = await Promise.allSettled([hub.listen(port), hub.listen(), hub.listen(port)])
-    expect(results.map((result) => (result.status === 'fulfilled' ? result.value.port : String(result.reason)))).toEqual([
-      port,
-      port,
-      port,
-    ])
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value.port : String(result.reason)))).toEqual([port, port, port])
   })
 
   it('refuses listen() for another port while starting, and any listen() once listening, with TypeError', async () => {

@@ -20,7 +20,12 @@ describe.each(PROTOCOLS)('Ably limits on presence over $protocol', ({ useBinaryP
   const fixture = useHub({}, { useBinaryProtocol })
   const withKey = (options: Ably.ClientOptions = {}) => fixture.realtime({ key: keyString(ROOT_KEY), ...options })
   const presenceHistory = async (channel: string) =>
-    (await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get(channel).presence.history({ limit: 1000 })).items
+    (
+      await fixture
+        .rest({ key: keyString(ROOT_KEY) })
+        .channels.get(channel)
+        .presence.history({ limit: 1000 })
+    ).items
 
   it('refuses a flood of 1,000 presence updates of 60 KiB beyond the rate with 42911 and keeps the connection', async () => {
     const client = withKey({ clientId: 'flooder' })
@@ -57,17 +62,19 @@ describe.each(PROTOCOLS)('Ably limits on presence over $protocol', ({ useBinaryP
     const started = Date.now()
     const results = await Promise.allSettled(Array.from({ length: 3000 }, (_, index) => channel.presence.update(String(index))))
     const elapsedSeconds = (Date.now() - started) / 1000
-    const state = await Promise.race([
-      failed,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the connection was not closed')), 10_000)),
-    ])
+    const state = await Promise.race([failed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the connection was not closed')), 10_000))])
     expect(state.reason).toMatchObject({ code: 42921, statusCode: 429 })
     const codes = codesOf(results)
     // The burst plus what the rate allows while the frames were being handled (longer on a busy machine).
     expect(codes.ok).toBeLessThanOrEqual(RATE + Math.ceil(RATE * elapsedSeconds))
     expect(codes['42911/429']).toBeGreaterThan(0)
     // The connection ended, so its member left; history holds at most the per-channel cap.
-    expect(await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('flood:runaway').presence.get()).toMatchObject({ items: [] })
+    expect(
+      await fixture
+        .rest({ key: keyString(ROOT_KEY) })
+        .channels.get('flood:runaway')
+        .presence.get(),
+    ).toMatchObject({ items: [] })
     expect((await presenceHistory('flood:runaway')).length).toBeLessThanOrEqual(100)
   }, 60_000)
 

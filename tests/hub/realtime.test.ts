@@ -89,9 +89,15 @@ describe.each(PROTOCOLS)('realtime over $protocol', ({ useBinaryProtocol }) => {
     await channel.subscribe((message) => void received.push(message.name ?? ''))
     await channel.detach()
     expect(channel.state).toBe('detached')
-    await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('detach-me').publish('after', 'x')
+    await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('detach-me')
+      .publish('after', 'x')
     const probe = collect(client.channels.get('probe'), 1)
-    await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('probe').publish('probe', 'x')
+    await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('probe')
+      .publish('probe', 'x')
     await probe
     expect(received).toEqual([])
   })

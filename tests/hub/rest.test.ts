@@ -179,9 +179,7 @@ describe('REST wire details', () => {
       nonce: `nonce${Math.random().toString(36).slice(2)}${Date.now()}`,
       ...fields,
     }
-    const text = ['keyName', 'ttl', 'capability', 'clientId', 'timestamp', 'nonce']
-      .map((field) => `${request[field as keyof typeof request]}\n`)
-      .join('')
+    const text = ['keyName', 'ttl', 'capability', 'clientId', 'timestamp', 'nonce'].map((field) => `${request[field as keyof typeof request]}\n`).join('')
     return { ...request, mac: createHmac('sha256', secret).update(text).digest('base64') }
   }
 
@@ -245,9 +243,7 @@ describe('REST wire details', () => {
     expect(body).toMatchObject({ channel: 'curl:channel', serials: [expect.any(String)], messageId: expect.any(String) })
     const history = await fixture.fetch('/channels/curl%3Achannel/messages', { headers: { authorization: basic } })
     expect(history.headers.get('link')).toMatch(/^<\.\/messages\?limit=100&direction=backwards>; rel="first"/)
-    expect(await history.json()).toEqual([
-      expect.objectContaining({ name: 'n', data: '{"nested":true}', encoding: 'json', serial: body.serials[0] }),
-    ])
+    expect(await history.json()).toEqual([expect.objectContaining({ name: 'n', data: '{"nested":true}', encoding: 'json', serial: body.serials[0] })])
   })
 
   it('accepts a raw (not base64) Bearer JWT, as curl users send it', async () => {
@@ -260,7 +256,10 @@ describe('REST wire details', () => {
     const response = await fixture.fetch('/channels/big/messages', {
       method: 'POST',
       headers: { authorization: basic, 'content-type': 'application/x-msgpack' },
-      body: encode([{ name: 'a', data: 'x'.repeat(40_000) }, { name: 'b', data: 'y'.repeat(30_000) }]),
+      body: encode([
+        { name: 'a', data: 'x'.repeat(40_000) },
+        { name: 'b', data: 'y'.repeat(30_000) },
+      ]),
     })
     expect(response.status).toBe(413)
     expect(await response.json()).toMatchObject({ error: { code: 40009 } })
@@ -388,7 +387,10 @@ describe('batch publish with partial failure, through the gateway port', () => {
     const [ok, refused] = await port().batchPublish(specs)
     expect(ok).toEqual({ channel: 'batch:port-ok', messageId: expect.any(String) })
     expect(refused).toMatchObject({ channel: ':invalid', error: { statusCode: 400, ablyCode: 40010, retryable: false } })
-    const history = await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('batch:port-ok').history()
+    const history = await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('batch:port-ok')
+      .history()
     expect(history.items.map((message) => [message.id, message.data])).toEqual([['port-1', { n: 1 }]])
   })
 })

@@ -4,10 +4,7 @@ import { collect, eventually, keyString, PROTOCOLS, ROOT_KEY, useHub } from './h
 
 describe.each(PROTOCOLS)('resume over $protocol', ({ useBinaryProtocol }) => {
   // Short retry delays so a client finding the hub down tries again quickly.
-  const fixture = useHub(
-    { connectionStateTtlMs: 60_000 },
-    { useBinaryProtocol, disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100 },
-  )
+  const fixture = useHub({ connectionStateTtlMs: 60_000 }, { useBinaryProtocol, disconnectedRetryTimeout: 100, suspendedRetryTimeout: 100 })
   const root = () => fixture.rest({ key: keyString(ROOT_KEY) })
   const names = (messages: Ably.InboundMessage[]) => messages.map((message) => message.name)
   /** An attached subscriber collecting the next `count` messages, and its connection at that point. */
@@ -111,7 +108,10 @@ describe('resume on a raw socket', () => {
     second.send({ ...frame, msgSerial: 1, messages: [{ name: 'twice' }] })
     expect(await second.next((candidate) => candidate.action === 1)).toMatchObject({ msgSerial: 1 })
 
-    const history = await fixture.rest({ key: keyString(ROOT_KEY) }).channels.get('raw:dedupe').history()
+    const history = await fixture
+      .rest({ key: keyString(ROOT_KEY) })
+      .channels.get('raw:dedupe')
+      .history()
     expect(history.items.map((message) => message.name)).toEqual(['twice', 'once'])
   })
 

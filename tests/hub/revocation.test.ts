@@ -23,13 +23,20 @@ describe('revokeTokens', () => {
     const client = fixture.realtime({
       authCallback: (_params, callback) => {
         calls.count++
-        jwt(clientId, { ...(revocationKey !== undefined && { revocationKey }) }).then((token) => callback(null, token), (error: Error) => callback(error.message, null))
+        jwt(clientId, { ...(revocationKey !== undefined && { revocationKey }) }).then(
+          (token) => callback(null, token),
+          (error: Error) => callback(error.message, null),
+        )
       },
     })
     return { client, calls }
   }
   const rawRevoke = (body: unknown, authorization = `Basic ${btoa(keyString(REVOCABLE_KEY))}`, keyName = REVOCABLE_KEY.name) =>
-    fixture.fetch(`/keys/${keyName}/revokeTokens`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    fixture.fetch(`/keys/${keyName}/revokeTokens`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
 
   it('disconnects a live connection by clientId with 40141; its renewed token (issued later) connects again', async () => {
     // Tokens carry whole seconds, so the first ones are minted well before the revocation's issuedBefore.
@@ -72,7 +79,10 @@ describe('revokeTokens', () => {
     const disconnected = await socket.next((frame) => frame.action === 6)
     expect(disconnected.error).toMatchObject({ code: 40141, statusCode: 401 })
 
-    expect(await errorOf(fixture.fetch('/channels/x/messages', { headers: { authorization: `Bearer ${btoa(old)}` } }))).toMatchObject({ status: 401, code: 40141 })
+    expect(await errorOf(fixture.fetch('/channels/x/messages', { headers: { authorization: `Bearer ${btoa(old)}` } }))).toMatchObject({
+      status: 401,
+      code: 40141,
+    })
     const fresh = await fixture.raw(`access_token=${old}`)
     expect((await fresh.next()).error).toMatchObject({ code: 40141 })
     const resumed = await fixture.raw(`access_token=${old}&resume=${encodeURIComponent(connectionKey)}`)
@@ -90,7 +100,10 @@ describe('revokeTokens', () => {
     const token = await jwt('erin')
     const socket = await fixture.raw(`access_token=${token}`)
     await socket.next((frame) => frame.action === 4)
-    const [result] = (await admin().auth.revokeTokens([{ type: 'clientId', value: 'erin' }], { allowReauthMargin: true })).results as { appliesAt: number; issuedBefore: number }[]
+    const [result] = (await admin().auth.revokeTokens([{ type: 'clientId', value: 'erin' }], { allowReauthMargin: true })).results as {
+      appliesAt: number
+      issuedBefore: number
+    }[]
     expect(result!.appliesAt - result!.issuedBefore).toBe(30_000)
     await socket.next((frame) => frame.action === 17)
     await expect(fixture.rest({ token }).channels.get('x').history()).resolves.toBeDefined()
@@ -122,7 +135,12 @@ describe('revokeTokens', () => {
   it('caps the tokens of a revocable key at one hour, as Ably does (40003)', async () => {
     const long = await jwt('gina', { ttlMs: HOUR_MS + 1000 })
     await expect(fixture.rest({ token: long }).channels.get('x').history()).rejects.toMatchObject({ code: 40003 })
-    await expect(fixture.rest({ token: await jwt('gina', { ttlMs: HOUR_MS }) }).channels.get('x').history()).resolves.toBeDefined()
+    await expect(
+      fixture
+        .rest({ token: await jwt('gina', { ttlMs: HOUR_MS }) })
+        .channels.get('x')
+        .history(),
+    ).resolves.toBeDefined()
     await expect(admin().auth.requestToken({ ttl: HOUR_MS + 1 })).rejects.toMatchObject({ code: 40003 })
     // Another key keeps Ably's 24 h.
     const root = await mintJwt({ clientId: 'gina', ttlMs: 2 * HOUR_MS, now: fixture.clock.now() })

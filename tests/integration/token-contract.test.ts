@@ -67,10 +67,12 @@ describe('a signed-out browser stops retrying, whichever recipe it uses', () => 
     ['the README authCallback', async (jwt) => ({ authCallback: readmeAuthCallback(jwt) })],
     ['our client (createTokenAuth)', async (jwt) => ({ authCallback: createTokenAuth({ getAppToken: jwt, tokenUrl: tokenUrl() }).authCallback })],
   ]
-  it.each(recipes.flatMap(([name, options]) => [
-    [name, 'a JWT signed with another secret', options, wrongSecret] as const,
-    [name, 'an expired JWT', options, expired] as const,
-  ]))('%s, %s: one 403, then failed for good', async (_name, _why, options, jwt) => {
+  it.each(
+    recipes.flatMap(([name, options]) => [
+      [name, 'a JWT signed with another secret', options, wrongSecret] as const,
+      [name, 'an expired JWT', options, expired] as const,
+    ]),
+  )('%s, %s: one 403, then failed for good', async (_name, _why, options, jwt) => {
     logs.length = 0
     const client = realtime(await options(jwt))
     const change = await client.connection.whenState('failed')

@@ -32,7 +32,10 @@ afterAll(() => hub.close())
 const hubOptions = () => ({ endpoint: 'localhost', port: hub.port!, tls: false })
 
 /** What a browser does: ask our endpoint for a credential with its app JWT, and hand ably-js the token. */
-function tokenCallback(userId: string, { appTtlSec = 3600, onFetch = () => {} }: { appTtlSec?: number; onFetch?: () => void } = {}): Ably.ClientOptions['authCallback'] {
+function tokenCallback(
+  userId: string,
+  { appTtlSec = 3600, onFetch = () => {} }: { appTtlSec?: number; onFetch?: () => void } = {},
+): Ably.ClientOptions['authCallback'] {
   return async (_params, callback) => {
     onFetch()
     const appJwt = await mintAppToken(TEST_JWT_SECRET, { userId, ttlSec: appTtlSec })
@@ -61,7 +64,9 @@ describe.each([
     const channel = alice.channels.get('sms:alice:c1')
     await channel.attach()
     const received = new Promise<Ably.InboundMessage>((resolve) => channel.subscribe('message', resolve))
-    await keyRest(useBinaryProtocol).channels.get('sms:alice:c1').publish({ name: 'message', data: { text: 'hi' }, id: `server-${useBinaryProtocol}:0` })
+    await keyRest(useBinaryProtocol)
+      .channels.get('sms:alice:c1')
+      .publish({ name: 'message', data: { text: 'hi' }, id: `server-${useBinaryProtocol}:0` })
     const message = await received
     expect(message).toMatchObject({ name: 'message', data: { text: 'hi' }, id: `server-${useBinaryProtocol}:0` })
   })
@@ -96,10 +101,22 @@ describe.each([
     const alice = realtime({ authCallback: tokenCallback('alice'), useBinaryProtocol })
     await alice.connection.whenState('connected')
     for (const name of ['sms:bob:c1', 'contacts:bob', 'notifications:bob']) {
-      const error = await alice.channels.get(name).attach().then(() => undefined, (e: Ably.ErrorInfo) => e)
+      const error = await alice.channels
+        .get(name)
+        .attach()
+        .then(
+          () => undefined,
+          (e: Ably.ErrorInfo) => e,
+        )
       expect(error?.code, name).toBe(40160)
     }
-    const publish = await alice.channels.get('sms:alice:c1').publish('message', 'forged').then(() => undefined, (e: Ably.ErrorInfo) => e)
+    const publish = await alice.channels
+      .get('sms:alice:c1')
+      .publish('message', 'forged')
+      .then(
+        () => undefined,
+        (e: Ably.ErrorInfo) => e,
+      )
     expect(publish?.code).toBe(40160)
     expect(alice.connection.state).toBe('connected')
   })

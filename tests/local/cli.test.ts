@@ -70,14 +70,24 @@ describe('npm run dev:token', () => {
 
   it('refuses to sign with a secret the running npm start would refuse, naming which', async () => {
     // A stack started with the user's own secret (this process stands in for it, so the record is live).
-    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) }, join(dir, '.local/running-stacks'))
-    expectOneClearLine(await run('scripts/dev-token.ts'), 2, /npm start at http:\/\/localhost:18888 uses its own JWT_SECRET .* Run this with the same JWT_SECRET/)
+    await writeRunningStack(
+      { pid: process.pid, url: 'http://localhost:18888', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) },
+      join(dir, '.local/running-stacks'),
+    )
+    expectOneClearLine(
+      await run('scripts/dev-token.ts'),
+      2,
+      /npm start at http:\/\/localhost:18888 uses its own JWT_SECRET .* Run this with the same JWT_SECRET/,
+    )
     const same = await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET })
     expect(same.code).toBe(0)
     expect(same.stderr).toMatch(/which npm start at http:\/\/localhost:18888 accepts/)
 
     const { jwtSecret } = await loadDevSecrets(join(dir, '.local/dev-secrets.json'))
-    await writeRunningStack({ pid: process.pid, url: 'http://localhost:18888', secrets: 'generated', jwtSecretId: secretId(jwtSecret) }, join(dir, '.local/running-stacks'))
+    await writeRunningStack(
+      { pid: process.pid, url: 'http://localhost:18888', secrets: 'generated', jwtSecretId: secretId(jwtSecret) },
+      join(dir, '.local/running-stacks'),
+    )
     expectOneClearLine(await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET }), 2, /uses the generated secret/)
     expect((await run('scripts/dev-token.ts')).code).toBe(0)
     await rm(join(dir, '.local/running-stacks'), { recursive: true })
@@ -90,12 +100,20 @@ describe('npm run dev:token', () => {
     await writeRunningStack({ pid: process.pid, url: 'http://localhost:18898', secrets: 'environment', jwtSecretId: secretId(OWN_SECRET) }, stacks)
     expect((await readRunningStacks(stacks)).map((stack) => stack.url)).toEqual(['http://localhost:18888', 'http://localhost:18898'])
 
-    expectOneClearLine(await run('scripts/dev-token.ts'), 2, /npm start runs at http:\/\/localhost:18888 and http:\/\/localhost:18898, and http:\/\/localhost:18898 would refuse .* --url <url>/)
+    expectOneClearLine(
+      await run('scripts/dev-token.ts'),
+      2,
+      /npm start runs at http:\/\/localhost:18888 and http:\/\/localhost:18898, and http:\/\/localhost:18898 would refuse .* --url <url>/,
+    )
     const generated = await run('scripts/dev-token.ts', ['--url', 'http://localhost:18888'])
     expect([generated.code, generated.stderr]).toEqual([0, expect.stringMatching(/which npm start at http:\/\/localhost:18888 accepts/)])
     const own = await run('scripts/dev-token.ts', [], { JWT_SECRET: OWN_SECRET, PORT: '18898' })
     expect([own.code, own.stderr]).toEqual([0, expect.stringMatching(/which npm start at http:\/\/localhost:18898 accepts/)])
-    expectOneClearLine(await run('scripts/dev-token.ts', ['--url', 'http://localhost:18898']), 2, /npm start at http:\/\/localhost:18898 uses its own JWT_SECRET/)
+    expectOneClearLine(
+      await run('scripts/dev-token.ts', ['--url', 'http://localhost:18898']),
+      2,
+      /npm start at http:\/\/localhost:18898 uses its own JWT_SECRET/,
+    )
     expectOneClearLine(await run('scripts/dev-token.ts', ['--url', 'nope']), 2, /--url must be a URL/)
 
     // One stack stopping removes its own record only.
@@ -116,8 +134,16 @@ describe('a second npm start', () => {
   afterAll(() => new Promise<void>((closed) => taken.close(() => closed())))
 
   it('says which port is taken and which variable moves it', async () => {
-    expectOneClearLine(await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: '0' }), 1, new RegExp(`Port ${port} \\(the API and demo\\) is already in use.*set PORT to another port`))
-    expectOneClearLine(await run('hosts/node-server.ts', [], { PORT: '0', ABLY_HUB_PORT: String(port) }), 1, new RegExp(`Port ${port} \\(the local Ably hub\\) is already in use.*set ABLY_HUB_PORT`))
+    expectOneClearLine(
+      await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: '0' }),
+      1,
+      new RegExp(`Port ${port} \\(the API and demo\\) is already in use.*set PORT to another port`),
+    )
+    expectOneClearLine(
+      await run('hosts/node-server.ts', [], { PORT: '0', ABLY_HUB_PORT: String(port) }),
+      1,
+      new RegExp(`Port ${port} \\(the local Ably hub\\) is already in use.*set ABLY_HUB_PORT`),
+    )
   })
 
   it('names both taken ports in one line, so one retry suffices', async () => {
@@ -128,7 +154,9 @@ describe('a second npm start', () => {
       expectOneClearLine(
         await run('hosts/node-server.ts', [], { PORT: String(port), ABLY_HUB_PORT: String(otherPort) }),
         1,
-        new RegExp(`Ports ${otherPort} \\(the local Ably hub\\) and ${port} \\(the API and demo\\) are already in use.*set ABLY_HUB_PORT and PORT to another port, e\\.g\\. ABLY_HUB_PORT=${otherPort + 10} PORT=${port + 10} npm start`),
+        new RegExp(
+          `Ports ${otherPort} \\(the local Ably hub\\) and ${port} \\(the API and demo\\) are already in use.*set ABLY_HUB_PORT and PORT to another port, e\\.g\\. ABLY_HUB_PORT=${otherPort + 10} PORT=${port + 10} npm start`,
+        ),
       )
     } finally {
       await new Promise<void>((closed) => other.close(() => closed()))
@@ -138,7 +166,11 @@ describe('a second npm start', () => {
   it.each([
     ['PORT', { PORT: 'abc' }, /PORT must be a port number from 0 \(a free one\) to 65535, got "abc"/],
     ['ABLY_HUB_PORT', { ABLY_HUB_PORT: '70000' }, /ABLY_HUB_PORT must be a port number from 0 \(a free one\) to 65535, got "70000"/],
-    ['the same port for both', { PORT: '18890', ABLY_HUB_PORT: '18890' }, /ABLY_HUB_PORT is 18890, the port of the API and demo \(PORT\) too: each needs its own port/],
+    [
+      'the same port for both',
+      { PORT: '18890', ABLY_HUB_PORT: '18890' },
+      /ABLY_HUB_PORT is 18890, the port of the API and demo \(PORT\) too: each needs its own port/,
+    ],
   ])('checks %s with the rest of the config, before any port is taken', async (_name, env, mentions) => {
     const { code, stdout, stderr } = await run('hosts/node-server.ts', [], { ...env, JWT_SECRET: 'weak' })
     expect(code).toBe(1)
@@ -150,7 +182,13 @@ describe('a second npm start', () => {
 
   it('the hub alone says which port is taken and which variable moves it', async () => {
     const key = { ABLY_API_KEY: 'app.key:0123456789abcdef0123' }
-    expectOneClearLine(await run('src/wiring/hub-cli.ts', [], { ...key, ABLY_HUB_PORT: String(port) }), 1, new RegExp(`Port ${port} \\(the local Ably hub\\) is already in use, perhaps by \`npm start\` or another hub.*ABLY_HUB_PORT=${port + 10} npx tsx src/wiring/hub-cli.ts`))
+    expectOneClearLine(
+      await run('src/wiring/hub-cli.ts', [], { ...key, ABLY_HUB_PORT: String(port) }),
+      1,
+      new RegExp(
+        `Port ${port} \\(the local Ably hub\\) is already in use, perhaps by \`npm start\` or another hub.*ABLY_HUB_PORT=${port + 10} npx tsx src/wiring/hub-cli.ts`,
+      ),
+    )
     const bad = await run('src/wiring/hub-cli.ts', [], { ...key, ABLY_HUB_PORT: 'abc' })
     expect([bad.code, bad.stdout]).toEqual([1, ''])
     expect(bad.stderr).toMatch(/ABLY_HUB_PORT must be a port number/)
@@ -181,17 +219,24 @@ describe('the fuzz and fault-run scripts', () => {
   })
   afterAll(() => new Promise<void>((closed) => notAStack.close(() => closed())))
 
-  it.each(['scripts/fuzz.ts', 'scripts/fault-run.ts'])('%s: --help, bad arguments, a target off loopback, unreachable or without dev routes', async (script) => {
-    const name = script === 'scripts/fuzz.ts' ? 'fuzz' : 'fault-run'
-    const help = await run(script, ['--help'])
-    expect([help.code, help.stderr]).toEqual([0, ''])
-    expect(help.stdout).toMatch(new RegExp(`^Usage: npx tsx ${script} \\[--url http://localhost:8888\\]`))
-    expectOneClearLine(await run(script, ['--nope']), 2, new RegExp(`^${name}: Unknown option '--nope'. Usage:`))
-    expectOneClearLine(await run(script, ['--url', 'http://example.com']), 2, /--url must be on loopback .*got example\.com/)
-    expectOneClearLine(await run(script, ['--url', 'not a url']), 2, /--url must be a URL/)
-    expectOneClearLine(await run(script, ['--url', closedUrl]), 1, new RegExp(`^${name}: cannot reach ${closedUrl} \\(ECONNREFUSED\\): is npm start running there\\?`))
-    expectOneClearLine(await run(script, ['--url', stackUrl]), 1, /no dev (login|routes)/)
-  })
+  it.each(['scripts/fuzz.ts', 'scripts/fault-run.ts'])(
+    '%s: --help, bad arguments, a target off loopback, unreachable or without dev routes',
+    async (script) => {
+      const name = script === 'scripts/fuzz.ts' ? 'fuzz' : 'fault-run'
+      const help = await run(script, ['--help'])
+      expect([help.code, help.stderr]).toEqual([0, ''])
+      expect(help.stdout).toMatch(new RegExp(`^Usage: npx tsx ${script} \\[--url http://localhost:8888\\]`))
+      expectOneClearLine(await run(script, ['--nope']), 2, new RegExp(`^${name}: Unknown option '--nope'. Usage:`))
+      expectOneClearLine(await run(script, ['--url', 'http://example.com']), 2, /--url must be on loopback .*got example\.com/)
+      expectOneClearLine(await run(script, ['--url', 'not a url']), 2, /--url must be a URL/)
+      expectOneClearLine(
+        await run(script, ['--url', closedUrl]),
+        1,
+        new RegExp(`^${name}: cannot reach ${closedUrl} \\(ECONNREFUSED\\): is npm start running there\\?`),
+      )
+      expectOneClearLine(await run(script, ['--url', stackUrl]), 1, /no dev (login|routes)/)
+    },
+  )
 })
 
 describe('the fuzz against a running stack', () => {

@@ -42,7 +42,11 @@ describe('keep-alive after a refused body (defect 1)', () => {
     const refused = await connection.response()
     expect(refused).toMatchObject({ status: 413, headers: { connection: 'keep-alive' } })
     const body = message()
-    const { answer } = await expectNextAnsweredOrClosed(connection, refused, rawRequest('POST', '/api/ably/publish', await publishHeaders(Buffer.byteLength(body)), body))
+    const { answer } = await expectNextAnsweredOrClosed(
+      connection,
+      refused,
+      rawRequest('POST', '/api/ably/publish', await publishHeaders(Buffer.byteLength(body)), body),
+    )
     expect(answer).toMatchObject({ status: 200 })
     connection.destroy()
   })
@@ -89,7 +93,7 @@ describe('a client that goes away mid-body (defect 2)', () => {
     expect(logs.filter((entry) => entry.level === 'error')).toEqual([])
   })
 
-  it('on the hub\'s REST API too: a client\'s doing (40000, 400), never hub.internal_error', async () => {
+  it("on the hub's REST API too: a client's doing (40000, 400), never hub.internal_error", async () => {
     logs.length = 0
     const connection = await rawConnection(hubPort())
     connection.write(`${hubPublishHeaders()}{"name":`)
@@ -115,56 +119,68 @@ describe.concurrent('slow clients, side by side', () => {
       connection.destroy()
     }, 15_000)
 
-    it('a body that does not arrive within its budget gets 408 request_timeout and Connection: close, not 503', async () => {
-      const body = message('never')
-      const connection = await rawConnection(port())
-      const started = performance.now()
-      connection.write(rawRequest('POST', '/api/ably/publish', await publishHeaders(Buffer.byteLength(body))) + body.slice(0, 10))
-      const answer = await connection.response(BODY_TIMEOUT_MS + 3000)
-      const waited = performance.now() - started
-      expect(answer).toMatchObject({ status: 408, headers: { connection: 'close' } })
-      expect(JSON.parse((answer as RawResponse).body)).toMatchObject({ code: 'request_timeout' })
-      expect(waited).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50)
-      expect(await connection.response()).toBe('closed')
-    }, BODY_TIMEOUT_MS + 10_000)
-
-    it('the hub\'s REST API holds a body to the same budget: 408 and Connection: close', async () => {
-      const connection = await rawConnection(hubPort())
-      const started = performance.now()
-      connection.write(`${hubPublishHeaders()}{"name":`)
-      const trickle = setInterval(() => connection.write(' '), 1000)
-      try {
+    it(
+      'a body that does not arrive within its budget gets 408 request_timeout and Connection: close, not 503',
+      async () => {
+        const body = message('never')
+        const connection = await rawConnection(port())
+        const started = performance.now()
+        connection.write(rawRequest('POST', '/api/ably/publish', await publishHeaders(Buffer.byteLength(body))) + body.slice(0, 10))
         const answer = await connection.response(BODY_TIMEOUT_MS + 3000)
         const waited = performance.now() - started
         expect(answer).toMatchObject({ status: 408, headers: { connection: 'close' } })
-        expect(JSON.parse((answer as RawResponse).body)).toMatchObject({ error: { code: 40000, statusCode: 408 } })
+        expect(JSON.parse((answer as RawResponse).body)).toMatchObject({ code: 'request_timeout' })
         expect(waited).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50)
-        expect(waited).toBeLessThan(BODY_TIMEOUT_MS + 3000)
-      } finally {
-        clearInterval(trickle)
-        connection.destroy()
-      }
-    }, BODY_TIMEOUT_MS + 10_000)
+        expect(await connection.response()).toBe('closed')
+      },
+      BODY_TIMEOUT_MS + 10_000,
+    )
+
+    it(
+      "the hub's REST API holds a body to the same budget: 408 and Connection: close",
+      async () => {
+        const connection = await rawConnection(hubPort())
+        const started = performance.now()
+        connection.write(`${hubPublishHeaders()}{"name":`)
+        const trickle = setInterval(() => connection.write(' '), 1000)
+        try {
+          const answer = await connection.response(BODY_TIMEOUT_MS + 3000)
+          const waited = performance.now() - started
+          expect(answer).toMatchObject({ status: 408, headers: { connection: 'close' } })
+          expect(JSON.parse((answer as RawResponse).body)).toMatchObject({ error: { code: 40000, statusCode: 408 } })
+          expect(waited).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 50)
+          expect(waited).toBeLessThan(BODY_TIMEOUT_MS + 3000)
+        } finally {
+          clearInterval(trickle)
+          connection.destroy()
+        }
+      },
+      BODY_TIMEOUT_MS + 10_000,
+    )
   })
 
   describe('slow headers (defect 11)', () => {
-    it.each(['API', 'hub'] as const)('the %s listener closes a connection whose headers have not arrived within the bound', async (which) => {
-      const target = which === 'API' ? port() : (fixture.stack.hubPort as number)
-      const connection = await rawConnection(target)
-      const started = performance.now()
-      connection.write('GET /api/ably/stats HTTP/1.1\r\nHost: localhost\r\n')
-      const trickle = setInterval(() => connection.write('X-Slow: 1\r\n'), 1000)
-      try {
-        const answer = await connection.response(HEADERS_TIMEOUT_MS + 5000)
-        const at = performance.now() - started
-        // Node answers 408 and closes; its default would have waited 60 s and more.
-        if (answer !== 'closed') expect(answer.status).toBe(408)
-        expect(at).toBeLessThan(HEADERS_TIMEOUT_MS + 2500)
-        expect(at).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50)
-      } finally {
-        clearInterval(trickle)
-        connection.destroy()
-      }
-    }, HEADERS_TIMEOUT_MS + 10_000)
+    it.each(['API', 'hub'] as const)(
+      'the %s listener closes a connection whose headers have not arrived within the bound',
+      async (which) => {
+        const target = which === 'API' ? port() : (fixture.stack.hubPort as number)
+        const connection = await rawConnection(target)
+        const started = performance.now()
+        connection.write('GET /api/ably/stats HTTP/1.1\r\nHost: localhost\r\n')
+        const trickle = setInterval(() => connection.write('X-Slow: 1\r\n'), 1000)
+        try {
+          const answer = await connection.response(HEADERS_TIMEOUT_MS + 5000)
+          const at = performance.now() - started
+          // Node answers 408 and closes; its default would have waited 60 s and more.
+          if (answer !== 'closed') expect(answer.status).toBe(408)
+          expect(at).toBeLessThan(HEADERS_TIMEOUT_MS + 2500)
+          expect(at).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50)
+        } finally {
+          clearInterval(trickle)
+          connection.destroy()
+        }
+      },
+      HEADERS_TIMEOUT_MS + 10_000,
+    )
   })
 })

@@ -20,20 +20,30 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
 }
 
 describe('the demo', () => {
-  it('outside /api too, every answer carries X-Request-Id and every error body names it (as the API\'s)', async () => {
+  it("outside /api too, every answer carries X-Request-Id and every error body names it (as the API's)", async () => {
     const page = await fetch(`${local.stack.url}/`)
     expect(page.headers.get('x-request-id')).toMatch(/^[\w-]{36}$/)
     const unknown = await fetch(`${local.stack.url}/nope`)
     const id = unknown.headers.get('x-request-id')
     expect(id).toMatch(/^[\w-]{36}$/)
     expect([unknown.status, await unknown.json()]).toEqual([404, { error: expect.any(String), code: 'not_found', requestId: id }])
-    const crossSite = await fetch(`${local.stack.url}/dev/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'mine-1', Origin: 'http://evil.example' }, body: '{}' })
-    expect([crossSite.status, crossSite.headers.get('x-request-id'), ((await crossSite.json()) as { requestId?: string }).requestId]).toEqual([403, 'mine-1', 'mine-1'])
+    const crossSite = await fetch(`${local.stack.url}/dev/session`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'mine-1', Origin: 'http://evil.example' },
+      body: '{}',
+    })
+    expect([crossSite.status, crossSite.headers.get('x-request-id'), ((await crossSite.json()) as { requestId?: string }).requestId]).toEqual([
+      403,
+      'mine-1',
+      'mine-1',
+    ])
   })
 
   it('serves the page with a CSP that lets it reach only itself and the hub, and its script bundled', async () => {
     const page = await fetch(`${local.stack.url}/`)
-    expect(page.headers.get('content-security-policy')).toContain(`connect-src 'self' ws://localhost:${local.stack.hubPort} http://localhost:${local.stack.hubPort};`)
+    expect(page.headers.get('content-security-policy')).toContain(
+      `connect-src 'self' ws://localhost:${local.stack.hubPort} http://localhost:${local.stack.hubPort};`,
+    )
     expect(await page.text()).toContain('<script type="module" src="/demo.js">')
     const script = await fetch(`${local.stack.url}/demo.js`)
     expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8'])
@@ -74,7 +84,10 @@ describe('the demo', () => {
 
   it('has no dev routes at all (login, hub controls) when the JWT secret is the user’s own, unless DEV_LOGIN=true', async () => {
     const env = { JWT_SECRET: 'set-by-the-user-0123456789-abcdefghijklmnopq' }
-    for (const [extra, status] of [[{}, 404], [{ DEV_LOGIN: 'true' }, 200]] as const) {
+    for (const [extra, status] of [
+      [{}, 404],
+      [{ DEV_LOGIN: 'true' }, 200],
+    ] as const) {
       const other = await local.startAnother({ env: { ...env, ...extra } })
       try {
         expect((await post(`${other.url}/dev/session`, { userId: 'alice' })).status).toBe(status)

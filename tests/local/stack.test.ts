@@ -22,7 +22,9 @@ describe('the local stack', () => {
     expect(res.status).toBe(200)
     // The exact line that points the server helpers at this hub, with the key read from the file, never printed.
     const hub = local.stack.hubPort
-    expect(text).toContain(`  export ABLY_REST_URL=http://localhost:${hub} ABLY_HUB_PORT=${hub} ABLY_API_KEY=$(node -p "require('./.local/dev-secrets.json').ablyKey")\n`)
+    expect(text).toContain(
+      `  export ABLY_REST_URL=http://localhost:${hub} ABLY_HUB_PORT=${hub} ABLY_API_KEY=$(node -p "require('./.local/dev-secrets.json').ablyKey")\n`,
+    )
     expect(text).not.toContain(local.stack.config.ably.key.secret)
   })
 
@@ -41,7 +43,8 @@ describe('the local stack', () => {
   })
 
   it('stats are healthy while the hub runs and unhealthy once it stops; health is degraded meanwhile (publishes queue)', async () => {
-    const check = (path: string) => fetch(`${local.stack.url}/api/ably/${path}`).then(async (res) => [res.status, ((await res.json()) as { status: string }).status])
+    const check = (path: string) =>
+      fetch(`${local.stack.url}/api/ably/${path}`).then(async (res) => [res.status, ((await res.json()) as { status: string }).status])
     expect(await check('stats')).toEqual([200, 'healthy'])
     expect(await check('health')).toEqual([200, 'healthy'])
     await local.stack.hub!.close()
@@ -105,7 +108,10 @@ describe('the local stack', () => {
       env: { ...process.env, JWT_SECRET: 'short', MESSAGE_STORE: 'postgres', PUBLISH_MAX_BATCH: '9999', PORT: '0', ABLY_HUB_PORT: '0', ABLY_API_KEY: '' },
       timeout: 30_000,
     })
-    const failure = await run.then(() => undefined, (error: { code: number; stderr: string }) => error)
+    const failure = await run.then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
     expect(failure?.code).toBe(1)
     // It stops before opening any port: the hub never started.
     expect((failure as { stdout?: string } | undefined)?.stdout ?? '').not.toContain('hub.listening')

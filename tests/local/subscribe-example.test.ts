@@ -9,8 +9,11 @@ const local = useLocalStack()
 function subscribe(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const { APP_TOKEN: _token, ABLY_API_KEY: _key, ...base } = process.env
   return new Promise((done) => {
-    execFile(process.execPath, ['examples/subscribe.mjs'], { env: { ...base, API_URL: local.stack.url, ABLY_HUB_PORT: String(local.stack.hubPort), ...env }, timeout: 20_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['examples/subscribe.mjs'],
+      { env: { ...base, API_URL: local.stack.url, ABLY_HUB_PORT: String(local.stack.hubPort), ...env }, timeout: 20_000 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     )
   })
 }

@@ -33,8 +33,7 @@ function trickle(chunks: string[], gapMs: number, fail?: Error): ReadableStream<
   })
 }
 
-const post = (body: BodyInit, headers: Record<string, string> = {}) =>
-  app().request('/echo', { method: 'POST', body, headers, duplex: 'half' } as RequestInit)
+const post = (body: BodyInit, headers: Record<string, string> = {}) => app().request('/echo', { method: 'POST', body, headers, duplex: 'half' } as RequestInit)
 
 describe('bodyLimit', () => {
   it('gives the body its own budget: a body slower than the deadline but within its budget is read, then the deadline runs in full', async () => {

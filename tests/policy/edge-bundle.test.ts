@@ -3,9 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { bundle } from '../../bench/bundle.ts'
 
 describe('zod stays off the edge and the browser', () => {
-  it.each(['netlify/edge-functions/ably-token.ts', 'netlify/edge-functions/ably-stats.ts', 'bench/token-entries/team-chat.ts', 'src/client/index.ts'])('%s bundles without zod', async (entry) => {
-    const code = await bundle(entry, { minify: false })
-    expect(code).toContain('defineChannelPolicy')
-    expect(code).not.toContain('node_modules/zod')
-  }, 30_000)
+  it.each(['netlify/edge-functions/ably-token.ts', 'netlify/edge-functions/ably-stats.ts', 'bench/token-entries/team-chat.ts', 'src/client/index.ts'])(
+    '%s bundles without zod',
+    async (entry) => {
+      const code = await bundle(entry, { minify: false })
+      expect(code).toContain('defineChannelPolicy')
+      expect(code).not.toContain('node_modules/zod')
+    },
+    30_000,
+  )
 })

@@ -8,7 +8,16 @@ import { channelSegment } from '../../src/channels/segment.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { gatewayPolicy, prepareMessages } from '../../src/gateway/prepare.ts'
 import { OPERATIONS, permits } from '../../src/hub/capability.ts'
-import { defineChannelPolicy, PolicyError, userPrincipal, type BrowserOperation, type ChannelPolicy, type KindDeclaration, type PolicyCaller, type Publisher } from '../../src/policy/index.ts'
+import {
+  defineChannelPolicy,
+  PolicyError,
+  userPrincipal,
+  type BrowserOperation,
+  type ChannelPolicy,
+  type KindDeclaration,
+  type PolicyCaller,
+  type Publisher,
+} from '../../src/policy/index.ts'
 import { smsInbox } from '../../src/policy/sms-inbox.ts'
 import { teamChat } from './team-chat.ts'
 
@@ -38,14 +47,24 @@ function namesOf(policy: ChannelPolicy): fc.Arbitrary<string> {
     let index = 0
     return form.replace(/\{[^}]+\}/g, () => fill[index++ % fill.length] as string)
   })
-  return fc.oneof(filled, fc.tuple(filled, fc.constantFrom(':x', ':*', '*', '')).map(([name, tail]) => name + tail), fc.array(value, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(':')))
+  return fc.oneof(
+    filled,
+    fc.tuple(filled, fc.constantFrom(':x', ':*', '*', '')).map(([name, tail]) => name + tail),
+    fc.array(value, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(':')),
+  )
 }
 
 async function gatewayAccepts(policy: ChannelPolicy, caller: PolicyCaller, channelName: string): Promise<boolean> {
   const channel = policy.parse(channelName)
   const eventName = channel ? (policy.events[channel.kind] as string[])[0] : 'ping'
   try {
-    await prepareMessages([{ channelName, eventName, data: {} }], false, { caller: userPrincipal(caller, []), policy: gatewayPolicy(policy), requestKey: undefined, maxMessageBytes: 65_536, newKey: () => 'k' })
+    await prepareMessages([{ channelName, eventName, data: {} }], false, {
+      caller: userPrincipal(caller, []),
+      policy: gatewayPolicy(policy),
+      requestKey: undefined,
+      maxMessageBytes: 65_536,
+      newKey: () => 'k',
+    })
     return true
   } catch (error) {
     if (!(error instanceof AppError)) throw error
@@ -92,7 +111,13 @@ const kindArb = fc
     const segment = segments[bindAt % Math.max(1, segments.length)]
     const bindingOf = binding === 'owner' && segment ? { owner: segment } : binding === 'member' && segment ? { member: segment } : {}
     const bound: Publisher[] = 'owner' in bindingOf ? ['owner'] : 'member' in bindingOf ? ['members'] : []
-    return { pattern, ...bindingOf, browser, publishers: [...bound, ...(admins ? ['admins' as const] : []), 'server'], events: { ping: { data: (z) => z.strictObject({}) } } }
+    return {
+      pattern,
+      ...bindingOf,
+      browser,
+      publishers: [...bound, ...(admins ? ['admins' as const] : []), 'server'],
+      events: { ping: { data: (z) => z.strictObject({}) } },
+    }
   })
 const declarationArb = fc.dictionary(fc.constantFrom('k1', 'k2', 'k3', 'k4'), kindArb, { minKeys: 1, maxKeys: 4 })
 

@@ -2,14 +2,28 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { SEGMENT_PATTERN } from '../../src/channels/segment.ts'
 import { permits } from '../../src/hub/capability.ts'
-import { defineChannelPolicy, PolicyError, userPrincipal, type EventData, type KindDeclaration, type ParsedChannel, type PolicyCaller } from '../../src/policy/index.ts'
+import {
+  defineChannelPolicy,
+  PolicyError,
+  userPrincipal,
+  type EventData,
+  type KindDeclaration,
+  type ParsedChannel,
+  type PolicyCaller,
+} from '../../src/policy/index.ts'
 import { payloadCheck } from '../../src/policy/payloads.ts'
 import { smsInbox } from '../../src/policy/sms-inbox.ts'
 import type { PolicyChannelEvent } from '../../src/client/index.ts'
 import { teamChat, type TeamChat } from './team-chat.ts'
 
 const ping = { ping: { data: (z: typeof import('zod').z) => z.strictObject({}) } }
-const kind = (pattern: string, rest: Partial<KindDeclaration> = {}): KindDeclaration => ({ pattern, browser: ['subscribe'], publishers: ['server'], events: ping, ...rest })
+const kind = (pattern: string, rest: Partial<KindDeclaration> = {}): KindDeclaration => ({
+  pattern,
+  browser: ['subscribe'],
+  publishers: ['server'],
+  events: ping,
+  ...rest,
+})
 const refusal = (kinds: Record<string, KindDeclaration>, extra: object = {}) => {
   try {
     defineChannelPolicy({ kinds, ...extra })
@@ -38,13 +52,17 @@ describe('a policy that could give one user another user’s channels is refused
   })
 
   it('a wildcard spanning an owner or member segment', () => {
-    expect(refusal({ a: kind('sms:{contactId}:{userId}', { owner: 'userId' }) })).toMatch(/\{contactId\} comes before the owner segment \{userId\}.*cover others' channels/)
+    expect(refusal({ a: kind('sms:{contactId}:{userId}', { owner: 'userId' }) })).toMatch(
+      /\{contactId\} comes before the owner segment \{userId\}.*cover others' channels/,
+    )
     expect(refusal({ a: kind('t:{room}:{teamId}', { member: 'teamId' }) })).toMatch(/before the member segment/)
   })
 
   it('a segment alphabet that allows ":" or "*" (or brackets, commas, spaces, non-ASCII)', () => {
     expect(refusal({ a: kind('a:{topic}') }, { segment: { alphabet: 'A-Za-z:', maxLength: 64 } })).toMatch(/allows ":".*':' or '\*'/)
-    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segments: { userId: { alphabet: 'A-Za-z:', maxLength: 64 } } })).toMatch(/\{userId\}: the alphabet allows ":"/)
+    expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segments: { userId: { alphabet: 'A-Za-z:', maxLength: 64 } } })).toMatch(
+      /\{userId\}: the alphabet allows ":"/,
+    )
     expect(refusal({ a: kind('a:{userId}', { owner: 'userId' }) }, { segments: { userId: { alphabet: '\\w*', maxLength: 64 } } })).toMatch(/allows "\*"/)
     expect(refusal({ a: kind('a:{x}') }, { segment: { alphabet: '^,', maxLength: 64 } })).toMatch(/allows/)
     expect(refusal({ a: kind('a:{x}') }, { segment: { alphabet: '\\S', maxLength: 64 } })).toMatch(/allows/)
@@ -52,7 +70,9 @@ describe('a policy that could give one user another user’s channels is refused
   })
 
   it('browser publish without saying it bypasses the gateway, and presence or publish on a public kind', () => {
-    expect(refusal({ a: kind('a:{userId}', { owner: 'userId', browser: ['publish', 'subscribe'] }) })).toMatch(/bypasses-gateway.*validation, store, history and outbox/)
+    expect(refusal({ a: kind('a:{userId}', { owner: 'userId', browser: ['publish', 'subscribe'] }) })).toMatch(
+      /bypasses-gateway.*validation, store, history and outbox/,
+    )
     expect(refusal({ a: kind('news', { browser: ['presence'] }) })).toMatch(/public kind.*read-only/)
   })
 
@@ -61,7 +81,9 @@ describe('a policy that could give one user another user’s channels is refused
     expect(refusal({ a: kind('a:{userId}', { publishers: ['owner'] }) })).toMatch(/publisher "owner"/)
     expect(refusal({ a: kind('a:{userId}', { owner: 'nope' }) })).toMatch(/owner segment \{nope\} is not in/)
     expect(refusal({ a: kind('a:{x}', { events: {} }) })).toMatch(/at least one event/)
-    expect(refusal({ a: kind('a:{x}', { events: { e: { data: ping.ping.data, ids: { userId: 'userId' } } } }) })).toMatch(/ties userId to \{userId\}, which is not in the pattern/)
+    expect(refusal({ a: kind('a:{x}', { events: { e: { data: ping.ping.data, ids: { userId: 'userId' } } } }) })).toMatch(
+      /ties userId to \{userId\}, which is not in the pattern/,
+    )
     expect(refusal({ a: kind('a:b*') })).toMatch(/neither a fixed part/)
   })
 
@@ -70,7 +92,9 @@ describe('a policy that could give one user another user’s channels is refused
   })
 
   it('lets a kind say browsers publish, bypassing the gateway: its capability then has publish', () => {
-    const chat = defineChannelPolicy({ kinds: { cursor: kind('cursors:{userId}', { owner: 'userId', browser: ['publish', 'subscribe'], browserPublish: 'bypasses-gateway' }) } })
+    const chat = defineChannelPolicy({
+      kinds: { cursor: kind('cursors:{userId}', { owner: 'userId', browser: ['publish', 'subscribe'], browserPublish: 'bypasses-gateway' }) },
+    })
     expect(chat.capability(caller('alice'))).toEqual({ 'cursors:alice': ['publish', 'subscribe'] })
   })
 })
@@ -131,7 +155,10 @@ describe('the team chat policy', () => {
     const room = teamChat.parse('team:t1:general')!
     const message = { teamId: 't1', roomId: 'general', authorId: 'alice', text: 'hi', sentAt: '2026-01-01T00:00:00Z' }
     expect(check(room, 'message', message)).toEqual({ ok: true, data: message })
-    expect(check(room, 'message', { ...message, teamId: 't2' })).toEqual({ ok: false, issues: [{ path: 'teamId', message: "Does not match the channel's teamId" }] })
+    expect(check(room, 'message', { ...message, teamId: 't2' })).toEqual({
+      ok: false,
+      issues: [{ path: 'teamId', message: "Does not match the channel's teamId" }],
+    })
   })
 
   it('says what would have been valid at the throw site', () => {

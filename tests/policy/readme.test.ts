@@ -14,7 +14,12 @@ function tableAfter(heading: string): string[][] {
   const rows: string[][] = []
   for (const line of lines.slice(first + 2)) {
     if (!line.startsWith('|')) break
-    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()))
+    rows.push(
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
   }
   return rows
 }
@@ -24,7 +29,9 @@ const code = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => m
 describe('README tables', () => {
   it('the capability table is the policy’s capability for a user', () => {
     const derived = smsInbox.capability({ userId: 'USER', segment: 'USER', roles: [], memberships: [] })
-    const documented = Object.fromEntries(tableAfter('#### The capability').map(([resource = '', operations = '']) => [code(resource)[0], code(operations).sort()]))
+    const documented = Object.fromEntries(
+      tableAfter('#### The capability').map(([resource = '', operations = '']) => [code(resource)[0], code(operations).sort()]),
+    )
     expect(documented).toEqual(Object.fromEntries(Object.entries(derived).map(([resource, operations]) => [resource.replace('USER', '{userId}'), operations])))
   })
 

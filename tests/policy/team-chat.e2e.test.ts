@@ -27,7 +27,11 @@ afterAll(() => stack.close())
 /** An app JWT as the host app's login would sign it: a role, and the user's teams in the `teams` claim. */
 async function appJwt(userId: string, { role = 'member', teams = [] as string[] } = {}) {
   const iat = Math.floor(Date.now() / 1000)
-  return new SignJWT({ userId, role, teams }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(iat).setExpirationTime(iat + 3600).sign(new TextEncoder().encode(TEST_JWT_SECRET))
+  return new SignJWT({ userId, role, teams })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET))
 }
 
 const api = (path: string, token: string, body?: unknown) =>
@@ -69,12 +73,21 @@ describe('team chat, end to end', () => {
     // An event the kind does not have, and a payload its schema refuses, with what would have been valid.
     const wrongEvent = await api('publish', await appJwt('root', { role: 'admin' }), { channelName: 'announcements', eventName: 'message', data: announcement })
     expect(await wrongEvent.json()).toMatchObject({ code: 'invalid_event', details: { acceptedEvents: { announcements: ['announcement'] } } })
-    const wrongChannel = await api('publish', await appJwt('root', { role: 'admin' }), { channelName: 'sms:alice:c1', eventName: 'announcement', data: announcement })
-    expect(await wrongChannel.json()).toMatchObject({ code: 'invalid_channel', details: { acceptedChannels: ['team:{teamId}:{roomId}', 'mentions:{userId}', 'announcements'] } })
+    const wrongChannel = await api('publish', await appJwt('root', { role: 'admin' }), {
+      channelName: 'sms:alice:c1',
+      eventName: 'announcement',
+      data: announcement,
+    })
+    expect(await wrongChannel.json()).toMatchObject({
+      code: 'invalid_channel',
+      details: { acceptedChannels: ['team:{teamId}:{roomId}', 'mentions:{userId}', 'announcements'] },
+    })
   })
 
   it('history: anyone reads the announcements, only the owner their mentions', async () => {
-    expect((await api('publish', await appJwt('root', { role: 'admin' }), { channelName: 'announcements', eventName: 'announcement', data: announcement })).status).toBe(200)
+    expect(
+      (await api('publish', await appJwt('root', { role: 'admin' }), { channelName: 'announcements', eventName: 'announcement', data: announcement })).status,
+    ).toBe(200)
     const history = await api('history?channelName=announcements', await appJwt('bob'))
     expect(history.status).toBe(200)
     expect(((await history.json()) as { messages: { name: string }[] }).messages.map((message) => message.name)).toContain('announcement')
@@ -92,10 +105,24 @@ describe('team chat, end to end', () => {
     expect(result.status).toBe('published')
     await expect.poll(() => mentions, { timeout: 5000 }).toEqual(['bob'])
     // Only servers publish mentions: not even the owner.
-    expect((await api('publish', await appJwt('alice'), { channelName: 'mentions:alice', eventName: 'mention', data: { teamId: 't1', roomId: 'general', messageId: 'm2', by: 'alice' } })).status).toBe(403)
+    expect(
+      (
+        await api('publish', await appJwt('alice'), {
+          channelName: 'mentions:alice',
+          eventName: 'mention',
+          data: { teamId: 't1', roomId: 'general', messageId: 'm2', by: 'alice' },
+        })
+      ).status,
+    ).toBe(403)
 
     const realtime = alice.realtime as unknown as Ably.Realtime
-    const refused = await realtime.channels.get('mentions:bob').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
+    const refused = await realtime.channels
+      .get('mentions:bob')
+      .attach()
+      .then(
+        () => 0,
+        (error: Ably.ErrorInfo) => error.code,
+      )
     expect(refused).toBe(40160)
   })
 })
@@ -120,18 +147,34 @@ describe('team rooms, by membership', () => {
       if (received.name === 'message') texts.push(received.data.text)
     })
     await new Promise((resolve) => setTimeout(resolve, 300))
-    expect((await api('publish', await appJwt('alice', { teams: ['t1'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t1', 'hello') })).status).toBe(200)
+    expect(
+      (await api('publish', await appJwt('alice', { teams: ['t1'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t1', 'hello') }))
+        .status,
+    ).toBe(200)
     await expect.poll(() => texts, { timeout: 5000 }).toEqual(['hello'])
     // Not a member of t1; and a payload naming another team than the channel's.
-    expect((await api('publish', await appJwt('carol', { teams: ['t2'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t1', 'x') })).status).toBe(403)
-    const mismatch = await api('publish', await appJwt('alice', { teams: ['t1'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t2', 'x') })
+    expect(
+      (await api('publish', await appJwt('carol', { teams: ['t2'] }), { channelName: 'team:t1:general', eventName: 'message', data: message('t1', 'x') }))
+        .status,
+    ).toBe(403)
+    const mismatch = await api('publish', await appJwt('alice', { teams: ['t1'] }), {
+      channelName: 'team:t1:general',
+      eventName: 'message',
+      data: message('t2', 'x'),
+    })
     expect(await mismatch.json()).toMatchObject({ code: 'invalid_payload', details: { issues: [{ path: 'teamId' }] } })
     // History follows membership.
     expect((await api('history?channelName=team:t1:general', await appJwt('bob', { teams: ['t1'] }))).status).toBe(200)
     expect((await api('history?channelName=team:t1:general', await appJwt('carol', { teams: ['t2'] }))).status).toBe(403)
     // The real SDK cannot attach to another team's room.
     const carol = await connect(await appJwt('carol', { teams: ['t2'] }))
-    const refused = await (carol.realtime as unknown as Ably.Realtime).channels.get('team:t1:general').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
+    const refused = await (carol.realtime as unknown as Ably.Realtime).channels
+      .get('team:t1:general')
+      .attach()
+      .then(
+        () => 0,
+        (error: Ably.ErrorInfo) => error.code,
+      )
     expect(refused).toBe(40160)
   })
 
@@ -148,9 +191,23 @@ describe('team rooms, by membership', () => {
     })
     await new Promise((resolve) => setTimeout(resolve, 300))
     const teamId = teams[99] as string
-    expect((await api('publish', await appJwt('erin', { teams: [teamId] }), { channelName: `team:${teamId}:general`, eventName: 'message', data: message(teamId, 'many') })).status).toBe(200)
+    expect(
+      (
+        await api('publish', await appJwt('erin', { teams: [teamId] }), {
+          channelName: `team:${teamId}:general`,
+          eventName: 'message',
+          data: message(teamId, 'many'),
+        })
+      ).status,
+    ).toBe(200)
     await expect.poll(() => texts, { timeout: 5000 }).toEqual(['many'])
-    const refused = await (dave.realtime as unknown as Ably.Realtime).channels.get('team:t9:general').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
+    const refused = await (dave.realtime as unknown as Ably.Realtime).channels
+      .get('team:t9:general')
+      .attach()
+      .then(
+        () => 0,
+        (error: Ably.ErrorInfo) => error.code,
+      )
     expect(refused).toBe(40160)
   })
 })

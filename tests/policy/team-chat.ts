@@ -17,7 +17,8 @@ export const teamChat = defineChannelPolicy({
       publishers: ['members', 'admins', 'server'],
       events: {
         message: {
-          data: (z) => z.strictObject({ teamId: id(z), roomId: id(z), authorId: z.string().min(1).max(256), text: z.string().min(1).max(4000), sentAt: sentAt(z) }),
+          data: (z) =>
+            z.strictObject({ teamId: id(z), roomId: id(z), authorId: z.string().min(1).max(256), text: z.string().min(1).max(4000), sentAt: sentAt(z) }),
           ids: { teamId: 'teamId', roomId: 'roomId' },
         },
         reaction: {

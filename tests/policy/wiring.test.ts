@@ -33,7 +33,13 @@ describe('doors with a policy', () => {
   it('the publish and history functions check and store by the policy', async () => {
     const publish = await publishFunctionFor(teamChat)(env, silentLogger)
     const post = async (headers: Record<string, string>) =>
-      publish(new Request('https://site.example/api/ably/publish', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ channelName: 'announcements', eventName: 'announcement', data: announcement }) }))
+      publish(
+        new Request('https://site.example/api/ably/publish', {
+          method: 'POST',
+          headers: { ...headers, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ channelName: 'announcements', eventName: 'announcement', data: announcement }),
+        }),
+      )
     expect((await post(await live())).status).toBe(403)
     expect((await post(await live({ role: 'admin' }))).status).toBe(200)
     const history = await historyFunctionFor(teamChat)(env, silentLogger)

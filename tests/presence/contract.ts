@@ -91,7 +91,11 @@ export function restPresenceContract(name: string, target: () => PresenceTarget)
       batches.length = 0
       const result = await isOnline(port, userIds)
       expect(batches).toEqual([MAX_BATCH_CHANNELS, 50])
-      expect(Object.entries(result).filter(([, online]) => online).map(([id]) => id)).toEqual([userId])
+      expect(
+        Object.entries(result)
+          .filter(([, online]) => online)
+          .map(([id]) => id),
+      ).toEqual([userId])
     })
   })
 }

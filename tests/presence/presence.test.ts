@@ -34,7 +34,11 @@ async function enterAs(userIds: readonly string[]): Promise<Ably.Realtime> {
   return client
 }
 
-restPresenceContract('the local hub', () => ({ key: keyString(ROOT_KEY), restUrl: `http://127.0.0.1:${fixture.port}`, clientOptions: { endpoint: 'localhost', port: fixture.port, tls: false } }))
+restPresenceContract('the local hub', () => ({
+  key: keyString(ROOT_KEY),
+  restUrl: `http://127.0.0.1:${fixture.port}`,
+  clientOptions: { endpoint: 'localhost', port: fixture.port, tls: false },
+}))
 
 describe('the hub’s REST presence', () => {
   it('pages GET /channels/{name}/presence with Ably’s Link header, as ably-js follows it', async () => {
@@ -55,7 +59,9 @@ describe('the hub’s REST presence', () => {
   })
 
   it('answers batch presence in Ably’s shape, and refuses more than 100 channels (90010)', async () => {
-    const res = await fixture.fetch(`/presence?channels=${Array.from({ length: 101 }, (_, i) => `c${i}`).join(',')}`, { headers: { authorization: `Basic ${btoa(keyString(ROOT_KEY))}` } })
+    const res = await fixture.fetch(`/presence?channels=${Array.from({ length: 101 }, (_, i) => `c${i}`).join(',')}`, {
+      headers: { authorization: `Basic ${btoa(keyString(ROOT_KEY))}` },
+    })
     expect([res.status, ((await res.json()) as { error: { code: number } }).error.code]).toEqual([400, 90010])
   })
 })
@@ -71,7 +77,12 @@ describe('isOnline', () => {
     const result = await isOnline(port, userIds)
     expect(batches).toEqual([MAX_BATCH_CHANNELS, MAX_BATCH_CHANNELS, 50])
     expect(Object.keys(result)).toHaveLength(250)
-    expect(Object.entries(result).filter(([, isOn]) => isOn).map(([userId]) => userId).sort()).toEqual([...online].sort())
+    expect(
+      Object.entries(result)
+        .filter(([, isOn]) => isOn)
+        .map(([userId]) => userId)
+        .sort(),
+    ).toEqual([...online].sort())
     await client.channels.get('notifications:user99').presence.leaveClient('user99')
     expect((await isOnline(port, ['user99', 'user0'])).user99).toBe(false)
   })
@@ -82,7 +93,9 @@ describe('isOnline', () => {
     expect(ably.calls).toEqual([])
     const down = fakeAbly({ batchPresence: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) })
     await expect(isOnline(down, ['alice'])).rejects.toMatchObject({ code: 'ably_unavailable', status: 503 })
-    const refused = fakeAbly({ batchPresence: async (channels) => channels.map((channel) => ({ channel, error: new AblyRestError('denied', { statusCode: 401, ablyCode: 40160 }) })) })
+    const refused = fakeAbly({
+      batchPresence: async (channels) => channels.map((channel) => ({ channel, error: new AblyRestError('denied', { statusCode: 401, ablyCode: 40160 }) })),
+    })
     await expect(isOnline(refused, ['alice'])).rejects.toMatchObject({ code: 'ably_unavailable' })
   })
 })
@@ -93,10 +106,25 @@ describe('GET /api/ably/presence', () => {
 
   it('answers an admin with each user, in the order asked, never cached', async () => {
     const batchPresence: FakeAblyBehaviour['batchPresence'] = async (channels) =>
-      channels.map((channel) => ({ channel, members: channel === 'notifications:bob' ? [{ clientId: 'bob', connectionId: 'c1' }, { clientId: 'bob', connectionId: 'c2' }] : [] }))
+      channels.map((channel) => ({
+        channel,
+        members:
+          channel === 'notifications:bob'
+            ? [
+                { clientId: 'bob', connectionId: 'c1' },
+                { clientId: 'bob', connectionId: 'c2' },
+              ]
+            : [],
+      }))
     const res = await app({ batchPresence }).request('/api/ably/presence?userIds=bob,alice', { headers: await admin() })
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ users: [{ userId: 'bob', online: true, connections: 2 }, { userId: 'alice', online: false, connections: 0 }], timestamp: expect.any(String) })
+    expect(await res.json()).toEqual({
+      users: [
+        { userId: 'bob', online: true, connections: 2 },
+        { userId: 'alice', online: false, connections: 0 },
+      ],
+      timestamp: expect.any(String),
+    })
     expect(res.headers.get('cache-control')).toBe('no-store')
   })
 
@@ -112,8 +140,10 @@ describe('GET /api/ably/presence', () => {
       const res = await app().request(`/api/ably/presence?${query}`, { headers })
       expect([res.status, ((await res.json()) as { code: string }).code]).toEqual([status, code])
     }
-    const down = await app({ batchPresence: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) }).request('/api/ably/presence?userIds=alice', { headers: await admin() })
+    const down = await app({ batchPresence: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) }).request(
+      '/api/ably/presence?userIds=alice',
+      { headers: await admin() },
+    )
     expect([down.status, ((await down.json()) as { code: string }).code, down.headers.get('retry-after')]).toEqual([503, 'ably_unavailable', '5'])
   })
 })
-

@@ -23,7 +23,10 @@ afterAll(async () => {
 
 const stores: [string, () => RevocationStore][] = [
   ['the embedded store', createMemoryRevocationStore],
-  ['Netlify Blobs', () => createNetlifyBlobsStore({ siteID: `site-${crypto.randomUUID()}`, token: 'test-token', edgeURL: blobs.url, uncachedEdgeURL: blobs.url })],
+  [
+    'Netlify Blobs',
+    () => createNetlifyBlobsStore({ siteID: `site-${crypto.randomUUID()}`, token: 'test-token', edgeURL: blobs.url, uncachedEdgeURL: blobs.url }),
+  ],
 ]
 
 describe.each(stores)('the deny-list on %s', (_name, makeStore) => {

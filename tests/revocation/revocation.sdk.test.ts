@@ -22,7 +22,10 @@ let stack: ClientStack
 const clients = new Set<Ably.Realtime>()
 
 beforeAll(async () => {
-  stack = await startClientStack({ sweepIntervalMs: 50 }, { env: { ABLY_REVOCABLE_TOKENS: 'true', ABLY_TOKEN_TTL: '600', ABLY_ADMIN_ROLES: 'admin' }, revocationStore: store })
+  stack = await startClientStack(
+    { sweepIntervalMs: 50 },
+    { env: { ABLY_REVOCABLE_TOKENS: 'true', ABLY_TOKEN_TTL: '600', ABLY_ADMIN_ROLES: 'admin' }, revocationStore: store },
+  )
 })
 afterEach(() => {
   for (const client of clients) client.close()
@@ -33,7 +36,11 @@ afterAll(() => stack.close())
 /** An app JWT for one session of `userId` (the provider's `sid`), as a host app's login would issue it. */
 const login = (userId: string, sid: string, role = 'user') => {
   const iat = Math.floor(Date.now() / 1000) - 2
-  return new SignJWT({ userId, role, sid }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(iat).setExpirationTime(iat + 3600).sign(new TextEncoder().encode(TEST_JWT_SECRET))
+  return new SignJWT({ userId, role, sid })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 3600)
+    .sign(new TextEncoder().encode(TEST_JWT_SECRET))
 }
 
 /** One device: a realtime client renewing through our token route with its session's app JWT. */
@@ -118,7 +125,11 @@ describe('revocation against the hub, with clients that renew', () => {
     expect((await tokenFor(bob.appToken)).status).toBe(200)
     // A login after the revoke starts a new session, which is not refused.
     await new Promise((resolve) => setTimeout(resolve, 1100))
-    const fresh = await new SignJWT({ userId: 'carol', sid: 'new' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(TEST_JWT_SECRET))
+    const fresh = await new SignJWT({ userId: 'carol', sid: 'new' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET))
     expect((await tokenFor(fresh)).status).toBe(200)
   })
 

@@ -25,7 +25,15 @@ function fakeRevoke(...answers: (AblyRestError | 'ok')[]): AblyRevoke & { calls:
   }
 }
 
-function revocationApp({ ably = fakeRevoke('ok'), store = createMemoryRevocationStore(), env = {} }: { ably?: AblyRevoke; store?: RevocationStore; env?: Record<string, string> } = {}) {
+function revocationApp({
+  ably = fakeRevoke('ok'),
+  store = createMemoryRevocationStore(),
+  env = {},
+}: {
+  ably?: AblyRevoke
+  store?: RevocationStore
+  env?: Record<string, string>
+} = {}) {
   const { app, logs } = testApp({
     config: testConfig({ ...REVOCABLE, ...env }),
     routes: [tokenRoutes, revokeRoutes],
@@ -78,11 +86,21 @@ describe('the token route with revocation on', () => {
     const phone = await keyOf({ sid: 'sess_phone' })
     expect(phone).toMatch(/^[A-Za-z0-9_-]{22}$/)
     expect(await keyOf({ sid: 'sess_phone', iat: NOW_SEC - 60 })).toBe(phone)
-    const others = [await keyOf({ sid: 'sess_laptop' }), await keyOf({ userId: 'bob', sid: 'sess_phone' }), await keyOf({ jti: 'sess_phone' }), await keyOf({ jti: 'j1' }), await keyOf({})]
+    const others = [
+      await keyOf({ sid: 'sess_laptop' }),
+      await keyOf({ userId: 'bob', sid: 'sess_phone' }),
+      await keyOf({ jti: 'sess_phone' }),
+      await keyOf({ jti: 'j1' }),
+      await keyOf({}),
+    ]
     expect(new Set([phone, ...others]).size).toBe(6)
     for (const key of [phone, ...others]) expect(String(key)).not.toMatch(/alice|bob|sess|j1/)
     // Another Ably key secret derives other keys: nobody without the secret can compute a session's key.
-    const other = testApp({ config: testConfig({ ...REVOCABLE, ABLY_API_KEY: 'testApp.testKey:another-ably-key-secret-0123456789' }), routes: [tokenRoutes], revocationStore: createMemoryRevocationStore() })
+    const other = testApp({
+      config: testConfig({ ...REVOCABLE, ABLY_API_KEY: 'testApp.testKey:another-ably-key-secret-0123456789' }),
+      routes: [tokenRoutes],
+      revocationStore: createMemoryRevocationStore(),
+    })
     expect(await revocationKeyOf(await post(other.app, 'token', await appToken({ sid: 'sess_phone' })))).not.toBe(phone)
   })
 
@@ -147,7 +165,11 @@ describe('POST /api/ably/revoke', () => {
   })
 
   it('retries revokeTokens like a publish and honours Retry-After on 429', async () => {
-    const ably = fakeRevoke(new AblyRestError('rate limited', { statusCode: 429, ablyCode: 42910, retryAfterSec: 1 }), new AblyRestError('down', { statusCode: 503 }), 'ok')
+    const ably = fakeRevoke(
+      new AblyRestError('rate limited', { statusCode: 429, ablyCode: 42910, retryAfterSec: 1 }),
+      new AblyRestError('down', { statusCode: 503 }),
+      'ok',
+    )
     const { app } = revocationApp({ ably })
     const started = performance.now()
     const res = await post(app, 'revoke', await appToken())

@@ -15,7 +15,12 @@ function steppingClock(step: number) {
 
 async function getStats(
   path: string,
-  { ably, headers = {}, now, thresholds = DEFAULT_HEALTH_THRESHOLDS }: { ably: AblyRest; headers?: Record<string, string>; now?: () => number; thresholds?: HealthThresholds },
+  {
+    ably,
+    headers = {},
+    now,
+    thresholds = DEFAULT_HEALTH_THRESHOLDS,
+  }: { ably: AblyRest; headers?: Record<string, string>; now?: () => number; thresholds?: HealthThresholds },
 ) {
   const { app, logs } = testApp({ ably, ...(now && { now }), routes: [(services) => healthRoutes(services, thresholds)] })
   const res = await app.request(path, { headers })
@@ -27,7 +32,12 @@ describe('GET /api/ably/stats', () => {
   const cases: [name: string, behaviour: FakeAblyBehaviour, status: number, health: string][] = [
     ['healthy when Ably answers quickly', {}, 200, 'healthy'],
     ['unhealthy (503) when Ably is unreachable', { time: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) }, 503, 'unhealthy'],
-    ['unhealthy (503) when Ably answers 500', { time: () => Promise.reject(new AblyRestError('boom', { statusCode: 500, ablyCode: 50000 })) }, 503, 'unhealthy'],
+    [
+      'unhealthy (503) when Ably answers 500',
+      { time: () => Promise.reject(new AblyRestError('boom', { statusCode: 500, ablyCode: 50000 })) },
+      503,
+      'unhealthy',
+    ],
     ['degraded when the clock is skewed by a minute', { time: async () => NOW + 60_000 }, 200, 'degraded'],
   ]
   it.each(cases)('%s', async (_name, behaviour, status, health) => {
@@ -35,7 +45,9 @@ describe('GET /api/ably/stats', () => {
     expect(res.status).toBe(status)
     expect(body.status).toBe(health)
     expect(body.server).toEqual({ initialized: true, connectionState: status === 503 ? 'disconnected' : 'connected', uptime: expect.any(Number) })
-    expect(body.checks.ablyTime).toEqual(expect.objectContaining({ status: health === 'healthy' ? 'ok' : health === 'degraded' ? 'slow' : 'failed', latencyMs: expect.any(Number) }))
+    expect(body.checks.ablyTime).toEqual(
+      expect.objectContaining({ status: health === 'healthy' ? 'ok' : health === 'degraded' ? 'slow' : 'failed', latencyMs: expect.any(Number) }),
+    )
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(body).toEqual(expect.objectContaining({ channels: {}, timestamp: expect.any(String), responseTime: expect.any(Number) }))
   })
@@ -49,7 +61,12 @@ describe('GET /api/ably/stats', () => {
     expect([down.res.status, down.res.headers.get('netlify-cdn-cache-control')]).toEqual([503, 'public, max-age=5, must-revalidate'])
     for (const path of ['/api/ably/stats', '/api/ably/stats?channelName=sms:alice:c1']) {
       const { res } = await getStats(path, { ably: fakeAbly(), headers: bearer(await appToken()) })
-      expect([res.status, res.headers.get('netlify-cdn-cache-control'), res.headers.get('netlify-vary'), res.headers.get('cache-control')]).toEqual([200, null, null, 'no-store'])
+      expect([res.status, res.headers.get('netlify-cdn-cache-control'), res.headers.get('netlify-vary'), res.headers.get('cache-control')]).toEqual([
+        200,
+        null,
+        null,
+        'no-store',
+      ])
     }
     const refused = await getStats('/api/ably/stats?channelName=sms:alice:c1', { ably: fakeAbly() })
     expect([refused.res.status, refused.res.headers.get('netlify-cdn-cache-control')]).toEqual([401, null])
@@ -63,7 +80,10 @@ describe('GET /api/ably/stats', () => {
   })
 
   it('unhealthy when Ably hangs: the check times out instead of the request', async () => {
-    const { res, body } = await getStats('/api/ably/stats', { ably: fakeAbly({ time: never }), thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, checkTimeoutMs: 50 } })
+    const { res, body } = await getStats('/api/ably/stats', {
+      ably: fakeAbly({ time: never }),
+      thresholds: { ...DEFAULT_HEALTH_THRESHOLDS, checkTimeoutMs: 50 },
+    })
     expect(res.status).toBe(503)
     expect(body.checks.ablyTime).toEqual(expect.objectContaining({ status: 'failed', error: 'timeout' }))
   })

@@ -37,7 +37,10 @@ afterAll(() => hub.close())
 async function token(kinds: number) {
   const config = parseConfig({ ABLY_API_KEY: `${KEY.name}:${KEY.secret}`, JWT_SECRET: TEST_JWT_SECRET, ABLY_REST_URL: `http://localhost:${hub.port}` })
   const app = createApp(config, { routes: [tokenRoutes], log: silentLogger, policy: manyKinds(kinds) })
-  const res = await app.request('/api/ably/token', { method: 'POST', headers: { Authorization: `Bearer ${await mintAppToken(TEST_JWT_SECRET, { userId: 'alice' })}` } })
+  const res = await app.request('/api/ably/token', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${await mintAppToken(TEST_JWT_SECRET, { userId: 'alice' })}` },
+  })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
@@ -55,12 +58,24 @@ describe('capability size', () => {
     expect(tokenRequest).toMatchObject({ keyName: KEY.name, clientId: 'alice', capability: JSON.stringify(capability) })
     expect(body).not.toHaveProperty('token')
 
-    const client = new Ably.Realtime({ endpoint: 'localhost', port: hub.port!, tls: false, logLevel: 0, authCallback: (_params, callback) => callback(null, tokenRequest) })
+    const client = new Ably.Realtime({
+      endpoint: 'localhost',
+      port: hub.port!,
+      tls: false,
+      logLevel: 0,
+      authCallback: (_params, callback) => callback(null, tokenRequest),
+    })
     try {
       await client.connection.whenState('connected')
       expect(client.auth.clientId).toBe('alice')
       await client.channels.get('board159').attach()
-      const refused = await client.channels.get('board160').attach().then(() => 0, (error: Ably.ErrorInfo) => error.code)
+      const refused = await client.channels
+        .get('board160')
+        .attach()
+        .then(
+          () => 0,
+          (error: Ably.ErrorInfo) => error.code,
+        )
       expect(refused).toBe(40160)
     } finally {
       client.close()
@@ -70,6 +85,9 @@ describe('capability size', () => {
   it('beyond what a TokenRequest can carry, a 403 that says why', async () => {
     const { status, body } = await token(5000)
     expect(status).toBe(403)
-    expect(body).toMatchObject({ code: 'forbidden', error: expect.stringMatching(/^Your channels need a credential of \d+ bytes; at most 131072 can be issued/) })
+    expect(body).toMatchObject({
+      code: 'forbidden',
+      error: expect.stringMatching(/^Your channels need a credential of \d+ bytes; at most 131072 can be issued/),
+    })
   }, 30_000)
 })

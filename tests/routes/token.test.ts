@@ -1,25 +1,22 @@
 import { decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { userCapability } from '../../src/channels/index.ts'
-import {
-  aliceClaims,
-  appToken,
-  bearer,
-  craftJwt,
-  NOW,
-  NOW_SEC,
-  TEST_ABLY_KEY,
-  TEST_JWT_SECRET,
-  testApp,
-  testConfig,
-} from '../support/fixtures.ts'
+import { aliceClaims, appToken, bearer, craftJwt, NOW, NOW_SEC, TEST_ABLY_KEY, TEST_JWT_SECRET, testApp, testConfig } from '../support/fixtures.ts'
 
 const ABLY_SECRET = TEST_ABLY_KEY.split(':')[1] ?? ''
 const WRONG_SECRET = 'a-completely-different-secret-0123456789-XYZ'
 const PEM = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n'
 const hs256 = { alg: 'HS256', typ: 'JWT' }
 
-async function requestToken(headers: Record<string, string>, { method = 'POST', path = '/api/ably/token', config = testConfig(), body }: { method?: string; path?: string; config?: ReturnType<typeof testConfig>; body?: string } = {}) {
+async function requestToken(
+  headers: Record<string, string>,
+  {
+    method = 'POST',
+    path = '/api/ably/token',
+    config = testConfig(),
+    body,
+  }: { method?: string; path?: string; config?: ReturnType<typeof testConfig>; body?: string } = {},
+) {
   const { app, logs } = testApp({ config })
   const res = await app.request(path, { method, headers, body })
   return { res, body: (await res.json()) as Record<string, unknown>, logs }
@@ -43,11 +40,15 @@ const rejected: Case[] = [
   ['J10', 'truncated signature', async () => (await appToken()).slice(0, -3)],
   ['J10', 'empty signature', () => craftJwt(hs256, aliceClaims, { literal: '' })],
   ['J10', '32 zero bytes as signature', () => craftJwt(hs256, aliceClaims, { literal: 'A'.repeat(43) })],
-  ['J11', 'payload changed, signature kept', async () => {
-    const [h, , s] = (await appToken()).split('.')
-    const [, p] = (await craftJwt(hs256, { ...aliceClaims, userId: 'bob' })).split('.')
-    return `${h}.${p}.${s}`
-  }],
+  [
+    'J11',
+    'payload changed, signature kept',
+    async () => {
+      const [h, , s] = (await appToken()).split('.')
+      const [, p] = (await craftJwt(hs256, { ...aliceClaims, userId: 'bob' })).split('.')
+      return `${h}.${p}.${s}`
+    },
+  ],
   ['J12', 'unknown critical extension', () => craftJwt({ ...hs256, crit: ['foo'], foo: 1 }, aliceClaims)],
   ['J12', 'crit naming a registered claim', () => craftJwt({ ...hs256, crit: ['exp'] }, aliceClaims)],
   ['J12', 'empty crit', () => craftJwt({ ...hs256, crit: [] }, aliceClaims)],
@@ -71,7 +72,9 @@ const rejected: Case[] = [
   ['J16', 'exp = now - tolerance', () => appToken({ exp: NOW_SEC - 5 })],
   ['J16', 'exp inside the tolerance leaves no lifetime to hand on', () => appToken({ exp: NOW_SEC - 4 })],
   ['J17', 'exp missing', () => craftJwt(hs256, { userId: 'alice', iat: NOW_SEC })],
-  ...['"9999999999"', 'null', 'true', '-1', '1e400'].map((exp): Case => ['J18', `exp ${exp}`, () => craftJwt(hs256, `{"userId":"alice","iat":${NOW_SEC},"exp":${exp}}`)]),
+  ...['"9999999999"', 'null', 'true', '-1', '1e400'].map(
+    (exp): Case => ['J18', `exp ${exp}`, () => craftJwt(hs256, `{"userId":"alice","iat":${NOW_SEC},"exp":${exp}}`)],
+  ),
   ['J19', 'nbf in the future beyond tolerance', () => appToken({ nbf: NOW_SEC + 6 })],
   ['J20', 'iat in the future beyond tolerance', () => appToken({ iat: NOW_SEC + 6 })],
   ['J21', 'older than JWT_MAX_AGE', () => appToken({ iat: NOW_SEC - 3600 - 5 - 1, exp: NOW_SEC + 86400 }), { JWT_MAX_AGE: '3600' }],
@@ -81,32 +84,59 @@ const rejected: Case[] = [
   ['J23', 'audience missing', () => appToken(), { JWT_AUDIENCE: 'realtime' }],
   ['J23', 'other audience', () => appToken({ aud: 'billing' }), { JWT_AUDIENCE: 'realtime' }],
   ['J23', 'audience array without ours', () => appToken({ aud: ['billing', 'admin'] }), { JWT_AUDIENCE: 'realtime' }],
-  ['J24', 'an Ably JWT we issued', () => craftJwt({ ...hs256, kid: 'testApp.testKey' }, { iat: NOW_SEC, exp: NOW_SEC + 60, 'x-ably-clientId': 'alice', 'x-ably-capability': '{"*":["*"]}' }, { secret: ABLY_SECRET })],
+  [
+    'J24',
+    'an Ably JWT we issued',
+    () =>
+      craftJwt(
+        { ...hs256, kid: 'testApp.testKey' },
+        { iat: NOW_SEC, exp: NOW_SEC + 60, 'x-ably-clientId': 'alice', 'x-ably-capability': '{"*":["*"]}' },
+        { secret: ABLY_SECRET },
+      ),
+  ],
   ['J24', 'Ably-shaped claims signed with the app secret', () => appToken({ 'x-ably-capability': '{"*":["*"]}' })],
   ...[undefined, '', 123, '*', 'a:*', 'a:b', '../x', '[meta]x', 'аlice', 'alice ', 'a'.repeat(65)].map(
-    (userId): Case => ['J25', `userId ${JSON.stringify(userId)}`, () => craftJwt(hs256, { iat: NOW_SEC, exp: NOW_SEC + 60, ...(userId !== undefined && { userId }) })],
+    (userId): Case => [
+      'J25',
+      `userId ${JSON.stringify(userId)}`,
+      () => craftJwt(hs256, { iat: NOW_SEC, exp: NOW_SEC + 60, ...(userId !== undefined && { userId }) }),
+    ],
   ),
   ['J25', 'bad sub when userId is absent', () => craftJwt(hs256, { sub: '*', iat: NOW_SEC, exp: NOW_SEC + 60 })],
   ['J25', 'bad userId does not fall back to a good sub', () => craftJwt(hs256, { userId: '*', sub: 'alice', iat: NOW_SEC, exp: NOW_SEC + 60 })],
   ['J25', 'role not a string', () => appToken({ role: ['admin'] as unknown as string })],
   ...['[]', '123', '"x"', 'null'].map((payload): Case => ['J26', `payload ${payload}`, () => craftJwt(hs256, payload)]),
   ['J27', 'payload not JSON', () => craftJwt(hs256, '{')],
-  ['J28', 'invalid UTF-8 in claims', async () => {
-    const token = await craftJwt(hs256, aliceClaims)
-    const [h, , s] = token.split('.')
-    const bytes = new TextEncoder().encode(`{"userId":"al`)
-    const tail = new TextEncoder().encode(`ice","exp":${NOW_SEC + 60}}`)
-    const payload = Buffer.concat([bytes, Buffer.from([0xc0, 0xaf]), tail]).toString('base64url')
-    return `${h}.${payload}.${s}`
-  }],
+  [
+    'J28',
+    'invalid UTF-8 in claims',
+    async () => {
+      const token = await craftJwt(hs256, aliceClaims)
+      const [h, , s] = token.split('.')
+      const bytes = new TextEncoder().encode(`{"userId":"al`)
+      const tail = new TextEncoder().encode(`ice","exp":${NOW_SEC + 60}}`)
+      const payload = Buffer.concat([bytes, Buffer.from([0xc0, 0xaf]), tail]).toString('base64url')
+      return `${h}.${payload}.${s}`
+    },
+  ],
   ['J31', 'two segments', async () => 'a.b'],
   ['J31', 'four segments', async () => `${await appToken()}.d`],
-  ['J31', 'a JWE with zip and p2c', async () => `${Buffer.from(JSON.stringify({ alg: 'PBES2-HS256+A128KW', enc: 'A128GCM', zip: 'DEF', p2c: 2 ** 31 })).toString('base64url')}.a.b.c.d`],
+  [
+    'J31',
+    'a JWE with zip and p2c',
+    async () => `${Buffer.from(JSON.stringify({ alg: 'PBES2-HS256+A128KW', enc: 'A128GCM', zip: 'DEF', p2c: 2 ** 31 })).toString('base64url')}.a.b.c.d`,
+  ],
   // '€' arrives as its UTF-8 bytes read as Latin-1, as an HTTP server sees it.
-  ...['+', '/', '=', ' ', Buffer.from('€').toString('latin1')].map((char): Case => ['J33', `non-base64url ${JSON.stringify(char)}`, async () => {
-    const [h, p, s] = (await appToken()).split('.')
-    return `${h}.${p}${char}.${s}`
-  }]),
+  ...['+', '/', '=', ' ', Buffer.from('€').toString('latin1')].map(
+    (char): Case => [
+      'J33',
+      `non-base64url ${JSON.stringify(char)}`,
+      async () => {
+        const [h, p, s] = (await appToken()).split('.')
+        return `${h}.${p}${char}.${s}`
+      },
+    ],
+  ),
   ['J34', '4 KiB + 1', () => appToken({ pad: 'x'.repeat(4097) })],
   ['J34', '1 MiB header', () => craftJwt({ ...hs256, pad: 'x'.repeat(1 << 20) }, aliceClaims)],
   ...['*', 'a:*', 'a:b', '[meta]x'].map((sub): Case => ['K02', `sub ${sub}`, () => craftJwt(hs256, { sub, iat: NOW_SEC, exp: NOW_SEC + 60 })]),
@@ -135,7 +165,11 @@ describe('POST /api/ably/token rejects forged and malformed app JWTs', () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch')
     const { res, body } = await requestToken(bearer(await makeToken()), { config: testConfig(env) })
     expect(res.status).toBe(403)
-    expect(body).toEqual({ error: 'The app session is missing, invalid or expired. Sign in again.', code: 'signed_out', requestId: res.headers.get('x-request-id') })
+    expect(body).toEqual({
+      error: 'The app session is missing, invalid or expired. Sign in again.',
+      code: 'signed_out',
+      requestId: res.headers.get('x-request-id'),
+    })
     expect(res.headers.get('www-authenticate')).toBe(
       `Bearer error="invalid_token", error_description="${EXPIRED.has(description) ? 'The access token expired' : 'The access token is missing or invalid'}"`,
     )

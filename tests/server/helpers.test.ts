@@ -17,13 +17,24 @@ function server(ably = scriptedAbly(), store = createMemoryStore({ now: () => NO
 /** The original API's `message`, typed as the helpers take it. */
 const sms = (userId: string, contactId: string): MessageData => ({ ...smsMessage(userId, contactId), direction: 'inbound' })
 
-const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: unknown) => (error instanceof AppError ? error.code : String(error)))
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof AppError ? error.code : String(error)),
+  )
 
 describe('server helpers', () => {
   it('publishMessage sends `message` to the conversation, persisted, with the message id as Ably’s id', async () => {
     const { publisher, ably, store } = server()
     const result = await publisher.publishMessage('alice', 'c1', sms('alice', 'c1'))
-    expect(result).toEqual({ success: true, status: 'published', channelName: 'sms:alice:c1', messageId: expect.any(String), timestamp: new Date(NOW).toISOString(), replayed: false })
+    expect(result).toEqual({
+      success: true,
+      status: 'published',
+      channelName: 'sms:alice:c1',
+      messageId: expect.any(String),
+      timestamp: new Date(NOW).toISOString(),
+      replayed: false,
+    })
     expect(ably.delivered).toEqual([{ channel: 'sms:alice:c1', message: { id: result.messageId, name: 'message', data: smsMessage('alice', 'c1') } }])
     expect((await store.findByIds([result.messageId]))[0]).toMatchObject({ status: 'published', publisherId: 'server' })
   })
@@ -49,7 +60,9 @@ describe('server helpers', () => {
     expect(await codeOf(publisher.publishMessage('alice', 'c1', sms('bob', 'c1')))).toBe('invalid_payload')
     expect(await codeOf(publisher.publishMessage('*', 'c1', sms('*', 'c1')))).toBe('invalid_channel')
     expect(await codeOf(publisher.publish('contacts:alice', 'message', {}))).toBe('invalid_event')
-    expect(await codeOf(publisher.publishNotification('alice', { type: 'x', message: 'y'.repeat(70_000), timestamp: '2024-01-15T10:30:00Z' }))).toBe('payload_too_large')
+    expect(await codeOf(publisher.publishNotification('alice', { type: 'x', message: 'y'.repeat(70_000), timestamp: '2024-01-15T10:30:00Z' }))).toBe(
+      'payload_too_large',
+    )
     expect(await codeOf(publisher.publish('contacts:alice', 'update', { action: 'refresh' }, { idempotencyKey: 'has space' }))).toBe('invalid_request')
     expect(ably.requests).toBe(0)
   })
@@ -74,7 +87,9 @@ describe('server helpers', () => {
   })
 
   it('an Ably 4xx throws publish_rejected; a store that is down throws store_unavailable and publishes nothing', async () => {
-    expect(await codeOf(server(scriptedAbly([ably400()])).publisher.publishNotification('alice', { type: 'i', message: 'm', timestamp: '2024-01-15T10:30:00Z' }))).toBe('publish_rejected')
+    expect(
+      await codeOf(server(scriptedAbly([ably400()])).publisher.publishNotification('alice', { type: 'i', message: 'm', timestamp: '2024-01-15T10:30:00Z' })),
+    ).toBe('publish_rejected')
     const faulty = faultyStore()
     faulty.state.failing.add('*')
     const { publisher, ably } = server(scriptedAbly(), faulty.store)
@@ -108,7 +123,10 @@ describe('server helpers', () => {
       { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } },
       { channelName: 'contacts:bob', eventName: 'update', data: { action: 'refresh' } },
     ])
-    expect(results.map((result) => [result.success, result.status])).toEqual([[true, 'published'], [false, 'failed']])
+    expect(results.map((result) => [result.success, result.status])).toEqual([
+      [true, 'published'],
+      [false, 'failed'],
+    ])
   })
 
   it('serverHelpersFromEnv uses the Ably port and store it is given, and builds neither (nor needs ABLY_API_KEY)', async () => {

@@ -9,11 +9,23 @@ import { NOW } from '../support/fixtures.ts'
 import { scriptedAbly } from '../gateway/support.ts'
 import { teamChat } from '../policy/team-chat.ts'
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: AppError) => ({ code: error.code, details: error.details }))
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: AppError) => ({ code: error.code, details: error.details }),
+  )
 
 describe('policy server helpers', () => {
   const ably = scriptedAbly()
-  const server = createPolicyServerHelpers({ policy: teamChat, ably: ably.port, store: createMemoryStore({ now: () => NOW }), config: parseGatewayConfig({}), log: () => {}, now: () => NOW, sleep: async () => {} })
+  const server = createPolicyServerHelpers({
+    policy: teamChat,
+    ably: ably.port,
+    store: createMemoryStore({ now: () => NOW }),
+    config: parseGatewayConfig({}),
+    log: () => {},
+    now: () => NOW,
+    sleep: async () => {},
+  })
 
   it('publish by kind and segments, to the channel the policy names', async () => {
     const room = server.channel('room', { teamId: 't1', roomId: 'general' })
@@ -25,11 +37,19 @@ describe('policy server helpers', () => {
   })
 
   it('refuses what the policy refuses: a segment outside its alphabet, a payload id naming another channel', async () => {
-    expect(await refusal(server.channel('mentions', { userId: 'a:b' }).publish('mention', { teamId: 't', roomId: 'r', messageId: 'm', by: 'x' }))).toMatchObject({
+    expect(
+      await refusal(server.channel('mentions', { userId: 'a:b' }).publish('mention', { teamId: 't', roomId: 'r', messageId: 'm', by: 'x' })),
+    ).toMatchObject({
       code: 'invalid_channel',
       details: { acceptedChannels: ['team:{teamId}:{roomId}', 'mentions:{userId}', 'announcements'] },
     })
-    expect(await refusal(server.channel('room', { teamId: 't1', roomId: 'general' }).publish('message', { teamId: 't2', roomId: 'general', authorId: 'a', text: 'x', sentAt: '2026-01-01T00:00:00Z' }))).toMatchObject({
+    expect(
+      await refusal(
+        server
+          .channel('room', { teamId: 't1', roomId: 'general' })
+          .publish('message', { teamId: 't2', roomId: 'general', authorId: 'a', text: 'x', sentAt: '2026-01-01T00:00:00Z' }),
+      ),
+    ).toMatchObject({
       code: 'invalid_payload',
       details: { issues: [{ path: 'teamId' }] },
     })

@@ -100,7 +100,9 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       expect(claimed.map((doc) => doc._id)).toEqual([...due, expiredLease].map((doc) => doc._id))
       for (const doc of claimed) expect(doc).toMatchObject({ leaseOwner: 'sweeper-1', leaseUntil: at(31_000) })
       expect(await store.claim({ owner: 'sweeper-2', now: at(2_000), leaseUntil: at(32_000), limit: 10 })).toEqual([])
-      expect((await store.claim({ owner: 'sweeper-3', now: at(1_000), leaseUntil: at(2_000), limit: 1, ids: [notDue._id] })).map((doc) => doc._id)).toEqual([notDue._id])
+      expect((await store.claim({ owner: 'sweeper-3', now: at(1_000), leaseUntil: at(2_000), limit: 1, ids: [notDue._id] })).map((doc) => doc._id)).toEqual([
+        notDue._id,
+      ])
     })
 
     it('D15: two sweepers at once never claim the same message', async () => {
@@ -134,7 +136,14 @@ export function messageStoreContract(name: string, open: () => Promise<StoreHarn
       const byId = new Map((await store.findByIds([a!._id, b!._id, c!._id, d!._id])).map((doc) => [doc._id, doc]))
       expect(byId.get(a!._id)).toMatchObject({ status: 'published', attempts: 2, publishedAt: at(10), settledAt: at(10), leaseOwner: null, leaseUntil: null })
       expect(byId.get(b!._id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Ably 400 40010', settledAt: at(10), leaseOwner: null })
-      expect(byId.get(c!._id)).toMatchObject({ status: 'pending', attempts: 3, nextAttemptAt: at(60_000), lastError: 'Ably 503', settledAt: null, leaseOwner: null })
+      expect(byId.get(c!._id)).toMatchObject({
+        status: 'pending',
+        attempts: 3,
+        nextAttemptAt: at(60_000),
+        lastError: 'Ably 503',
+        settledAt: null,
+        leaseOwner: null,
+      })
       expect(byId.get(d!._id)).toMatchObject({ status: 'pending', attempts: 0, leaseOwner: 'me' })
       // Published is final: a late failure report does not undo it.
       await store.settle([{ id: a!._id, attempts: 1, now: at(20), status: 'failed', error: 'late' }], 'me')

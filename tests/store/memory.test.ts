@@ -52,11 +52,30 @@ describe('embedded store specifics', () => {
 
   it('hands out copies, never its own documents', async () => {
     const store = createMemoryStore()
-    const [outcome] = await store.insert([{
-      _id: 'm1', idempotencyKey: 'k1', fingerprint: 'f', channelName: 'contacts:alice', ownerId: 'alice', publisherId: 'alice', eventName: 'update',
-      data: { action: 'refresh' }, size: 10, status: 'pending', attempts: 0, seq: '1:m1', createdAt: new Date(0), updatedAt: new Date(0),
-      nextAttemptAt: new Date(0), publishedAt: null, settledAt: null, leaseOwner: null, leaseUntil: null, lastError: null,
-    }])
+    const [outcome] = await store.insert([
+      {
+        _id: 'm1',
+        idempotencyKey: 'k1',
+        fingerprint: 'f',
+        channelName: 'contacts:alice',
+        ownerId: 'alice',
+        publisherId: 'alice',
+        eventName: 'update',
+        data: { action: 'refresh' },
+        size: 10,
+        status: 'pending',
+        attempts: 0,
+        seq: '1:m1',
+        createdAt: new Date(0),
+        updatedAt: new Date(0),
+        nextAttemptAt: new Date(0),
+        publishedAt: null,
+        settledAt: null,
+        leaseOwner: null,
+        leaseUntil: null,
+        lastError: null,
+      },
+    ])
     const [found] = await store.findByIds(['m1'])
     found!.data.action = 'tampered'
     expect((await store.findByIds(['m1']))[0]?.data).toEqual({ action: 'refresh' })

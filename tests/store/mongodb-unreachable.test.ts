@@ -12,7 +12,10 @@ const UNREACHABLE = 'mongodb://127.0.0.1:9/?directConnection=true'
 describe('MongoDB unreachable, with the official driver', () => {
   it('fails with StoreUnavailableError after the server-selection timeout, naming no URI', async () => {
     const store = createMongoStore({ uri: UNREACHABLE, dbName: 'unreachable', timeoutMs: 300 })
-    const error = await store.init().then(() => undefined, (caught: unknown) => caught)
+    const error = await store.init().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
     expect(error).toBeInstanceOf(StoreUnavailableError)
     expect(String((error as Error).message)).toBe('MongoDB: MongoServerSelectionError')
     await store.close()

@@ -90,7 +90,9 @@ export async function craftJwt(
   const segment = (part: object | string) => base64url.encode(typeof part === 'string' ? part : JSON.stringify(part))
   const input = `${segment(header)}.${segment(payload)}`
   if ('literal' in signature) return `${input}.${signature.literal}`
-  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(signature.secret), { name: 'HMAC', hash: signature.hash ?? 'SHA-256' }, false, ['sign'])
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(signature.secret), { name: 'HMAC', hash: signature.hash ?? 'SHA-256' }, false, [
+    'sign',
+  ])
   return `${input}.${base64url.encode(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(input))))}`
 }
 

@@ -86,7 +86,15 @@ export function providerShapes(origin: string, keys: { rsa: SigningKey; ec: Sign
       env: { JWT_PROVIDER: 'auth0', JWT_ISSUER: `${origin}/`, JWT_AUDIENCE: 'https://api.example.com', JWT_ROLE_CLAIM: '/https:~1~1example.com~1roles' },
       userId: (i = 0) => ['auth0|64f1a2b3c4d5e6f7a8b9c0d1', 'google-oauth2|104912345678901234567'][i] as string,
       claims(i = 0) {
-        return { ...base, iss: `${origin}/`, sub: this.userId(i), aud: ['https://api.example.com', `${origin}/userinfo`], azp: 'spaClient', scope: 'openid profile', sid: `auth0sess${i}` }
+        return {
+          ...base,
+          iss: `${origin}/`,
+          sub: this.userId(i),
+          aud: ['https://api.example.com', `${origin}/userinfo`],
+          azp: 'spaClient',
+          scope: 'openid profile',
+          sid: `auth0sess${i}`,
+        }
       },
       admin: { claims: { 'https://example.com/roles': ['admin'] }, role: 'admin' },
       key: keys.rsa,
@@ -96,7 +104,16 @@ export function providerShapes(origin: string, keys: { rsa: SigningKey; ec: Sign
       env: { JWT_PROVIDER: 'clerk', JWT_ISSUER: origin, JWT_AUTHORIZED_PARTIES: 'https://app.example.com,http://localhost:5173' },
       userId: (i = 0) => ['user_2abcDEFghiJKLmnoPQRstuVWX', 'user_2zyxWVUtsrQPOnmlKJIhgfEDC'][i] as string,
       claims(i = 0) {
-        return { ...base, exp: NOW_SEC + 60, nbf: NOW_SEC - 10, iss: origin, sub: this.userId(i), azp: 'https://app.example.com', sid: `sess_2abc${i}`, org_id: 'org_2team' }
+        return {
+          ...base,
+          exp: NOW_SEC + 60,
+          nbf: NOW_SEC - 10,
+          iss: origin,
+          sub: this.userId(i),
+          azp: 'https://app.example.com',
+          sid: `sess_2abc${i}`,
+          org_id: 'org_2team',
+        }
       },
       admin: { claims: { org_role: 'org:admin' }, role: 'org:admin' },
       key: keys.rsa,
@@ -124,7 +141,12 @@ export function providerShapes(origin: string, keys: { rsa: SigningKey; ec: Sign
       foreignAudience: { aud: 'anon' },
     },
     firebase: {
-      env: { JWT_PROVIDER: 'firebase', JWT_ISSUER: 'https://securetoken.google.com/demo-project', JWT_AUDIENCE: 'demo-project', JWT_JWKS_URL: `${origin}/firebase/jwks.json` },
+      env: {
+        JWT_PROVIDER: 'firebase',
+        JWT_ISSUER: 'https://securetoken.google.com/demo-project',
+        JWT_AUDIENCE: 'demo-project',
+        JWT_JWKS_URL: `${origin}/firebase/jwks.json`,
+      },
       // Firebase uids may be up to 128 characters: beyond a plain segment, so hashed.
       userId: (i = 0) => `${i}`.repeat(1) + 'FbUid'.repeat(25).slice(0, 127),
       claims(i = 0) {

@@ -63,7 +63,9 @@ export const PROVIDER_CASES: ProviderCase[] = [
       const claims = live(shapes.auth0.claims(0))
       await assertSignedOut(await send(tokenRequest(await craftJwt({ alg: 'none' }, claims, { literal: '' }))))
       await assertSignedOut(await send(tokenRequest(await signWith(shapes.auth0.key, claims, { jku: `${jwks.origin}/.well-known/jwks.json` }))))
-      await assertSignedOut(await send(tokenRequest(await craftJwt({ alg: 'HS256', kid: shapes.auth0.key.kid }, claims, { secret: JSON.stringify(shapes.auth0.key.publicJwk) }))))
+      await assertSignedOut(
+        await send(tokenRequest(await craftJwt({ alg: 'HS256', kid: shapes.auth0.key.kid }, claims, { secret: JSON.stringify(shapes.auth0.key.publicJwk) }))),
+      )
     },
   },
   {

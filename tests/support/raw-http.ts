@@ -109,5 +109,7 @@ function parseResponse(buffer: Buffer): { response: RawResponse; length: number 
 /** A request's bytes: the request line, the headers (Host and Content-Length added), then the body. */
 export function rawRequest(method: string, path: string, headers: Record<string, string> = {}, body = ''): string {
   const all = { Host: 'localhost', ...(body !== '' || method === 'POST' ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers }
-  return `${method} ${path} HTTP/1.1\r\n${Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`
+  return `${method} ${path} HTTP/1.1\r\n${Object.entries(all)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n${body}`
 }

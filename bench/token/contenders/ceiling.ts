@@ -38,7 +38,10 @@ const body = (input: string, mac: string) => `{"token":"${input}.${mac}"}`
 
 /** Node's ceiling: `createHmac` with the secrets as strings (faster than KeyObjects there), all synchronous. */
 export function nodeCeiling(): CeilingIssuer {
-  const mac = (secret: string): Mac => (data) => createHmac('sha256', secret).update(data).digest('base64url')
+  const mac =
+    (secret: string): Mac =>
+    (data) =>
+      createHmac('sha256', secret).update(data).digest('base64url')
   const appMac = mac(JWT_SECRET)
   const ablyMac = mac(ABLY_KEY_SECRET)
   return (authorization) => {

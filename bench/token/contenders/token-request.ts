@@ -20,7 +20,9 @@ export function tokenRequestHandler(): FetchHandler {
     if (token === undefined) return c.json({ error: 'unauthorized' }, 401)
     let userId: unknown
     try {
-      ;({ payload: { userId } } = await jwtVerify(token, await secret, { algorithms: ['HS256'], requiredClaims: ['exp'] }))
+      ;({
+        payload: { userId },
+      } = await jwtVerify(token, await secret, { algorithms: ['HS256'], requiredClaims: ['exp'] }))
     } catch {
       return c.json({ error: 'unauthorized' }, 401)
     }

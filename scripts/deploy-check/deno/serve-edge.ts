@@ -66,20 +66,17 @@ function contextFor(request: Request, remoteAddr: string) {
   }
 }
 
-Deno.serve(
-  { hostname: '127.0.0.1', port: 0, onListen: ({ port }) => console.log(JSON.stringify({ port })) },
-  async (request, info) => {
-    const { pathname } = new URL(request.url)
-    const route = routes.find(
-      (route) =>
-        new RegExp(route.pattern).test(pathname) &&
-        !route.excluded_patterns.some((pattern) => new RegExp(pattern).test(pathname)) &&
-        (!route.methods?.length || route.methods.includes(request.method)),
-    )
-    const handler = route && functions[route.function]
-    if (!handler) return origin()
-    return (await handler(request, contextFor(request, info.remoteAddr.hostname))) ?? origin()
-  },
-)
+Deno.serve({ hostname: '127.0.0.1', port: 0, onListen: ({ port }) => console.log(JSON.stringify({ port })) }, async (request, info) => {
+  const { pathname } = new URL(request.url)
+  const route = routes.find(
+    (route) =>
+      new RegExp(route.pattern).test(pathname) &&
+      !route.excluded_patterns.some((pattern) => new RegExp(pattern).test(pathname)) &&
+      (!route.methods?.length || route.methods.includes(request.method)),
+  )
+  const handler = route && functions[route.function]
+  if (!handler) return origin()
+  return (await handler(request, contextFor(request, info.remoteAddr.hostname))) ?? origin()
+})
 
 export {}

@@ -31,6 +31,8 @@ for (const specifier of specifiers) {
   await Deno.writeTextFile(target, specifier.startsWith('file:///') ? source : relocate(source))
   written.push(specifier)
 }
-console.log(JSON.stringify({ modules: written.length, stage2: written.includes('netlify:bootstrap-stage2'), importMap: written.includes('netlify:import-map') }))
+console.log(
+  JSON.stringify({ modules: written.length, stage2: written.includes('netlify:bootstrap-stage2'), importMap: written.includes('netlify:import-map') }),
+)
 
 export {}

@@ -4,29 +4,12 @@ import { effectiveClientId } from '../auth.ts'
 import { assertPermitted, operationsOn, type Capability } from '../capability.ts'
 import type { PublishOutcome } from '../channels.ts'
 import { asHubError, HubError, toErrorInfo } from '../errors.ts'
-import {
-  assertChannelName,
-  assertPublishSize,
-  messageToWire,
-  parseMessages,
-  type InboundMessage,
-  type StoredMessage,
-} from '../messages.ts'
+import { assertChannelName, assertPublishSize, messageToWire, parseMessages, type InboundMessage, type StoredMessage } from '../messages.ts'
 import type { Format } from '../codec.ts'
 import { Action, DEFAULT_MODES, Flag, Mode, modesFromParam, SUPPORTED_MODES, type OutboundFrame } from '../protocol.ts'
 import { leavePresence, syncPresence } from './presence.ts'
 import { parseQualifiedName } from './qualifiers.ts'
-import {
-  recipients,
-  send,
-  sendToAll,
-  unsubscribe,
-  type Attachment,
-  type Frame,
-  type Link,
-  type RealtimeState,
-  type Session,
-} from './state.ts'
+import { recipients, send, sendToAll, unsubscribe, type Attachment, type Frame, type Link, type RealtimeState, type Session } from './state.ts'
 
 const MAX_CHANNELS_PER_CONNECTION = 200
 const REWIND = /^(\d{1,9})(s|m|h)?$/
@@ -84,12 +67,7 @@ function messageFrame(channel: string, messages: readonly StoredMessage[], forma
 }
 
 /** Stores messages and delivers them to every attached subscriber (less an `echo=false` publisher). */
-export function publish(
-  state: RealtimeState,
-  channel: string,
-  messages: readonly InboundMessage[],
-  connectionId?: string,
-): PublishOutcome {
+export function publish(state: RealtimeState, channel: string, messages: readonly InboundMessage[], connectionId?: string): PublishOutcome {
   const outcome = state.store.publish(channel, messages, connectionId)
   if (outcome.stored.length === 0) return outcome
   const plain: Attachment[] = []
@@ -177,11 +155,7 @@ export function attach(state: RealtimeState, link: Link, session: Session, frame
     channel: name,
     // A resumed attach keeps the client's continuity point; replayed messages then advance it.
     channelSerial: resumed && fromSerial ? fromSerial : store.currentSerial(base),
-    flags:
-      modes |
-      (resumed ? Flag.RESUMED : 0) |
-      (members.length > 0 ? Flag.HAS_PRESENCE : 0) |
-      (replay.length > 0 && !resumed ? Flag.HAS_BACKLOG : 0),
+    flags: modes | (resumed ? Flag.RESUMED : 0) | (members.length > 0 ? Flag.HAS_PRESENCE : 0) | (replay.length > 0 && !resumed ? Flag.HAS_BACKLOG : 0),
     params: Object.keys(echoedParams).length > 0 ? echoedParams : undefined,
   })
   // ably-js drops messages for a channel that is not attached yet, so the replay follows ATTACHED.

@@ -43,13 +43,7 @@ function keepReply(session: Session, msgSerial: number, reply: OutboundFrame): v
 }
 
 /** Runs a MESSAGE or PRESENCE frame once per msgSerial and answers in msgSerial order. */
-function acknowledge(
-  state: RealtimeState,
-  link: Link,
-  session: Session,
-  frame: Frame,
-  run: (msgSerial: number) => OutboundFrame['res'],
-): void {
+function acknowledge(state: RealtimeState, link: Link, session: Session, frame: Frame, run: (msgSerial: number) => OutboundFrame['res']): void {
   const msgSerial = frame.msgSerial
   if (typeof msgSerial !== 'number' || !Number.isSafeInteger(msgSerial) || msgSerial < 0) {
     throw new HubError(40000, 'MESSAGE and PRESENCE need a msgSerial', 400)

@@ -68,7 +68,11 @@ export function applyPresenceFrame(state: RealtimeState, session: Session, frame
   assertRoomForMembers(state, channel, session, prepared)
   // Presence counts against the connection's inbound rate exactly as published messages do.
   session.limitInbound(prepared.length)
-  broadcastPresence(state, channel, prepared.map((event) => state.store.applyPresence(channel, event)))
+  broadcastPresence(
+    state,
+    channel,
+    prepared.map((event) => state.store.applyPresence(channel, event)),
+  )
   return undefined
 }
 

@@ -106,12 +106,7 @@ function newSession(state: RealtimeState, credential: Credential, identity: Iden
 }
 
 /** Authenticates a new socket from its query and headers, resuming connection state it names; answers CONNECTED. */
-export async function openConnection(
-  state: RealtimeState,
-  link: Link,
-  params: URLSearchParams,
-  headers: IncomingHttpHeaders,
-): Promise<void> {
+export async function openConnection(state: RealtimeState, link: Link, params: URLSearchParams, headers: IncomingHttpHeaders): Promise<void> {
   let credential: Credential
   let identity: Identity
   const requestedClientId = params.get('clientId') ?? undefined

@@ -109,11 +109,7 @@ export function send(state: RealtimeState, link: Link | undefined, frame: Outbou
 }
 
 /** Sends one frame to many attachments, encoding it once per format and channel name. */
-export function sendToAll(
-  state: RealtimeState,
-  recipients: Iterable<Attachment>,
-  frameFor: (format: Format, channel: string) => OutboundFrame,
-): void {
+export function sendToAll(state: RealtimeState, recipients: Iterable<Attachment>, frameFor: (format: Format, channel: string) => OutboundFrame): void {
   const encoded = new Map<string, string | Uint8Array>()
   for (const { session, name } of recipients) {
     const link = session.link

@@ -11,14 +11,7 @@ import { assertPermitted, type Operation } from '../capability.ts'
 import type { ChannelStore, HistoryPage, HistoryQuery } from '../channels.ts'
 import { CONTENT_TYPES, decode, encode, formatFromMediaType, type Format } from '../codec.ts'
 import { asHubError, HubError, toErrorInfo } from '../errors.ts'
-import {
-  assertChannelName,
-  assertPublishSize,
-  messageToWire,
-  parseMessages,
-  presenceToWire,
-  type InboundMessage,
-} from '../messages.ts'
+import { assertChannelName, assertPublishSize, messageToWire, parseMessages, presenceToWire, type InboundMessage } from '../messages.ts'
 import { PresenceAction } from '../protocol.ts'
 import type { LogLine, Realtime } from '../realtime/index.ts'
 import { readBodyFirst } from './body.ts'
@@ -76,16 +69,7 @@ function batch<T extends object>(channels: unknown[], run: (channel: string) => 
 }
 
 /** Builds the app; serve it with `app.fetch`. */
-export function createRestApp({
-  authority,
-  store,
-  realtime,
-  now,
-  log,
-  randomId,
-  maxMessageSize,
-  maxBodySize,
-}: RestOptions): Hono {
+export function createRestApp({ authority, store, realtime, now, log, randomId, maxMessageSize, maxBodySize }: RestOptions): Hono {
   /** The authenticated caller and who it acts as (`X-Ably-ClientId` is base64, as ably-js sends it). */
   const caller = async (c: Context): Promise<{ credential: Credential; identity: Identity }> => {
     const credential = await authority.authenticateHeader(c.req.header('authorization') ?? null)
@@ -135,11 +119,7 @@ export function createRestApp({
   const members = (channel: string, format: Format, clientId?: string, connectionId?: string) =>
     store
       .members(channel)
-      .filter(
-        (member) =>
-          (clientId === undefined || member.clientId === clientId) &&
-          (connectionId === undefined || member.connectionId === connectionId),
-      )
+      .filter((member) => (clientId === undefined || member.clientId === clientId) && (connectionId === undefined || member.connectionId === connectionId))
       .map((member) => presenceToWire(member, format, PresenceAction.PRESENT))
 
   /** A history endpoint: one page of items with Ably's `Link` header (relative to `segment`). */
@@ -150,7 +130,12 @@ export function createRestApp({
       const query = historyQuery(new URL(c.req.url).searchParams)
       const page = read(channel, query)
       const format = formatOf(c)
-      return reply(c, page.items.map((item) => toWire(item, format)), 200, { link: linkHeader(segment, query, page) })
+      return reply(
+        c,
+        page.items.map((item) => toWire(item, format)),
+        200,
+        { link: linkHeader(segment, query, page) },
+      )
     }
 
   const app = new Hono()
@@ -222,7 +207,11 @@ export function createRestApp({
 
   app.get(
     '/channels/:channel/presence/history',
-    pagedHistory('history', (channel, query) => store.presenceHistory(channel, query), (event, format) => presenceToWire(event, format)),
+    pagedHistory(
+      'history',
+      (channel, query) => store.presenceHistory(channel, query),
+      (event, format) => presenceToWire(event, format),
+    ),
   )
 
   app.post('/messages', async (c) => {

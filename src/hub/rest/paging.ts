@@ -71,8 +71,16 @@ export function presenceQuery(params: URLSearchParams): PresencePageQuery {
 /** The `Link` header of a presence page: `./presence?…` links, `next` while members remain after this page. */
 export function presenceLinkHeader(query: PresencePageQuery, total: number): string {
   const link = (offset: number, rel: string) => {
-    const pairs: [string, string | number | undefined][] = [['limit', query.limit], ['clientId', query.clientId], ['connectionId', query.connectionId], ['cursor', offset === 0 ? undefined : offset]]
-    const search = pairs.filter(([, value]) => value !== undefined).map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`).join('&')
+    const pairs: [string, string | number | undefined][] = [
+      ['limit', query.limit],
+      ['clientId', query.clientId],
+      ['connectionId', query.connectionId],
+      ['cursor', offset === 0 ? undefined : offset],
+    ]
+    const search = pairs
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`)
+      .join('&')
     return `<./presence?${search}>; rel="${rel}"`
   }
   const links = [link(0, 'first'), link(query.offset, 'current')]

@@ -106,7 +106,8 @@ async function signIn() {
   try {
     await loadThread(next, CONTACTS[0].id)
   } catch (error) {
-    if (error instanceof HistoryError && (error.status === 401 || error.status === 403)) return signedOut('the API refused this app JWT: it is invalid or expired')
+    if (error instanceof HistoryError && (error.status === 401 || error.status === 403))
+      return signedOut('the API refused this app JWT: it is invalid or expired')
     throw error
   }
   session = next
@@ -142,7 +143,9 @@ async function refreshOnline() {
   const { users } = (await res.json()) as { users: { userId: string; online: boolean; connections: number }[] }
   ui.online.replaceChildren(
     ...users.map(({ userId, online, connections }) => {
-      const item = Object.assign(document.createElement('li'), { textContent: online ? `${userId} · online (${connections} ${connections === 1 ? 'page' : 'pages'})` : `${userId} · offline` })
+      const item = Object.assign(document.createElement('li'), {
+        textContent: online ? `${userId} · online (${connections} ${connections === 1 ? 'page' : 'pages'})` : `${userId} · offline`,
+      })
       Object.assign(item.dataset, { user: userId, online: String(online), connections: String(connections) })
       return item
     }),
@@ -187,12 +190,22 @@ function signedOut(why: string) {
 
 /** The conversation's last messages, as the page finds them when it opens. */
 async function loadThread(owner: { userId: string; token: string }, contactId: string) {
-  const { messages } = await fetchHistory({ historyUrl: '/api/ably/history', appToken: owner.token }, { channelName: `sms:${owner.userId}:${contactId}`, limit: 50 })
+  const { messages } = await fetchHistory(
+    { historyUrl: '/api/ably/history', appToken: owner.token },
+    { channelName: `sms:${owner.userId}:${contactId}`, limit: 50 },
+  )
   const thread = threadOf(contactId)
   for (const item of messages) {
     if (item.name !== 'message' || thread.has(item.id)) continue
     const data = item.data as { message?: unknown; direction?: unknown; timestamp?: unknown }
-    thread.set(item.id, { id: item.id, text: String(data.message), direction: String(data.direction), sentAt: Date.parse(String(data.timestamp)), source: 'loaded', deliveries: 0 })
+    thread.set(item.id, {
+      id: item.id,
+      text: String(data.message),
+      direction: String(data.direction),
+      sentAt: Date.parse(String(data.timestamp)),
+      source: 'loaded',
+      deliveries: 0,
+    })
   }
 }
 
@@ -208,7 +221,14 @@ function receive(contactId: string, message: ConversationEvent) {
     shown.source = message.source
   } else {
     const { data } = message
-    thread.set(message.id, { id: message.id, text: data.message, direction: data.direction, sentAt: Date.parse(data.timestamp), source: message.source, deliveries: 1 })
+    thread.set(message.id, {
+      id: message.id,
+      text: data.message,
+      direction: data.direction,
+      sentAt: Date.parse(data.timestamp),
+      source: message.source,
+      deliveries: 1,
+    })
   }
   if (message.source === 'history') log(`Recovered a missed message in ${CONTACTS.find(({ id }) => id === contactId)?.name ?? contactId}`)
   if (contactId !== selected) unread.set(contactId, (unread.get(contactId) ?? 0) + 1)

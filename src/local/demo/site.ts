@@ -69,42 +69,45 @@ export function demoSite({ hub, mintSession, ably }: DemoSiteOptions): Hono<AppE
     return c.json({ hub: hub.port === undefined ? 'stopped' : 'running' })
   }
 
-  return new Hono<AppEnv>()
-    .use(requestIds(), securityHeaders())
-    .get('/', async (c) => c.html(await page, 200, { 'Content-Security-Policy': contentSecurityPolicy(), 'Cache-Control': 'no-cache' }))
-    .get('/demo.css', async (c) => c.body(await styles, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' }))
-    .get('/demo.js', async (c) => {
-      // Bundled on first request; a failed build is retried on the next one.
-      script ??= bundleForBrowser('src/local/demo/main.ts').catch((error: unknown) => {
-        script = undefined
-        throw error
+  return (
+    new Hono<AppEnv>()
+      .use(requestIds(), securityHeaders())
+      .get('/', async (c) => c.html(await page, 200, { 'Content-Security-Policy': contentSecurityPolicy(), 'Cache-Control': 'no-cache' }))
+      .get('/demo.css', async (c) => c.body(await styles, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'no-cache' }))
+      .get('/demo.js', async (c) => {
+        // Bundled on first request; a failed build is retried on the next one.
+        script ??= bundleForBrowser('src/local/demo/main.ts').catch((error: unknown) => {
+          script = undefined
+          throw error
+        })
+        return c.body(await script, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' })
       })
-      return c.body(await script, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' })
-    })
-    .get('/demo/config.json', (c) => c.json(config()))
-    .post('/dev/session', devOnly(), async (c) => {
-      if (!mintSession) throw new AppError('not_found')
-      const { userId, ttlSec = SESSION_TTL_SEC.default } = (await c.req.json().catch(() => ({}))) as { userId?: unknown; ttlSec?: unknown }
-      if (!isValidId(userId)) throw new AppError('invalid_request', { message: 'userId must be 1–64 letters, digits, "_" or "-".' })
-      if (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < SESSION_TTL_SEC.min || ttlSec > SESSION_TTL_SEC.max) {
-        throw new AppError('invalid_request', { message: `ttlSec must be a whole number from ${SESSION_TTL_SEC.min} to ${SESSION_TTL_SEC.max}.` })
-      }
-      const token = await mintSession(userId, ttlSec)
-      c.header('Cache-Control', 'no-store')
-      return c.json({ userId, token, expiresAt: new Date(Date.now() + ttlSec * 1000).toISOString() })
-    })
-    // Who of the demo users is online: what an app's backend learns from `isOnline` (the admin route needs an admin JWT).
-    .post('/dev/online', devOnly(), async (c) => {
-      if (!mintSession || !ably) throw new AppError('not_found')
-      const { userIds } = (await c.req.json().catch(() => ({}))) as { userIds?: unknown }
-      if (!Array.isArray(userIds) || userIds.length === 0 || userIds.length > MAX_ONLINE_IDS) throw new AppError('invalid_request', { message: `userIds must list 1 to ${MAX_ONLINE_IDS} user ids.` })
-      c.header('Cache-Control', 'no-store')
-      return c.json({ users: await presenceOf(ably, userIds.map(String)) })
-    })
-    .post('/dev/hub/stop', devOnly(), (c) => hubControl(c, (running) => running.close()))
-    .post('/dev/hub/start', devOnly(), (c) => hubControl(c, async (running) => void (running.port === undefined && (await running.listen()))))
-    .notFound((c) => renderError(c, new AppError('not_found')))
-    .onError((error, c) => renderError(c, error instanceof AppError ? error : new AppError('internal_error', { cause: error })))
+      .get('/demo/config.json', (c) => c.json(config()))
+      .post('/dev/session', devOnly(), async (c) => {
+        if (!mintSession) throw new AppError('not_found')
+        const { userId, ttlSec = SESSION_TTL_SEC.default } = (await c.req.json().catch(() => ({}))) as { userId?: unknown; ttlSec?: unknown }
+        if (!isValidId(userId)) throw new AppError('invalid_request', { message: 'userId must be 1–64 letters, digits, "_" or "-".' })
+        if (typeof ttlSec !== 'number' || !Number.isInteger(ttlSec) || ttlSec < SESSION_TTL_SEC.min || ttlSec > SESSION_TTL_SEC.max) {
+          throw new AppError('invalid_request', { message: `ttlSec must be a whole number from ${SESSION_TTL_SEC.min} to ${SESSION_TTL_SEC.max}.` })
+        }
+        const token = await mintSession(userId, ttlSec)
+        c.header('Cache-Control', 'no-store')
+        return c.json({ userId, token, expiresAt: new Date(Date.now() + ttlSec * 1000).toISOString() })
+      })
+      // Who of the demo users is online: what an app's backend learns from `isOnline` (the admin route needs an admin JWT).
+      .post('/dev/online', devOnly(), async (c) => {
+        if (!mintSession || !ably) throw new AppError('not_found')
+        const { userIds } = (await c.req.json().catch(() => ({}))) as { userIds?: unknown }
+        if (!Array.isArray(userIds) || userIds.length === 0 || userIds.length > MAX_ONLINE_IDS)
+          throw new AppError('invalid_request', { message: `userIds must list 1 to ${MAX_ONLINE_IDS} user ids.` })
+        c.header('Cache-Control', 'no-store')
+        return c.json({ users: await presenceOf(ably, userIds.map(String)) })
+      })
+      .post('/dev/hub/stop', devOnly(), (c) => hubControl(c, (running) => running.close()))
+      .post('/dev/hub/start', devOnly(), (c) => hubControl(c, async (running) => void (running.port === undefined && (await running.listen()))))
+      .notFound((c) => renderError(c, new AppError('not_found')))
+      .onError((error, c) => renderError(c, error instanceof AppError ? error : new AppError('internal_error', { cause: error })))
+  )
 }
 
 /**

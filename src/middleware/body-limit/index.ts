@@ -66,7 +66,14 @@ async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, re
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new AppError('request_timeout', { message: `The request body did not arrive within ${timeoutMs / 1000} s.`, reason: `body not in after ${timeoutMs} ms`, headers: CONNECTION_CLOSE })),
+      () =>
+        reject(
+          new AppError('request_timeout', {
+            message: `The request body did not arrive within ${timeoutMs / 1000} s.`,
+            reason: `body not in after ${timeoutMs} ms`,
+            headers: CONNECTION_CLOSE,
+          }),
+        ),
       timeoutMs,
     )
   })
@@ -74,7 +81,12 @@ async function readBody(stream: ReadableStream<Uint8Array>, maxBytes: number, re
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), timeout]).catch((error: unknown) => {
         if (error instanceof AppError) throw error
-        throw new AppError('invalid_request', { message: 'The request body was not received in full.', cause: error, reason: 'client went away mid-body', headers: CONNECTION_CLOSE })
+        throw new AppError('invalid_request', {
+          message: 'The request body was not received in full.',
+          cause: error,
+          reason: 'client went away mid-body',
+          headers: CONNECTION_CLOSE,
+        })
       })
       if (done) break
       size += value.byteLength
