@@ -11,6 +11,7 @@ import { smsInbox, type SmsInbox } from '../policy/sms-inbox.ts'
 import { createFeed, type ChannelMessage, type ClientLogEvent, type Feed, type Timers } from './feed.ts'
 import { historySince } from './history.ts'
 import { createTokenAuth, type AppTokenGetter, type TokenAuth } from './token-auth.ts'
+import { siblingUrl } from './sibling-url.ts'
 
 /** The messages of a policy's channel kind: one `ChannelMessage` per event, its data inferred from the event's schema. */
 export type PolicyChannelEvent<D extends PolicyDeclaration, K extends KindName<D>> = {
@@ -396,9 +397,4 @@ export function createPolicyService<D extends PolicyDeclaration>(
     },
     auth,
   }
-}
-
-function siblingUrl(tokenUrl: string, name: 'history' | 'revoke'): string {
-  if (!/\/token\/?$/.test(tokenUrl)) throw new TypeError(`createAblyService: pass ${name}Url when tokenUrl does not end in /token`)
-  return tokenUrl.replace(/token(\/?)$/, `${name}$1`)
 }
