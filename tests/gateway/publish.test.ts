@@ -1,7 +1,7 @@
 /** POST /api/ably/publish: the channel (C*) and abuse (A*) cases of ../shared/reference/security-cases.md, and the happy path. */
 import { describe, expect, it } from 'vitest'
 import { FORBIDDEN_CHANNEL_MESSAGE } from '../../src/gateway/prepare.ts'
-import { appToken, NOW, TEST_ORIGIN } from '../support/fixtures.ts'
+import { appToken, HOSTILE_CHANNEL_NAMES, NOW, TEST_ORIGIN } from '../support/fixtures.ts'
 import { gatewayApp, ownMessages, publish, smsMessage } from './support.ts'
 
 const forbiddenBody = (requestId: string | null) => ({ error: FORBIDDEN_CHANNEL_MESSAGE, code: 'forbidden', requestId })
@@ -54,53 +54,7 @@ describe('C01/C02: own channels publish, others are forbidden', () => {
 })
 
 describe('hostile channel names (C03–C22) → 400 invalid_channel, nothing stored', () => {
-  const names: unknown[] = [
-    'SMS:alice:c1',
-    'Sms:alice:c1',
-    'sms:alice',
-    'sms:alice:c1:x',
-    'contacts:alice:x',
-    'sms:alice:',
-    'sms::c1',
-    'sms:alice::c1',
-    'contacts:',
-    '*',
-    'sms:*:c1',
-    'sms:alice:*',
-    'contacts:*',
-    'foo*',
-    '[meta]channel.lifecycle',
-    '[meta]log',
-    '[meta]*',
-    '[queue]app-q',
-    '[*]*',
-    ':sms:alice:c1',
-    'sms:alice:c1\n',
-    'sms:alice\r\n:c1',
-    'sms:alice:c1\u2028',
-    'sms:alice:c1\u0085',
-    ' sms:alice:c1',
-    'sms:alice:c1 ',
-    'sms:alice:c\t1',
-    'sms:alice:c1\u0000',
-    'sms:alice:\u001b',
-    'sms:alice:c1\u007f',
-    'sms:аlice:c1',
-    'sms:alıce:c1',
-    'sms:alice:\u202Eecil',
-    'sms:alice:../bob',
-    'sms:alice:..%2Fbob',
-    'sms:alice:c1/../../x',
-    `sms:alice:${'c'.repeat(65)}`,
-    'x'.repeat(201),
-    'x'.repeat(100_000),
-    123,
-    ['sms:alice:c1'],
-    {},
-    null,
-    true,
-    undefined,
-  ]
+  const names: unknown[] = [...HOSTILE_CHANNEL_NAMES, 123, ['sms:alice:c1'], {}, null, true, undefined]
   it.each(names.map((name) => [JSON.stringify(name)?.slice(0, 60), name]))('%s', async (_label, channelName) => {
     await expectRefused({ channelName, eventName: 'message', data: smsMessage() }, 400, 'invalid_channel')
   })
