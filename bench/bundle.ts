@@ -1,22 +1,27 @@
 /** Bundles an entry the way an edge or Workers bundler would: one ESM file, web conditions, tree-shaken. */
-import { build } from 'esbuild'
+import { build, type BuildOptions } from 'esbuild'
 
 export interface BundleOptions {
   minify?: boolean
 }
 
+/** How an edge or Workers bundler builds: one ESM file, web conditions, tree-shaken. */
+const EDGE_BUILD = {
+  bundle: true,
+  write: false,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  conditions: ['workerd', 'worker', 'browser'],
+  mainFields: ['browser', 'module', 'main'],
+  treeShaking: true,
+} satisfies BuildOptions
+
 /** The bundled code of `entry` (a path from the repository root). */
 export async function bundle(entry: string, { minify = true }: BundleOptions = {}): Promise<string> {
   const result = await build({
     entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    treeShaking: true,
+    ...EDGE_BUILD,
     minify,
     legalComments: 'none',
     logLevel: 'silent',
@@ -51,14 +56,7 @@ export interface SplitBundle {
 export async function bundleSplit(entry: string): Promise<SplitBundle> {
   const result = await build({
     entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    conditions: ['workerd', 'worker', 'browser'],
-    mainFields: ['browser', 'module', 'main'],
-    treeShaking: true,
+    ...EDGE_BUILD,
     minify: true,
     legalComments: 'none',
     logLevel: 'silent',
