@@ -8,11 +8,12 @@
  * the edge or browser bundles, while the client still infers each message's type from it.
  *
  * A policy is checked when it is defined: one that could give one user another user's channels is refused with a
- * `PolicyError` that says why (see `checks` below and the README).
+ * `PolicyError` that says why (`./checks.ts`, and the README).
  */
 import { AppError } from '../errors/index.ts'
-import { SEGMENT_PATTERN } from '../channels/segment.ts'
 import { channelSegment, type PolicyCaller } from './caller.ts'
+import { policyProblems } from './checks.ts'
+import { type CompiledKind, compileKinds, DEFAULT_SEGMENT } from './compile.ts'
 
 export type { PolicyCaller } from './caller.ts'
 export type {
@@ -32,7 +33,7 @@ export type {
   Principal,
   ChannelPolicy,
 } from './types.ts'
-import type { BrowserOperation, EventDeclaration, KindDeclaration, SegmentAlphabet, PolicyDeclaration, Capability, Principal, ChannelPolicy } from './types.ts'
+import type { PolicyDeclaration, Capability, Principal, ChannelPolicy } from './types.ts'
 
 /** A verified caller as the gateway sees it: an admin when one of its roles is in `adminRoles`. */
 export function userPrincipal(caller: PolicyCaller, adminRoles: readonly string[]): Principal {
@@ -44,188 +45,22 @@ export class PolicyError extends Error {
   override readonly name = 'PolicyError'
 }
 
-export const DEFAULT_SEGMENT: SegmentAlphabet = { alphabet: 'A-Za-z0-9_-', maxLength: 64 }
-/** An owner or member segment by default: what `channelSegment` produces (a plain id, or its `~` forms). */
-export const BOUND_SEGMENT: SegmentAlphabet = { alphabet: 'A-Za-z0-9_~-', maxLength: 64, pattern: SEGMENT_PATTERN }
-const BROWSER_OPERATIONS: readonly BrowserOperation[] = ['subscribe', 'history', 'presence', 'publish']
-/** Characters no segment may hold: Ably's separator and wildcard, its qualifier brackets, list and space characters, controls, non-ASCII. */
-const FORBIDDEN_PROBES = [':', '*', '[', ']', ',', ' ', '\t', '\n', '\r', '\u0000', '\u007f', '\u00a0', 'é', '\u0430', '\u2028']
-const LITERAL = /^[A-Za-z0-9_-]{1,64}$/
-const SEGMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
-const EVENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/
-
-/** What a segment's value must match. */
-type Matcher = { test(value: string): boolean }
-type Part = { readonly literal: string } | { readonly segment: string; readonly regex: Matcher; readonly source: string }
-
-interface CompiledKind {
-  readonly name: string
-  readonly pattern: string
-  readonly parts: readonly Part[]
-  /** Index of the owner or member segment. */
-  readonly bound: { readonly by: 'owner' | 'member'; readonly index: number; readonly segment: string } | undefined
-  readonly operations: readonly string[]
-  readonly publishers: ReadonlySet<string>
-  readonly events: readonly string[]
-  readonly ids: Readonly<Record<string, readonly (readonly [path: string, segment: string])[]>>
-}
+export { BOUND_SEGMENT, DEFAULT_SEGMENT } from './compile.ts'
 
 /** Checks a declaration and derives its policy; throws `PolicyError` (saying why) for one that is not safe. */
 export function defineChannelPolicy<const D extends PolicyDeclaration>(declaration: D): ChannelPolicy<D> {
-  const problems: string[] = []
-  const defaultAlphabet = declaration.segment ?? DEFAULT_SEGMENT
-  const alphabets = new Map<string, { regex: Matcher; source: string }>()
-  // An owner or member segment holds `channelSegment` output unless the policy says otherwise: the contract's alphabet.
-  const alphabetOf = (segment: string, bound: boolean): { regex: Matcher; source: string } | undefined => {
-    const key = `${segment} ${bound}`
-    const known = alphabets.get(key)
-    if (known) return known
-    const { alphabet, maxLength, pattern } = declaration.segments?.[segment] ?? (bound ? BOUND_SEGMENT : defaultAlphabet)
-    if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 256) {
-      problems.push(`{${segment}}: maxLength must be 1-256`)
-      return undefined
-    }
-    let regex: RegExp
-    const source = `^[${alphabet}]{1,${maxLength}}$`
-    try {
-      regex = new RegExp(source)
-      new RegExp(`^[${alphabet}]$`)
-    } catch {
-      problems.push(`{${segment}}: alphabet is not a regex character class body`)
-      return undefined
-    }
-    const single = new RegExp(`^[${alphabet}]$`)
-    const allowed = FORBIDDEN_PROBES.filter((probe) => single.test(probe))
-    if (allowed.length > 0) {
-      problems.push(
-        `{${segment}}: the alphabet allows ${allowed.map((char) => JSON.stringify(char)).join(', ')}; with ':' or '*' a segment could name or match another user's channel under Ably's wildcard rules`,
-      )
-      return undefined
-    }
-    const entry = { regex: pattern ? { test: (value: string) => regex.test(value) && pattern.test(value) } : regex, source: pattern ? pattern.source : source }
-    alphabets.set(key, entry)
-    return entry
-  }
-
-  const compiled: CompiledKind[] = []
-  const kindNames = Object.keys(declaration.kinds)
-  if (kindNames.length === 0) problems.push('a policy needs at least one channel kind')
-  for (const name of kindNames) {
-    const kind = declaration.kinds[name] as KindDeclaration
-    const at = `kind "${name}"`
-    if (name === 'kind' || !LITERAL.test(name)) problems.push(`${at}: name must be 1-64 of [A-Za-z0-9_-], not "kind"`)
-    const parts: Part[] = []
-    const seen = new Set<string>()
-    for (const raw of kind.pattern.split(':')) {
-      const variable = /^\{(.*)\}$/.exec(raw)?.[1]
-      if (variable === undefined) {
-        if (!LITERAL.test(raw)) problems.push(`${at}: "${raw}" is neither a fixed part of [A-Za-z0-9_-] nor a {segment}`)
-        parts.push({ literal: raw })
-        continue
-      }
-      if (!SEGMENT_NAME.test(variable) || variable === 'kind') problems.push(`${at}: {${variable}} is not an identifier other than "kind"`)
-      if (seen.has(variable)) problems.push(`${at}: {${variable}} appears twice`)
-      seen.add(variable)
-      const alphabet = alphabetOf(variable, variable === (kind.owner ?? kind.member))
-      if (alphabet) parts.push({ segment: variable, ...alphabet })
-    }
-    if (!parts[0] || !('literal' in parts[0])) problems.push(`${at}: the first part must be fixed (the Ably namespace)`)
-    if (kind.owner !== undefined && kind.member !== undefined) problems.push(`${at}: owner or member, not both`)
-    const by = kind.owner !== undefined ? 'owner' : kind.member !== undefined ? 'member' : undefined
-    const boundName = kind.owner ?? kind.member
-    let bound: CompiledKind['bound']
-    if (by && boundName !== undefined) {
-      const index = parts.findIndex((part) => 'segment' in part && part.segment === boundName)
-      if (index < 0) problems.push(`${at}: the ${by} segment {${boundName}} is not in the pattern`)
-      else {
-        const free = parts.slice(0, index).find((part): part is Extract<Part, { segment: string }> => 'segment' in part)
-        if (free) {
-          problems.push(
-            `${at}: {${free.segment}} comes before the ${by} segment {${boundName}}: Ably wildcards only end a resource, so the capability would span the ${by} segment and cover others' channels`,
-          )
-        }
-        bound = { by, index, segment: boundName }
-      }
-    }
-    for (const op of kind.browser) if (!BROWSER_OPERATIONS.includes(op)) problems.push(`${at}: "${op}" is not one of ${BROWSER_OPERATIONS.join(', ')}`)
-    if (kind.browser.includes('publish') && kind.browserPublish !== 'bypasses-gateway') {
-      problems.push(`${at}: browser publish needs browserPublish: 'bypasses-gateway' (such messages skip the gateway's validation, store, history and outbox)`)
-    }
-    if (!bound && (kind.browser.includes('publish') || kind.browser.includes('presence'))) {
-      problems.push(`${at}: a public kind is read-only for browsers: no publish or presence`)
-    }
-    for (const publisher of kind.publishers) {
-      const valid =
-        publisher === 'admins' ||
-        publisher === 'server' ||
-        (publisher === 'owner' && by === 'owner') ||
-        (publisher === 'members' && by === 'member') ||
-        /^role:.{1,64}$/.test(publisher)
-      if (!valid)
-        problems.push(`${at}: publisher "${publisher}" is not owner (with an owner segment), members (with a member segment), admins, server or role:<name>`)
-    }
-    const eventNames = Object.keys(kind.events)
-    if (eventNames.length === 0) problems.push(`${at}: declare at least one event`)
-    const ids: Record<string, (readonly [string, string])[]> = {}
-    for (const event of eventNames) {
-      if (!EVENT_NAME.test(event)) problems.push(`${at}: event "${event}" is not 1-64 of [A-Za-z0-9_.-]`)
-      const declared = kind.events[event] as EventDeclaration
-      if (typeof declared.data !== 'function') problems.push(`${at}: event "${event}" needs data: (z) => schema`)
-      ids[event] = Object.entries(declared.ids ?? {})
-      for (const [path, segment] of ids[event])
-        if (!seen.has(segment)) problems.push(`${at}: event "${event}" ties ${path} to {${segment}}, which is not in the pattern`)
-    }
-    compiled.push({
-      name,
-      pattern: kind.pattern,
-      parts,
-      bound,
-      operations: [...new Set(kind.browser)].sort(),
-      publishers: new Set(kind.publishers),
-      events: eventNames,
-      ids,
-    })
-  }
-  for (let i = 0; i < compiled.length; i++) {
-    for (let j = i + 1; j < compiled.length; j++) {
-      const a = compiled[i] as CompiledKind
-      const b = compiled[j] as CompiledKind
-      if (overlap(a, b)) {
-        problems.push(`kinds "${a.name}" and "${b.name}" overlap: they can name one channel, or one's capability wildcard covers the other's channels`)
-      }
-    }
-  }
+  const problems = policyProblems(declaration)
   if (problems.length > 0) throw new PolicyError(`The channel policy is not safe:\n- ${problems.join('\n- ')}`)
-  return derive(declaration, compiled)
-}
-
-/** Two kinds overlap when one's capability resource (or name) can match a channel of the other. */
-function overlap(a: CompiledKind, b: CompiledKind): boolean {
-  return covers(a, b) || covers(b, a)
+  return derive(declaration, compileKinds(declaration))
 }
 
 /**
- * Whether a resource of kind `a` (for any bound value) can match a channel of kind `b`: `a`'s parts up to its first free
- * segment agree with `b`'s, and then either `a` ends there and so does `b`, or `a` ends in a trailing wildcard, which
- * matches one or more further segments. Agreeing: equal fixed parts, or a fixed part a segment's alphabet allows, or two segments.
+ * A built-in policy (the SMS inbox): derived without the checks, which the test suite runs on it instead
+ * (tests/policy: `defineChannelPolicy` accepts it), so an edge isolate does not carry them or re-run them at every cold
+ * start. Not for a policy that has not been through `defineChannelPolicy`; the package does not export it.
  */
-function covers(a: CompiledKind, b: CompiledKind): boolean {
-  const free = a.parts.findIndex((part, index) => 'segment' in part && index !== a.bound?.index)
-  const cut = free < 0 ? a.parts.length : free
-  if (free < 0 ? b.parts.length !== cut : b.parts.length <= cut) return false
-  for (let index = 0; index < cut; index++) {
-    const x = a.parts[index] as Part
-    const y = b.parts[index] as Part
-    if (
-      'literal' in x && 'literal' in y
-        ? x.literal !== y.literal
-        : 'literal' in x
-          ? !(y as { regex: Matcher }).regex.test(x.literal)
-          : 'literal' in y && !x.regex.test(y.literal)
-    )
-      return false
-  }
-  return true
+export function builtInPolicy<const D extends PolicyDeclaration>(declaration: D): ChannelPolicy<D> {
+  return derive(declaration, compileKinds(declaration))
 }
 
 function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly CompiledKind[]): ChannelPolicy<D> {

@@ -12,7 +12,7 @@
  */
 import { isAcceptedId } from './caller.ts'
 import type { Zod } from './index.ts'
-import { defineChannelPolicy } from './index.ts'
+import { builtInPolicy } from './index.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
 const id = (z: Zod) => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -40,7 +40,7 @@ const contact = (z: Zod) =>
     updatedAt: isoTimestamp(z).optional(),
   })
 
-export const smsInbox = defineChannelPolicy({
+export const smsInbox = builtInPolicy({
   kinds: {
     sms: {
       pattern: 'sms:{userId}:{contactId}',

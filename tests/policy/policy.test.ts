@@ -100,6 +100,15 @@ describe('a policy that could give one user another user’s channels is refused
 })
 
 describe('the SMS inbox policy', () => {
+  it('passes every check defineChannelPolicy makes (the edge derives it unchecked), and derives the same', () => {
+    const checked = defineChannelPolicy(smsInbox.declaration)
+    const someone = caller('alice')
+    expect(checked.capability(someone)).toEqual(smsInbox.capability(someone))
+    expect([checked.kinds, checked.forms, checked.events, checked.namespaces]).toEqual([smsInbox.kinds, smsInbox.forms, smsInbox.events, smsInbox.namespaces])
+    for (const name of ['sms:alice:c1', 'contacts:alice', 'notifications:alice', 'sms:alice', 'chat:alice'])
+      expect(checked.parse(name)).toEqual(smsInbox.parse(name))
+  })
+
   it('lists its namespaces, forms and events', () => {
     expect(smsInbox.namespaces).toEqual(['sms', 'contacts', 'notifications'])
     expect(smsInbox.forms).toEqual({ sms: 'sms:{userId}:{contactId}', contacts: 'contacts:{userId}', notifications: 'notifications:{userId}' })
