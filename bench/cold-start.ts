@@ -71,14 +71,22 @@ function runChild(runtime: Runtime, dir: string, program: string): Promise<ColdS
   })
 }
 
-/** The baselines beside them: a bare Hono app, and a bare Hono app doing the token job with jose (`bench/cold-start-entries/`). */
-export const BARE_HONO_ENTRIES = ['bench/cold-start-entries/bare-hono.ts', 'bench/cold-start-entries/bare-hono-jose.ts']
+/**
+ * The baselines beside them (`bench/cold-start-entries/`): a bare Hono app; one doing the least of the token job with
+ * WebCrypto alone (verify one HMAC, sign one); and one doing the token job with jose.
+ */
+export const BARE_HONO_ENTRIES = [
+  'bench/cold-start-entries/bare-hono.ts',
+  'bench/cold-start-entries/bare-hono-webcrypto.ts',
+  'bench/cold-start-entries/bare-hono-jose.ts',
+]
 
 /** Requests the entries answer, by file name; ably-stats's first response waits for the hub's /time on loopback. */
 const FIRST_REQUESTS: Record<string, { url: string; method: string }> = {
   'ably-token': { url: 'https://site.example/api/ably/token', method: 'POST' },
   'ably-stats': { url: 'https://site.example/api/ably/stats', method: 'GET' },
   'bare-hono': { url: 'https://site.example/api/ably/token', method: 'POST' },
+  'bare-hono-webcrypto': { url: 'https://site.example/api/ably/token', method: 'POST' },
   'bare-hono-jose': { url: 'https://site.example/api/ably/token', method: 'POST' },
 }
 

@@ -132,6 +132,7 @@ export function evaluateGoals({ tokenRoute, connect, bundleSizes, coldStart }: P
   // Issue 9: the token entry's cold start beside a bare Hono app's, same run; and beside one doing the same job with jose.
   for (const [baseline, label] of [
     ['/bare-hono.ts', 'a bare Hono app'],
+    ['/bare-hono-webcrypto.ts', 'a bare Hono app verifying and signing one HMAC with WebCrypto'],
     ['/bare-hono-jose.ts', 'a bare Hono app verifying and signing with jose'],
   ] as const) {
     const bare = coldStart.find(({ entry }) => entry.endsWith(baseline))

@@ -16,8 +16,8 @@ import { deadline } from './middleware/deadline/index.ts'
 import { requestIds } from './middleware/request-id/index.ts'
 import { requestLog } from './middleware/request-log/index.ts'
 import { securityHeaders } from './middleware/security-headers/index.ts'
-import { createDenyList, type RevocationStore } from './revocation/deny-list.ts'
-import { createRevocationKeys } from './revocation/keys.ts'
+import type { RevocationStore } from './revocation/deny-list.ts'
+import { lazyRevocation } from './revocation/lazy.ts'
 
 export interface AppDeps {
   /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`, loaded on its first call (`lazyAblyRest`). */
@@ -52,11 +52,10 @@ export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
     policy,
     verify: createAppTokenVerifier(config.jwt, { now, log }),
     ...(config.revocation.enabled && {
-      revocation: {
-        denyList: createDenyList(deps.revocationStore ?? noRevocationStore(), { now }),
-        keys: createRevocationKeys(config.ably.key.secret),
+      revocation: lazyRevocation(deps.revocationStore ?? noRevocationStore(), config.ably.key.secret, {
+        now,
         ably: deps.ablyRevoke ?? lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
-      },
+      }),
     }),
   }
 

@@ -36,16 +36,44 @@ export interface NetlifyFunction {
   readonly cdnCached?: boolean
 }
 
-const perClient = (windowLimit: number): PlatformRateLimit => ({ windowLimit, windowSize: 60, aggregateBy: ['ip', 'domain'] })
+/* @__NO_SIDE_EFFECTS__ */
+function perClient(windowLimit: number): PlatformRateLimit {
+  return { windowLimit, windowSize: 60, aggregateBy: ['ip', 'domain'] }
+}
+
+// Each function is its own constant, so an edge entry bundles its own row and not the table.
+// A browser asks once per token lifetime (1 h by default) and on reconnects; 120 a minute per IP leaves room for offices behind one NAT.
+export const ABLY_TOKEN = {
+  name: 'ably-token',
+  runtime: 'edge',
+  path: '/api/ably/token',
+  allow: ['GET', 'POST'],
+  rateLimit: perClient(120),
+} as const satisfies NetlifyFunction
+// Load balancers and dashboards poll it; each uncached request calls Ably's REST API, so anonymous answers are cached.
+export const ABLY_STATS = {
+  name: 'ably-stats',
+  runtime: 'edge',
+  path: '/api/ably/stats',
+  allow: ['GET'],
+  rateLimit: perClient(60),
+  cache: 'manual',
+  cdnCached: true,
+} as const satisfies NetlifyFunction
+// Admin dashboards only; each request is one Ably request per 100 users asked about.
+export const ABLY_PRESENCE = {
+  name: 'ably-presence',
+  runtime: 'edge',
+  path: '/api/ably/presence',
+  allow: ['GET'],
+  rateLimit: perClient(60),
+} as const satisfies NetlifyFunction
 
 /** Every function of the site, by name. */
 export const NETLIFY_FUNCTIONS = {
-  // A browser asks once per token lifetime (1 h by default) and on reconnects; 120 a minute per IP leaves room for offices behind one NAT.
-  'ably-token': { name: 'ably-token', runtime: 'edge', path: '/api/ably/token', allow: ['GET', 'POST'], rateLimit: perClient(120) },
-  // Load balancers and dashboards poll it; each uncached request calls Ably's REST API, so anonymous answers are cached.
-  'ably-stats': { name: 'ably-stats', runtime: 'edge', path: '/api/ably/stats', allow: ['GET'], rateLimit: perClient(60), cache: 'manual', cdnCached: true },
-  // Admin dashboards only; each request is one Ably request per 100 users asked about.
-  'ably-presence': { name: 'ably-presence', runtime: 'edge', path: '/api/ably/presence', allow: ['GET'], rateLimit: perClient(60) },
+  'ably-token': ABLY_TOKEN,
+  'ably-stats': ABLY_STATS,
+  'ably-presence': ABLY_PRESENCE,
   'ably-publish': { name: 'ably-publish', runtime: 'node', path: '/api/ably/publish', allow: ['POST'], rateLimit: perClient(120) },
   'ably-history': { name: 'ably-history', runtime: 'node', path: '/api/ably/history', allow: ['GET'], rateLimit: perClient(300) },
   // A sign-out per device, and an admin's revokes; each one calls Ably's rate-limited revocation API.
@@ -57,13 +85,13 @@ export const NETLIFY_FUNCTIONS = {
 
 export type NetlifyFunctionName = keyof typeof NETLIFY_FUNCTIONS
 
-/** An edge function's inline `config`: its path, platform rate limit and cache mode, from the table. */
-export function edgeFunctionConfig(name: NetlifyFunctionName): {
+/** An edge function's inline `config`: its path, platform rate limit and cache mode, from its row of the table. */
+export function edgeFunctionConfig(fn: NetlifyFunction): {
   path?: `/${string}`
   cache?: 'manual'
   rateLimit?: { windowLimit: number; windowSize: number; aggregateBy: ('ip' | 'domain')[] }
 } {
-  const { path, rateLimit, cache } = NETLIFY_FUNCTIONS[name] as NetlifyFunction
+  const { path, rateLimit, cache } = fn
   return {
     ...(path !== undefined && { path: path as `/${string}` }),
     ...(cache !== undefined && { cache }),

@@ -113,20 +113,6 @@ function prune(record: UserRevocations, time: number): UserRevocations {
   return { sessions, ...(keepUser && { revokedBefore: record.revokedBefore, revokedBeforeUntil: record.revokedBeforeUntil }) }
 }
 
-/**
- * A store loaded on first use, e.g. `lazyRevocationStore(() => import('./netlify-blobs.ts').then((m) => m.createNetlifyBlobsStore()))`:
- * an edge entry then evaluates the store's client only when revocation is on and a token is requested.
- */
-export function lazyRevocationStore(load: () => Promise<RevocationStore>): RevocationStore {
-  let loaded: Promise<RevocationStore> | undefined
-  const store = () => (loaded ??= load())
-  return {
-    read: async (key) => (await store()).read(key),
-    get: async (key) => (await store()).get(key),
-    put: async (key, record, version) => (await store()).put(key, record, version),
-  }
-}
-
 /** The embedded store: this process's memory (local development, tests and `npm start`). */
 export function createMemoryRevocationStore(): RevocationStore {
   const records = new Map<string, Versioned>()

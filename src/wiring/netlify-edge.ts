@@ -13,9 +13,9 @@
  * stats or presence route).
  */
 import type { Env } from '../config/index.ts'
-import { edgeFunctionConfig } from '../deploy/functions.ts'
+import { ABLY_PRESENCE, ABLY_STATS, ABLY_TOKEN, edgeFunctionConfig } from '../deploy/functions.ts'
 import type { ChannelPolicy } from '../policy/index.ts'
-import { lazyRevocationStore } from '../revocation/deny-list.ts'
+import { lazyRevocationStore } from '../revocation/lazy.ts'
 import { presenceRoutes, statsRoutes, tokenRoutes } from '../routes/index.ts'
 import { apiHandler, lazyHandler } from './handlers.ts'
 
@@ -30,21 +30,21 @@ export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(
   netlifyEnv,
   /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore() }),
 )
-export const tokenEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-token')
+export const tokenEdgeConfig = /* @__PURE__ */ edgeFunctionConfig(ABLY_TOKEN)
 
 /** `/api/ably/stats`. */
 export const statsEdgeFunction = /* @__PURE__ */ lazyHandler(
   netlifyEnv,
   /* @__PURE__ */ apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'] }),
 )
-export const statsEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-stats')
+export const statsEdgeConfig = /* @__PURE__ */ edgeFunctionConfig(ABLY_STATS)
 
 /** `/api/ably/presence` (admin roles only). */
 export const presenceEdgeFunction = /* @__PURE__ */ lazyHandler(
   netlifyEnv,
   /* @__PURE__ */ apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }),
 )
-export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig('ably-presence')
+export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig(ABLY_PRESENCE)
 
 /**
  * The token and stats edge functions for an app's own channel policy (README, "Writing a channel policy"):

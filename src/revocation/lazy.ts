@@ -1,0 +1,42 @@
+/**
+ * The revocation services as `createApp` holds them: the deny-list and the key derivation are loaded on their first
+ * use, so an edge isolate with `ABLY_REVOCABLE_TOKENS` off never evaluates them (nor with it on, before a token request).
+ */
+import type { Revocation } from '../app-env.ts'
+import type { DenyList, RevocationStore } from './deny-list.ts'
+import type { RevocationKeys } from './keys.ts'
+
+export function lazyRevocation(store: RevocationStore, ablySecret: string, { now, ably }: Pick<Revocation, 'ably'> & { now: () => number }): Revocation {
+  let loaded: Promise<{ denyList: DenyList; keys: RevocationKeys }> | undefined
+  const load = () =>
+    (loaded ??= Promise.all([import('./deny-list.ts'), import('./keys.ts')]).then(([{ createDenyList }, { createRevocationKeys }]) => ({
+      denyList: createDenyList(store, { now }),
+      keys: createRevocationKeys(ablySecret),
+    })))
+  return {
+    denyList: {
+      check: async (session) => (await load()).denyList.check(session),
+      revokeSession: async (userKey, sessionKey, keepUntil) => (await load()).denyList.revokeSession(userKey, sessionKey, keepUntil),
+      revokeUser: async (userKey, before, keepUntil) => (await load()).denyList.revokeUser(userKey, before, keepUntil),
+    },
+    keys: {
+      session: async (caller) => (await load()).keys.session(caller),
+      user: async (userId) => (await load()).keys.user(userId),
+    },
+    ably,
+  }
+}
+
+/**
+ * A store loaded on first use, e.g. `lazyRevocationStore(() => import('./netlify-blobs.ts').then((m) => m.createNetlifyBlobsStore()))`:
+ * an edge entry then evaluates the store's client only when revocation is on and a token is requested.
+ */
+export function lazyRevocationStore(load: () => Promise<RevocationStore>): RevocationStore {
+  let loaded: Promise<RevocationStore> | undefined
+  const store = () => (loaded ??= load())
+  return {
+    read: async (key) => (await store()).read(key),
+    get: async (key) => (await store()).get(key),
+    put: async (key, record, version) => (await store()).put(key, record, version),
+  }
+}
