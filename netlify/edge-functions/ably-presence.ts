@@ -1,5 +1,9 @@
-/** Netlify Edge Function for `/api/ably/presence` (admin roles only): the package's own export (src/wiring/netlify-edge.ts), as a site's entry file is. */
-import { presenceEdgeConfig, presenceEdgeFunction } from '../../src/wiring/netlify-edge.ts'
+/** Netlify Edge Function for `/api/ably/presence` (admin roles only). The config is read and checked on the first request, not at import. */
+import type { Config } from '@netlify/edge-functions'
+import { ABLY_PRESENCE, edgeFunctionConfig } from '../../src/deploy/functions.ts'
+import { apiHandler, lazyHandler } from '../../src/wiring/handlers.ts'
+import { presenceRoutes } from '../../src/routes/presence.ts'
 
-export default presenceEdgeFunction
-export const config = presenceEdgeConfig
+export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [presenceRoutes], settings: ['restUrl', 'adminRoles'] }))
+
+export const config: Config = edgeFunctionConfig(ABLY_PRESENCE)

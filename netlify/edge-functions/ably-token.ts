@@ -1,5 +1,13 @@
-/** Netlify Edge Function for `/api/ably/token`: the package's own export (src/wiring/netlify-edge.ts), as a site's entry file is. */
-import { tokenEdgeConfig, tokenEdgeFunction } from '../../src/wiring/netlify-edge.ts'
+/** Netlify Edge Function for `/api/ably/token`. The config is read and checked on the first request, not at import. */
+import type { Config } from '@netlify/edge-functions'
+import { ABLY_TOKEN, edgeFunctionConfig } from '../../src/deploy/functions.ts'
+import { apiHandler, lazyHandler } from '../../src/wiring/handlers.ts'
+import { tokenRoutes } from '../../src/routes/token.ts'
+import { lazyRevocationStore } from '../../src/revocation/lazy.ts'
 
-export default tokenEdgeFunction
-export const config = tokenEdgeConfig
+// The Netlify Blobs client is loaded on the first token request with ABLY_REVOCABLE_TOKENS=true, never otherwise.
+const revocationStore = lazyRevocationStore(() => import('../../src/revocation/netlify-blobs.ts').then((blobs) => blobs.createNetlifyBlobsStore()))
+
+export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore }))
+
+export const config: Config = edgeFunctionConfig(ABLY_TOKEN)
