@@ -6,7 +6,7 @@ import type { Caller } from './auth/caller.ts'
 import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
 import type { Logger } from './log/index.ts'
-import type { ChannelPolicy } from './policy/index.ts'
+import type { ChannelsPolicy } from './policy/index.ts'
 import type { DenyList } from './revocation/deny-list.ts'
 import type { RevocationKeys } from './revocation/keys.ts'
 
@@ -29,8 +29,8 @@ export interface AppServices {
   ably: AblyRest
   log: Logger
   now: () => number
-  /** The channel policy every route derives its channels, capabilities and checks from. */
-  policy: ChannelPolicy
+  /** The channel policy these routes derive channels, capabilities and checks from (events are the gateway's: see `createGateway`). */
+  policy: ChannelsPolicy
   /** Present when `ABLY_REVOCABLE_TOKENS=true`: the deny-list, the session keys and Ably's `revokeTokens`. */
   revocation?: Revocation
 }

@@ -9,8 +9,8 @@ import { ConfigError, type Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
-import type { ChannelPolicy } from './policy/index.ts'
-import { smsInbox } from './policy/sms-inbox.ts'
+import type { ChannelsPolicy } from './policy/index.ts'
+import { smsInboxChannels } from './policy/sms-inbox.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestIds } from './middleware/request-id/index.ts'
@@ -27,8 +27,11 @@ export interface AppDeps {
   now?: () => number
   /** The routes this host serves, e.g. `[tokenRoutes]` or `edgeRoutes` (see `src/routes/index.ts`). */
   routes: readonly RouteFactory[]
-  /** The channel policy (see README, "Writing a channel policy"); the SMS inbox by default. */
-  policy?: ChannelPolicy
+  /**
+   * The channel policy (see README, "Writing a channel policy"); the SMS inbox's channels by default. These routes read
+   * no events (the gateway takes its policy, events and all, through `createGateway`), so a policy of channels alone will do.
+   */
+  policy?: ChannelsPolicy
   /**
    * Where the revocation deny-list lives, required when `ABLY_REVOCABLE_TOKENS=true`: Netlify Blobs on Netlify, this
    * process's memory under `npm start` (one process serves token and revoke). A host that passes none fails closed
@@ -43,7 +46,13 @@ export const API_BASE = '/api/ably'
 
 /** Builds the app: shared middleware, one error vocabulary, and the routes the host serves. */
 export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
-  const { ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }), log = jsonLineLogger, now = Date.now, routes, policy = smsInbox } = deps
+  const {
+    ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
+    log = jsonLineLogger,
+    now = Date.now,
+    routes,
+    policy = smsInboxChannels,
+  } = deps
   const services: AppServices = {
     config,
     ably,

@@ -4,7 +4,7 @@
  * unsafe declaration first (`defineChannelPolicy`), and the built-in policies are checked by the test suite.
  */
 import { SEGMENT_PATTERN } from '../channels/segment.ts'
-import type { KindDeclaration, PolicyDeclaration, SegmentAlphabet } from './types.ts'
+import type { ChannelKindDeclaration, ChannelsDeclaration, KindDeclaration, PolicyDeclaration, SegmentAlphabet } from './types.ts'
 
 export const DEFAULT_SEGMENT: SegmentAlphabet = { alphabet: 'A-Za-z0-9_-', maxLength: 64 }
 /** An owner or member segment by default: what `channelSegment` produces (a plain id, or its `~` forms). */
@@ -30,7 +30,7 @@ export interface CompiledKind {
 export const segmentVariable = (raw: string): string | undefined => /^\{(.*)\}$/.exec(raw)?.[1]
 
 /** The alphabet a segment is declared with: its own, else the bound default (an owner or member segment), else the policy's. */
-export function declaredAlphabet(declaration: PolicyDeclaration, segment: string, bound: boolean): SegmentAlphabet {
+export function declaredAlphabet(declaration: PolicyDeclaration | ChannelsDeclaration, segment: string, bound: boolean): SegmentAlphabet {
   return declaration.segments?.[segment] ?? (bound ? BOUND_SEGMENT : (declaration.segment ?? DEFAULT_SEGMENT))
 }
 
@@ -42,8 +42,9 @@ export function alphabetMatcher({ alphabet, maxLength, pattern }: SegmentAlphabe
 }
 
 /** Compiles every kind of a declaration, in declaration order. */
-export function compileKinds(declaration: PolicyDeclaration): CompiledKind[] {
-  return Object.entries(declaration.kinds).map(([name, kind]: [string, KindDeclaration]) => {
+export function compileKinds(declaration: PolicyDeclaration | ChannelsDeclaration): CompiledKind[] {
+  return Object.entries(declaration.kinds).map(([name, kind]: [string, ChannelKindDeclaration & Partial<Pick<KindDeclaration, 'events'>>]) => {
+    const events = kind.events ?? {}
     const boundName = kind.owner ?? kind.member
     const parts: Part[] = kind.pattern.split(':').map((raw) => {
       const variable = segmentVariable(raw)
@@ -60,8 +61,8 @@ export function compileKinds(declaration: PolicyDeclaration): CompiledKind[] {
       bound: by && boundName !== undefined && index >= 0 ? { by, index, segment: boundName } : undefined,
       operations: [...new Set(kind.browser)].sort(),
       publishers: new Set(kind.publishers),
-      events: Object.keys(kind.events),
-      ids: Object.fromEntries(Object.entries(kind.events).map(([event, declared]) => [event, Object.entries(declared.ids ?? {})])),
+      events: Object.keys(events),
+      ids: Object.fromEntries(Object.entries(events).map(([event, declared]) => [event, Object.entries(declared.ids ?? {})])),
     }
   })
 }

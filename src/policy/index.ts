@@ -10,10 +10,9 @@
  * A policy is checked when it is defined: one that could give one user another user's channels is refused with a
  * `PolicyError` that says why (`./checks.ts`, and the README).
  */
-import { AppError } from '../errors/index.ts'
-import { channelSegment, type PolicyCaller } from './caller.ts'
+import type { PolicyCaller } from './caller.ts'
 import { policyProblems } from './checks.ts'
-import { type CompiledKind, compileKinds, DEFAULT_SEGMENT } from './compile.ts'
+import { compileKinds } from './compile.ts'
 
 export type { PolicyCaller } from './caller.ts'
 export type {
@@ -32,8 +31,14 @@ export type {
   Capability,
   Principal,
   ChannelPolicy,
+  ChannelsPolicy,
+  ChannelKindDeclaration,
+  ChannelsDeclaration,
+  EventsFor,
+  WithEvents,
 } from './types.ts'
-import type { PolicyDeclaration, Capability, Principal, ChannelPolicy } from './types.ts'
+import { derive } from './derive.ts'
+import type { PolicyDeclaration, Principal, ChannelPolicy } from './types.ts'
 
 /** A verified caller as the gateway sees it: an admin when one of its roles is in `adminRoles`. */
 export function userPrincipal(caller: PolicyCaller, adminRoles: readonly string[]): Principal {
@@ -52,156 +57,4 @@ export function defineChannelPolicy<const D extends PolicyDeclaration>(declarati
   const problems = policyProblems(declaration)
   if (problems.length > 0) throw new PolicyError(`The channel policy is not safe:\n- ${problems.join('\n- ')}`)
   return derive(declaration, compileKinds(declaration))
-}
-
-/**
- * A built-in policy (the SMS inbox): derived without the checks, which the test suite runs on it instead
- * (tests/policy: `defineChannelPolicy` accepts it), so an edge isolate does not carry them or re-run them at every cold
- * start. Not for a policy that has not been through `defineChannelPolicy`; the package does not export it.
- */
-export function builtInPolicy<const D extends PolicyDeclaration>(declaration: D): ChannelPolicy<D> {
-  return derive(declaration, compileKinds(declaration))
-}
-
-function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly CompiledKind[]): ChannelPolicy<D> {
-  const maxNameLength = declaration.maxNameLength ?? 200
-  const byName = new Map(compiled.map((kind) => [kind.name, kind]))
-  const kindOf = (name: string): CompiledKind => {
-    const kind = byName.get(name)
-    if (!kind) throw new TypeError(`Unknown channel kind: ${JSON.stringify(name)}`)
-    return kind
-  }
-  const forms = Object.fromEntries(compiled.map((kind) => [kind.name, kind.pattern]))
-  const events = Object.fromEntries(compiled.map((kind) => [kind.name, kind.events]))
-  const namespaces = [...new Set(compiled.map((kind) => (kind.parts[0] as { literal: string }).literal))]
-  // The default alphabet is said as `idPattern`; a segment with its own, by name in `segmentPatterns`.
-  const { alphabet, maxLength } = declaration.segment ?? DEFAULT_SEGMENT
-  const idPattern = `^[${alphabet}]{1,${maxLength}}$`
-  const segmentPatterns = Object.fromEntries(
-    compiled.flatMap((kind) => kind.parts.flatMap((part) => ('source' in part && part.source !== idPattern ? [[part.segment, part.source]] : []))),
-  )
-  const alphabetHelp = { idPattern, ...(Object.keys(segmentPatterns).length > 0 && { segmentPatterns }) }
-
-  const memberSegments = (caller: PolicyCaller): Set<string> => {
-    const segments = new Set<string>()
-    for (const membership of caller.memberships) {
-      try {
-        segments.add(channelSegment(membership))
-      } catch {
-        // A membership that names no channel grants nothing.
-      }
-    }
-    return segments
-  }
-
-  /** Whether the caller's credential reaches `channel` (owner, member or public), by its bound segment. */
-  const reaches = (kind: CompiledKind, channel: Record<string, string>, caller: PolicyCaller) => {
-    if (!kind.bound) return true
-    const value = channel[kind.bound.segment]
-    return kind.bound.by === 'owner' ? value === caller.segment : value !== undefined && memberSegments(caller).has(value)
-  }
-
-  const mayPublish = (principal: Principal, channel: Record<string, string> & { kind: string }): boolean => {
-    const kind = kindOf(channel.kind)
-    if (principal.kind === 'server') return kind.publishers.has('server')
-    if (principal.admin && kind.publishers.has('admins')) return true
-    if (principal.roles.some((role) => kind.publishers.has(`role:${role}`))) return true
-    if (!kind.bound || !kind.publishers.has(kind.bound.by === 'owner' ? 'owner' : 'members')) return false
-    return reaches(kind, channel, principal)
-  }
-
-  const presenceKind = compiled.find(
-    (kind) => kind.bound?.by === 'owner' && kind.operations.includes('presence') && kind.parts.filter((part) => 'segment' in part).length === 1,
-  )
-
-  const policy: ChannelPolicy = {
-    declaration,
-    kinds: compiled.map((kind) => kind.name),
-    forms,
-    events,
-    namespaces,
-    parse(name) {
-      if (typeof name !== 'string' || name.length > maxNameLength) return undefined
-      const values = name.split(':')
-      for (const kind of compiled) {
-        if (kind.parts.length !== values.length) continue
-        const channel: Record<string, string> = { kind: kind.name }
-        const matches = kind.parts.every((part, index) => {
-          const value = values[index] as string
-          if ('literal' in part) return part.literal === value
-          channel[part.segment] = value
-          return part.regex.test(value)
-        })
-        if (matches) return channel as never
-      }
-      return undefined
-    },
-    format(kindName, segments) {
-      const kind = kindOf(kindName)
-      const values = segments as Record<string, unknown>
-      return kind.parts
-        .map((part) => {
-          if ('literal' in part) return part.literal
-          const value = values[part.segment]
-          if (typeof value !== 'string' || !part.regex.test(value))
-            throw new TypeError(`Invalid ${part.segment} for a ${kind.name} channel: ${JSON.stringify(value)}`)
-          return value
-        })
-        .join(':')
-    },
-    acceptsEvent: (kind, event): event is string => typeof event === 'string' && kindOf(kind).events.includes(event),
-    idRules: (kind, event) => kindOf(kind).ids[event] ?? [],
-    boundSegment: (kind) => kindOf(kind).bound?.segment,
-    presenceChannel: (segment) => (presenceKind ? resourceOf(presenceKind, segment) : undefined),
-    presenceKind: presenceKind?.name,
-    capability(caller) {
-      const capability: Capability = {}
-      for (const kind of compiled) {
-        if (kind.operations.length === 0) continue
-        const values = kind.bound?.by === 'owner' ? [caller.segment] : kind.bound ? [...memberSegments(caller)] : [undefined]
-        for (const value of values) {
-          const resource = resourceOf(kind, value)
-          if (resource !== undefined) capability[resource] = [...kind.operations]
-        }
-      }
-      return capability
-    },
-    ownerOf(channel) {
-      const kind = kindOf(channel.kind)
-      return kind.bound ? ((channel as Record<string, string>)[kind.bound.segment] ?? '') : ''
-    },
-    mayPublish: mayPublish as ChannelPolicy['mayPublish'],
-    mayRead(principal, channel) {
-      if (principal.kind === 'server') return true
-      const kind = kindOf(channel.kind)
-      if (kind.operations.includes('history') && reaches(kind, channel as Record<string, string>, principal)) return true
-      return mayPublish(principal, channel as Record<string, string> & { kind: string })
-    },
-    invalidChannel: (details) => new AppError('invalid_channel', { details: { ...details, acceptedChannels: Object.values(forms), ...alphabetHelp } }),
-    invalidEvent: (details) =>
-      new AppError('invalid_event', { details: { ...details, acceptedEvents: Object.fromEntries(compiled.map((kind) => [kind.pattern, kind.events])) } }),
-  }
-  return policy as unknown as ChannelPolicy<D>
-}
-
-/**
- * The one resource covering a kind's channels for a bound value (or every channel of a public kind): the fixed parts
- * and the bound value, then `:*` when free segments follow (Ably's trailing wildcard matches one or more segments).
- * `undefined` when the value does not fit the bound segment's alphabet (that caller has no such channel).
- */
-function resourceOf(kind: CompiledKind, value: string | undefined): string | undefined {
-  const fixed: string[] = []
-  for (const [index, part] of kind.parts.entries()) {
-    if ('literal' in part) {
-      fixed.push(part.literal)
-      continue
-    }
-    if (kind.bound && index === kind.bound.index) {
-      if (value === undefined || !part.regex.test(value)) return undefined
-      fixed.push(value)
-      continue
-    }
-    return [...fixed, '*'].join(':')
-  }
-  return fixed.join(':')
 }

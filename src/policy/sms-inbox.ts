@@ -9,10 +9,13 @@
  * publish: every message goes through the gateway, which validates, stores and delivers it. The owner, an admin and a
  * server may publish. `sms_received` lives on the notifications channel, where the original server published it: it
  * alerts the user wherever they are in the app.
+ *
+ * Written in two steps, the channels and then each kind's events, so the edge entries carry the channels alone
+ * (`smsInboxChannels`); built in, so derived without the load-time checks, which the suite runs on it instead.
  */
 import { isAcceptedId } from './caller.ts'
-import type { Zod } from './index.ts'
-import { builtInPolicy } from './index.ts'
+import type { ChannelsDeclaration, Zod } from './index.ts'
+import { builtInChannels, builtInPolicy, withEvents } from './built-in.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
 const id = (z: Zod) => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -40,91 +43,94 @@ const contact = (z: Zod) =>
     updatedAt: isoTimestamp(z).optional(),
   })
 
-export const smsInbox = builtInPolicy({
+/** The SMS inbox's channels: who owns them and what a browser credential may do on them. */
+const channels = {
   kinds: {
-    sms: {
-      pattern: 'sms:{userId}:{contactId}',
-      owner: 'userId',
-      browser: ['history', 'subscribe'],
-      publishers: ['owner', 'admins', 'server'],
-      events: {
-        /** One SMS of the conversation, as in the original API. */
-        message: {
-          data: (z) =>
-            z.strictObject({
-              contactId: id(z),
-              userId: userId(z),
-              phoneNumberId: id(z),
-              message: z.string().max(16_384),
-              direction: z.enum(['inbound', 'outbound']),
-              timestamp: isoTimestamp(z),
-              from: smsAddress(z).optional(),
-              to: smsAddress(z).optional(),
-            }),
-          ids: { userId: 'userId', contactId: 'contactId' },
-        },
-        /** The delivery state of a message the user sent. */
-        message_status: {
-          data: (z) =>
-            z.strictObject({
-              messageId: id(z),
-              status: z.enum(['queued', 'sent', 'delivered', 'failed']),
-              timestamp: isoTimestamp(z),
-              error: z.string().max(500).optional(),
-            }),
-        },
-      },
-    },
-    contacts: {
-      pattern: 'contacts:{userId}',
-      owner: 'userId',
-      browser: ['history', 'subscribe'],
-      publishers: ['owner', 'admins', 'server'],
-      events: {
-        /** A contact added, updated or deleted, or "refresh the whole list". */
-        update: {
-          data: (z) =>
-            z.discriminatedUnion('action', [
-              z.strictObject({ action: z.literal('refresh') }),
-              z.strictObject({ action: z.enum(['add', 'update', 'delete']), contact: contact(z) }),
-            ]),
-          ids: { 'contact.userId': 'userId' },
-        },
-      },
-    },
+    sms: { pattern: 'sms:{userId}:{contactId}', owner: 'userId', browser: ['history', 'subscribe'], publishers: ['owner', 'admins', 'server'] },
+    contacts: { pattern: 'contacts:{userId}', owner: 'userId', browser: ['history', 'subscribe'], publishers: ['owner', 'admins', 'server'] },
     notifications: {
       pattern: 'notifications:{userId}',
       owner: 'userId',
       browser: ['history', 'presence', 'subscribe'],
       publishers: ['owner', 'admins', 'server'],
-      events: {
-        /** An incoming-SMS alert, as the original `publishIncomingSMS` sent it. */
-        sms_received: {
-          data: (z) =>
-            z.strictObject({
-              phoneNumberId: id(z),
-              from: smsAddress(z),
-              message: z.string().max(16_384),
-              timestamp: isoTimestamp(z),
-              preview: z.string().max(200).optional(),
-            }),
-        },
-        phone_number_assignment: {
-          data: (z) => z.strictObject({ phoneNumberId: id(z), phoneNumber: phoneNumber(z), action: z.enum(['assigned', 'unassigned']) }),
-        },
-        /** A short notice for the user. */
-        update: {
-          data: (z) =>
-            z.strictObject({
-              type: id(z),
-              title: z.string().max(200).optional(),
-              message: z.string().min(1).max(2000),
-              timestamp: isoTimestamp(z),
-            }),
-        },
-      },
     },
   },
-})
+} as const satisfies ChannelsDeclaration
+
+/**
+ * The SMS inbox without its events: what the token, stats and presence routes use (`createApp`'s default), so an edge
+ * entry carries no payload schema code.
+ */
+export const smsInboxChannels = builtInChannels(channels)
+
+/** The whole SMS inbox: its channels and each kind's events with their payload schemas (the gateway's and the client's). */
+export const smsInbox = /* @__PURE__ */ builtInPolicy(
+  /* @__PURE__ */ withEvents(channels, {
+    sms: {
+      /** One SMS of the conversation, as in the original API. */
+      message: {
+        data: (z) =>
+          z.strictObject({
+            contactId: id(z),
+            userId: userId(z),
+            phoneNumberId: id(z),
+            message: z.string().max(16_384),
+            direction: z.enum(['inbound', 'outbound']),
+            timestamp: isoTimestamp(z),
+            from: smsAddress(z).optional(),
+            to: smsAddress(z).optional(),
+          }),
+        ids: { userId: 'userId', contactId: 'contactId' },
+      },
+      /** The delivery state of a message the user sent. */
+      message_status: {
+        data: (z) =>
+          z.strictObject({
+            messageId: id(z),
+            status: z.enum(['queued', 'sent', 'delivered', 'failed']),
+            timestamp: isoTimestamp(z),
+            error: z.string().max(500).optional(),
+          }),
+      },
+    },
+    contacts: {
+      /** A contact added, updated or deleted, or "refresh the whole list". */
+      update: {
+        data: (z) =>
+          z.discriminatedUnion('action', [
+            z.strictObject({ action: z.literal('refresh') }),
+            z.strictObject({ action: z.enum(['add', 'update', 'delete']), contact: contact(z) }),
+          ]),
+        ids: { 'contact.userId': 'userId' },
+      },
+    },
+    notifications: {
+      /** An incoming-SMS alert, as the original `publishIncomingSMS` sent it. */
+      sms_received: {
+        data: (z) =>
+          z.strictObject({
+            phoneNumberId: id(z),
+            from: smsAddress(z),
+            message: z.string().max(16_384),
+            timestamp: isoTimestamp(z),
+            preview: z.string().max(200).optional(),
+          }),
+      },
+      phone_number_assignment: {
+        data: (z) => z.strictObject({ phoneNumberId: id(z), phoneNumber: phoneNumber(z), action: z.enum(['assigned', 'unassigned']) }),
+      },
+      /** A short notice for the user. */
+      update: {
+        data: (z) =>
+          z.strictObject({
+            type: id(z),
+            title: z.string().max(200).optional(),
+            message: z.string().min(1).max(2000),
+            timestamp: isoTimestamp(z),
+          }),
+      },
+    },
+  }),
+)
 
 export type SmsInbox = typeof smsInbox.declaration

@@ -60,6 +60,22 @@ export interface PolicyDeclaration {
   readonly maxNameLength?: number
 }
 
+/** A kind's channel facts without its events: all a credential, the stats route and the parser need. */
+export type ChannelKindDeclaration = Omit<KindDeclaration, 'events'>
+
+/** A declaration of channels without events (the edge's part of a policy; `withEvents` completes it for the gateway). */
+export interface ChannelsDeclaration extends Omit<PolicyDeclaration, 'kinds'> {
+  readonly kinds: Readonly<Record<string, ChannelKindDeclaration>>
+}
+
+/** The events of each kind of `C`, keyed by kind name. */
+export type EventsFor<C extends ChannelsDeclaration> = { readonly [K in keyof C['kinds']]: Readonly<Record<string, EventDeclaration>> }
+
+/** `C` with each kind's events from `E`: a whole policy declaration. */
+export type WithEvents<C extends ChannelsDeclaration, E extends EventsFor<C>> = Omit<C, 'kinds'> & {
+  readonly kinds: { readonly [K in keyof C['kinds']]: C['kinds'][K] & { readonly events: E[K] } }
+}
+
 type SegmentsOf<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | SegmentsOf<Rest> : never
 export type KindName<D extends PolicyDeclaration> = keyof D['kinds'] & string
 /** The segments of a kind's channel name, by name. */
@@ -75,6 +91,12 @@ export type Capability = Record<string, string[]>
 
 /** Who publishes or reads through the gateway: a verified user (admin when a role is in `ABLY_ADMIN_ROLES`), or a trusted server. */
 export type Principal = ({ readonly kind: 'user'; readonly admin: boolean } & PolicyCaller) | { readonly kind: 'server' }
+
+/**
+ * What the app's own routes (token, stats, presence) use of a policy: everything but its events, which only the gateway
+ * reads (through its own policy). Any `ChannelPolicy` is one; so is a policy of channels alone.
+ */
+export type ChannelsPolicy = Omit<ChannelPolicy, 'events' | 'acceptsEvent' | 'idRules' | 'invalidEvent'>
 
 /** A derived policy. Bare `ChannelPolicy` is any policy (what the gateway and routes take); `ChannelPolicy<D>` keeps its types. */
 // biome-ignore lint/suspicious/noExplicitAny: any declaration, so that every typed policy is assignable to the bare type

@@ -7,7 +7,7 @@ import {
   BatchPublishResponse,
   ErrorBody,
   HealthResponse,
-  HistoryQuery,
+  type HistoryQuery,
   HistoryResponse,
   PresenceResponse,
   PublishRequest,

@@ -1,6 +1,6 @@
 // Issue 11, defect 10: presence was unthrottled (1,000 updates of 60 KiB on one connection all acknowledged and
 // kept for 24 h). The per-connection inbound rate, the message size and presence history's bounds, as on Ably.
-import * as Ably from 'ably'
+import type * as Ably from 'ably'
 import { describe, expect, it } from 'vitest'
 import { eventually, keyString, mintJwt, PROTOCOLS, ROOT_KEY, useHub } from './helpers.ts'
 

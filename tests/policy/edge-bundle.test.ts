@@ -15,11 +15,20 @@ describe('zod stays off the edge and the browser', () => {
 })
 
 describe('the built-in policy at the edge', () => {
-  it('carries no policy checks: the suite runs them instead (policy.test.ts)', async () => {
-    const code = await bundle('netlify/edge-functions/ably-token.ts', { minify: false })
-    expect(code).toContain('builtInPolicy')
-    expect(code).not.toContain('policyProblems')
-    // A site's own policy is checked when its module loads, at the edge too.
+  it.each(['netlify/edge-functions/ably-token.ts', 'netlify/edge-functions/ably-stats.ts'])(
+    '%s carries the SMS inbox channels, with no policy checks (the suite runs them: policy.test.ts) and no payload schema code',
+    async (entry) => {
+      const code = await bundle(entry, { minify: false })
+      expect(code).toContain('builtInChannels')
+      expect(code).not.toContain('policyProblems')
+      // The events' schema builders (`data: (z) => z.strictObject(...)`) are the gateway's alone.
+      expect(code).not.toContain('strictObject')
+      expect(code).not.toContain('message_status')
+    },
+    30_000,
+  )
+
+  it('a site policy is checked where it loads, at the edge too', async () => {
     expect(await bundle('bench/token-entries/team-chat.ts', { minify: false })).toContain('policyProblems')
   }, 30_000)
 })

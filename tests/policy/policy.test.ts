@@ -12,7 +12,7 @@ import {
   type PolicyCaller,
 } from '../../src/policy/index.ts'
 import { payloadCheck } from '../../src/policy/payloads.ts'
-import { smsInbox } from '../../src/policy/sms-inbox.ts'
+import { smsInbox, smsInboxChannels } from '../../src/policy/sms-inbox.ts'
 import type { PolicyChannelEvent } from '../../src/client/index.ts'
 import { teamChat, type TeamChat } from './team-chat.ts'
 
@@ -105,8 +105,13 @@ describe('the SMS inbox policy', () => {
     const someone = caller('alice')
     expect(checked.capability(someone)).toEqual(smsInbox.capability(someone))
     expect([checked.kinds, checked.forms, checked.events, checked.namespaces]).toEqual([smsInbox.kinds, smsInbox.forms, smsInbox.events, smsInbox.namespaces])
-    for (const name of ['sms:alice:c1', 'contacts:alice', 'notifications:alice', 'sms:alice', 'chat:alice'])
+    for (const name of ['sms:alice:c1', 'contacts:alice', 'notifications:alice', 'sms:alice', 'chat:alice']) {
       expect(checked.parse(name)).toEqual(smsInbox.parse(name))
+      // The channels alone (what createApp's routes use by default) parse and grant the same.
+      expect(smsInboxChannels.parse(name)).toEqual(smsInbox.parse(name))
+    }
+    expect(smsInboxChannels.capability(someone)).toEqual(smsInbox.capability(someone))
+    expect(smsInboxChannels.presenceChannel('alice')).toBe(smsInbox.presenceChannel('alice'))
   })
 
   it('lists its namespaces, forms and events', () => {
