@@ -11,7 +11,7 @@
  * alerts the user wherever they are in the app.
  */
 import { isAcceptedId } from './caller.ts'
-import type { Zod } from './index.ts'
+import type { ChannelPolicy, Zod } from './index.ts'
 import { defineChannelPolicy } from './index.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
@@ -40,7 +40,7 @@ const contact = (z: Zod) =>
     updatedAt: isoTimestamp(z).optional(),
   })
 
-export const smsInbox = defineChannelPolicy({
+const declared = defineChannelPolicy({
   kinds: {
     sms: {
       pattern: 'sms:{userId}:{contactId}',
@@ -127,4 +127,10 @@ export const smsInbox = defineChannelPolicy({
   },
 })
 
-export type SmsInbox = typeof smsInbox.declaration
+type Declared = typeof declared.declaration
+/**
+ * The SMS inbox's declaration, as a type. An interface, so the declarations emitted for the modules built on it (the
+ * channels, schemas, client and server helpers) name it instead of repeating all of it each time.
+ */
+export interface SmsInbox extends Declared {}
+export const smsInbox: ChannelPolicy<SmsInbox> = declared

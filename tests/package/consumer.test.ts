@@ -81,14 +81,26 @@ describe('the packed package in a site of its own', () => {
     expect(production.filter((name) => name === 'ably')).toHaveLength(1)
   })
 
-  it('type-checks strictly under moduleResolution bundler and node16', async () => {
-    const tsc = join(repo, 'node_modules/typescript/bin/tsc')
-    for (const project of ['tsconfig.json', 'tsconfig.node16.json']) {
-      const result = await run(process.execPath, [tsc, '-p', join(site, project)], { cwd: site }).catch((error: { stdout: string }) => ({
-        stdout: error.stdout,
-        failed: true,
-      }))
-      expect(result.stdout, project).toBe('')
+  it('type-checks strictly under moduleResolution bundler and node16, the package’s declarations included (no skipLibCheck)', async () => {
+    const tsc = (...args: string[]) =>
+      run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), ...args], { cwd: site, maxBuffer: 1 << 24 }).then(
+        ({ stdout }) => ({ stdout, failed: false }),
+        (error: { stdout: string; stderr: string }) => ({ stdout: `${error.stdout}${error.stderr}`, failed: true }),
+      )
+    for (const [project, moduleResolution] of [
+      ['tsconfig.json', 'bundler'],
+      ['tsconfig.node16.json', 'node16'],
+    ] as const) {
+      // The configuration as tsc reads it: strict, the resolution named, and library declarations checked.
+      const { compilerOptions } = JSON.parse((await tsc('-p', project, '--showConfig')).stdout) as { compilerOptions: Record<string, unknown> }
+      expect(compilerOptions, project).toMatchObject({ strict: true, moduleResolution })
+      expect(compilerOptions.skipLibCheck ?? false, project).toBe(false)
+      expect(compilerOptions.skipDefaultLibCheck ?? false, project).toBe(false)
+      const checked = (await tsc('-p', project, '--listFilesOnly')).stdout.split('\n')
+      expect(checked.filter((file) => file.includes('/node_modules/ably-netlify-integration/dist/') && file.endsWith('.d.ts')).length, project).toBeGreaterThan(
+        10,
+      )
+      expect(await tsc('-p', project), project).toEqual({ stdout: '', failed: false })
     }
   }, 120_000)
 
