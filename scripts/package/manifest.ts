@@ -34,12 +34,10 @@ export function packageBin(): Record<string, string> {
   return Object.fromEntries(Object.entries(PUBLIC_BINS).map(([name, file]) => [name, builtPath(file, '.js').slice('./'.length)]))
 }
 
-/** `from './x.ts'`, `import('./x.ts')` and `declare module './x.ts'` in a declaration file, to `.js`; zod's inner file to `zod`. */
+/**
+ * `from './x.ts'`, `import('./x.ts')` and `declare module './x.ts'` in a declaration file, to `.js`. Package specifiers
+ * are left as tsc wrote them: it only writes ones the package's exports name (else the build fails with TS2742).
+ */
 export function rewriteDeclarationImports(text: string): string {
-  return (
-    text
-      .replace(/((?:from|import\(|module)\s*['"])(\.{1,2}\/[^'"]+?)\.ts(['"])/g, '$1$2.js$3')
-      // zod's inferred types, named through tsconfig.build.json's `paths`: `zod` itself re-exports that whole file.
-      .replace(/(import\(\s*['"])zod\/v4\/classic\/external(['"])/g, '$1zod$2')
-  )
+  return text.replace(/((?:from|import\(|module)\s*['"])(\.{1,2}\/[^'"]+?)\.ts(['"])/g, '$1$2.js$3')
 }

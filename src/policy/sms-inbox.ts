@@ -14,7 +14,7 @@
  * (`smsInboxChannels`); built in, so derived without the load-time checks, which the suite runs on it instead.
  */
 import { isAcceptedId } from './caller.ts'
-import type { ChannelsDeclaration, Zod } from './index.ts'
+import type { ChannelPolicy, ChannelsDeclaration, Zod } from './index.ts'
 import { builtInChannels, builtInPolicy, withEvents } from './built-in.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
@@ -63,8 +63,7 @@ const channels = {
  */
 export const smsInboxChannels = builtInChannels(channels)
 
-/** The whole SMS inbox: its channels and each kind's events with their payload schemas (the gateway's and the client's). */
-export const smsInbox = /* @__PURE__ */ builtInPolicy(
+const declared = /* @__PURE__ */ builtInPolicy(
   /* @__PURE__ */ withEvents(channels, {
     sms: {
       /** One SMS of the conversation, as in the original API. */
@@ -133,4 +132,11 @@ export const smsInbox = /* @__PURE__ */ builtInPolicy(
   }),
 )
 
-export type SmsInbox = typeof smsInbox.declaration
+type Declared = typeof declared.declaration
+/**
+ * The SMS inbox's declaration, as a type. An interface, so the declarations emitted for the modules built on it (the
+ * channels, schemas, client and server helpers) name it instead of repeating all of it each time.
+ */
+export interface SmsInbox extends Declared {}
+/** The whole SMS inbox: its channels and each kind's events with their payload schemas (the gateway's and the client's). */
+export const smsInbox: ChannelPolicy<SmsInbox> = declared

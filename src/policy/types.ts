@@ -3,8 +3,13 @@ import type { z } from 'zod'
 import type { AppError } from '../errors/index.ts'
 import type { PolicyCaller } from './caller.ts'
 
-/** zod's namespace, handed to each payload schema builder on Node. */
-export type Zod = typeof z
+type ZodNamespace = typeof z
+/**
+ * zod's namespace, handed to each payload schema builder on Node. An interface, not an alias of `typeof z`: declarations
+ * emitted for a policy (`smsInbox`'s builders) then name it, instead of spelling out zod's inner file, which its package
+ * exports do not name.
+ */
+export interface Zod extends ZodNamespace {}
 
 /** What a browser credential may do on a channel kind. `publish` only with `browserPublish: 'bypasses-gateway'`. */
 export type BrowserOperation = 'subscribe' | 'history' | 'presence' | 'publish'

@@ -1,7 +1,7 @@
 /**
  * Server helpers for any Node server holding the Ably API key (see `helpers.ts`).
  *
- *   import { publishMessage } from './src/server/index.ts'
+ *   import { publishMessage } from 'ably-netlify-integration/server'
  *   await publishMessage(userId, contactId, { contactId, userId, phoneNumberId, message, direction: 'inbound', timestamp })
  *
  * The bare functions use one default set of helpers, built from `process.env` on first use (thin defaults over

@@ -5,9 +5,10 @@
  * against the package's own local stack, and the site through the offline Netlify deploy check.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -23,6 +24,39 @@ const HUB_ONLY = ['ws', '@msgpack/msgpack', '@jmespath-community/jmespath', '@ho
 let scratch = ''
 let site = ''
 let tarball = ''
+
+/**
+ * The files of an installed package a consumer can reach: `exports` and `bin`, then every relative import of those
+ * (JavaScript and declarations), every asset read through `new URL('file', import.meta.url)`, and each file's source map.
+ */
+async function reachableFiles(dir: string): Promise<Set<string>> {
+  const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { exports: Record<string, string | object>; bin: Record<string, string> }
+  const queue = [
+    ...Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target))),
+    ...Object.values(manifest.bin),
+  ]
+  const reached = new Set<string>()
+  while (queue.length > 0) {
+    const file = posix.normalize(queue.pop() as string)
+    if (reached.has(file)) continue
+    reached.add(file)
+    if (!/\.(js|d\.ts)$/.test(file)) continue
+    const base = posix.dirname(file)
+    // Without comment lines (a doc comment's example is no import): statements, and `import('./…')` calls and types.
+    const text = (await readFile(join(dir, file), 'utf8'))
+      .split('\n')
+      .filter((line) => !/^\s*(?:\/\/|\/\*|\*)/.test(line))
+      .join('\n')
+    const statements = text.matchAll(/^\s*(?:import|export)\b[^;]*?['"](\.{1,2}\/[^'"]+)['"]/gm)
+    const inline = text.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)
+    for (const [, specifier] of [...statements, ...inline]) queue.push(posix.join(base, specifier as string))
+    for (const [, asset] of text.matchAll(/new URL\('([^'/]+\.[a-z]+)', (?:DIR|import\.meta\.url)\)/g)) queue.push(posix.join(base, asset as string))
+    // A module's declarations and source map, where it has them (a bin or a bundled page script may not).
+    const beside = file.endsWith('.js') ? [`${file}.map`, file.replace(/\.js$/, '.d.ts')] : []
+    for (const path of beside) if (existsSync(join(dir, path))) queue.push(path)
+  }
+  return reached
+}
 
 /** The version this repository installed, so the site's install is served from npm's cache. */
 async function installed(name: string): Promise<string> {
@@ -58,6 +92,11 @@ describe('the packed package in a site of its own', () => {
     const files = stdout.trim().split('\n')
     expect(files.filter((file) => !file.startsWith('package/dist/') && !['package/package.json', 'package/README.md'].includes(file))).toEqual([])
     expect(files.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([])
+    // Only what a consumer can reach (the repository's own hosts import src/, not the package), and all of it there.
+    const packed = files.map((file) => file.slice('package/'.length))
+    const reached = await reachableFiles(join(site, 'node_modules/ably-netlify-integration'))
+    expect(packed.filter((file) => file.startsWith('dist/') && !reached.has(file))).toEqual([])
+    expect([...reached].filter((file) => !packed.includes(file))).toEqual([])
     expect(files).toEqual(
       expect.arrayContaining([
         'package/dist/openapi.json',
@@ -81,14 +120,26 @@ describe('the packed package in a site of its own', () => {
     expect(production.filter((name) => name === 'ably')).toHaveLength(1)
   })
 
-  it('type-checks strictly under moduleResolution bundler and node16', async () => {
-    const tsc = join(repo, 'node_modules/typescript/bin/tsc')
-    for (const project of ['tsconfig.json', 'tsconfig.node16.json']) {
-      const result = await run(process.execPath, [tsc, '-p', join(site, project)], { cwd: site }).catch((error: { stdout: string }) => ({
-        stdout: error.stdout,
-        failed: true,
-      }))
-      expect(result.stdout, project).toBe('')
+  it('type-checks strictly under moduleResolution bundler and node16, the package’s declarations included (no skipLibCheck)', async () => {
+    const tsc = (...args: string[]) =>
+      run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), ...args], { cwd: site, maxBuffer: 1 << 24 }).then(
+        ({ stdout }) => ({ stdout, failed: false }),
+        (error: { stdout: string; stderr: string }) => ({ stdout: `${error.stdout}${error.stderr}`, failed: true }),
+      )
+    for (const [project, moduleResolution] of [
+      ['tsconfig.json', 'bundler'],
+      ['tsconfig.node16.json', 'node16'],
+    ] as const) {
+      // The configuration as tsc reads it: strict, the resolution named, and library declarations checked.
+      const { compilerOptions } = JSON.parse((await tsc('-p', project, '--showConfig')).stdout) as { compilerOptions: Record<string, unknown> }
+      expect(compilerOptions, project).toMatchObject({ strict: true, moduleResolution })
+      expect(compilerOptions.skipLibCheck ?? false, project).toBe(false)
+      expect(compilerOptions.skipDefaultLibCheck ?? false, project).toBe(false)
+      const checked = (await tsc('-p', project, '--listFilesOnly')).stdout.split('\n')
+      expect(checked.filter((file) => file.includes('/node_modules/ably-netlify-integration/dist/') && file.endsWith('.d.ts')).length, project).toBeGreaterThan(
+        10,
+      )
+      expect(await tsc('-p', project), project).toEqual({ stdout: '', failed: false })
     }
   }, 120_000)
 

@@ -46,7 +46,7 @@ describe('rewriteDeclarationImports', () => {
       "type D = import('./d.ts').D;",
       "import type { Z } from 'zod';",
       "declare const file: 'src/client/index.ts';",
-      'type E = import("zod/v4/classic/external").ZodString;',
+      'type E = import("zod/v4/core").$strict;',
     ].join('\n')
     expect(rewriteDeclarationImports(text)).toBe(
       [
@@ -56,7 +56,7 @@ describe('rewriteDeclarationImports', () => {
         "type D = import('./d.js').D;",
         "import type { Z } from 'zod';",
         "declare const file: 'src/client/index.ts';",
-        'type E = import("zod").ZodString;',
+        'type E = import("zod/v4/core").$strict;',
       ].join('\n'),
     )
   })
