@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { dirname, join, relative, resolve } from 'node:path'
 import { PassThrough, type Writable } from 'node:stream'
@@ -82,8 +82,11 @@ async function main(): Promise<number> {
   const functionsDir = join(out, 'functions')
   const edgeDir = join(out, 'edge-functions')
   const edgeSources = join(site, 'netlify/edge-functions')
-  // The same functions beside one of the site's own, for the isolation check (4).
+  // The same functions beside one of the site's own, for the isolation check (4). The stand-in is copied first: the
+  // edge bundler rewrites a source outside the site's base path in place.
   const edgeWithSiteDir = join(out, 'edge-functions-with-site-function')
+  const canary = join(out, 'canary')
+  await cp(join(tools, 'scripts/deploy-check/canary'), canary, { recursive: true })
   const built = await Promise.all([
     bundled('zip-it-and-ship-it', 'zip-it-and-ship-it bundles the Node functions', () =>
       zipFunctions(join(site, 'netlify/functions'), functionsDir, {
@@ -98,7 +101,7 @@ async function main(): Promise<number> {
         bundle([edgeSources], edgeDir, [], { basePath: site, cacheDirectory }),
       )) &&
       bundled('edge-bundler with a site function', 'the edge bundler bundles them beside a site function', () =>
-        bundle([edgeSources, join(tools, 'scripts/deploy-check/canary')], edgeWithSiteDir, [], { basePath: site, cacheDirectory }),
+        bundle([edgeSources, canary], edgeWithSiteDir, [], { basePath: site, cacheDirectory }),
       ))(),
   ])
   if (!built.every(Boolean)) return finish()
