@@ -8,7 +8,7 @@ import { AblyRestError, type AblyRevoke, type RevocationTarget } from '../ably-r
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import type { Caller } from '../auth/caller.ts'
-import { RevocationStoreError, type DenyList } from './deny-list.ts'
+import { checkCaller, RevocationStoreError, type DenyList, type Revoked } from './deny-list.ts'
 import type { RevocationKeys } from './keys.ts'
 
 /** What to revoke: the caller's own session, every session of the caller, or (admins) every session of `userId`. */
@@ -77,11 +77,27 @@ export function createRevoker({
     throw lastError ?? new AblyRestError('Ably revokeTokens: deadline reached before an attempt', { statusCode: 0 })
   }
 
+  /** 403 `signed_out` when the caller's own session is in the deny-list (503 when that cannot be read: fail closed). */
+  async function refuseRevokedCaller(caller: Caller, requestId: string | undefined): Promise<void> {
+    let revoked: Revoked | undefined
+    try {
+      ;({ revoked } = await checkCaller(denyList, keys, caller))
+    } catch (error) {
+      if (!(error instanceof RevocationStoreError)) throw error
+      log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })
+      throw new AppError('revocation_unavailable', { cause: error, reason: 'deny-list', details: { recorded: false }, headers: { 'Retry-After': '1' } })
+    }
+    if (revoked) throw new AppError('signed_out', { reason: `session revoked (${revoked})` })
+  }
+
   return async function revoke(caller, request, { deadlineAt, requestId }) {
     const userId = request.scope === 'user' && request.userId !== undefined ? request.userId : caller.userId
     if (userId !== caller.userId && !caller.roles.some((role) => admins.has(role))) {
       throw new AppError('forbidden', { message: "Only an admin role may revoke another user's sessions.", reason: 'revoke other user' })
     }
+    // An admin's power over others ends with the admin's session: a revoked session (its app JWT still valid, perhaps
+    // copied) must not go on logging other users out. Revoking oneself again stays allowed; it only takes access away.
+    if (userId !== caller.userId) await refuseRevokedCaller(caller, requestId)
     const revokedAt = now()
     const userKey = await keys.user(userId)
     let target: RevocationTarget
