@@ -100,6 +100,9 @@ const MIN_NONCE_LENGTH = 16
 const MAX_NONCES = 100_000
 // Hub-issued tokens carry their expiry in ms, so a 1 ms TTL is not rounded up to a whole second.
 const EXPIRES_MS_CLAIM = 'x-ably-hub-expires-ms'
+// And their issue time in ms, as Ably's own tokens have it (`issued`): revocation's `issuedBefore` and the revocable
+// key's one-hour cap compare against it, so a token issued just after a revoke, in the same second, is not revoked.
+const ISSUED_MS_CLAIM = 'x-ably-hub-issued-ms'
 // A token the hub issues for a capability too large to carry (Ably's own tokens are opaque: the capability stays
 // server-side) names it instead: the capability is kept here until the token expires.
 const CAPABILITY_REF_CLAIM = 'x-ably-hub-capability-ref'
@@ -199,7 +202,8 @@ export function createAuthority({
     ) {
       throw new HubError(40144, 'Invalid JWT claims', 401)
     }
-    const issuedAt = Number(payload.iat) * 1000
+    const issuedMs = payload[ISSUED_MS_CLAIM]
+    const issuedAt = typeof issuedMs === 'number' ? issuedMs : Number(payload.iat) * 1000
     if (entry.revocable && expiresAt - issuedAt > MAX_REVOCABLE_TTL_MS) throw excessiveRevocableTtl()
     let capability = entry.capability
     if (capabilityClaim !== undefined) {
@@ -290,6 +294,7 @@ export function createAuthority({
         ? { [CAPABILITY_REF_CLAIM]: keepCapability(grantedText, currentTime + ttl) }
         : { 'x-ably-capability': grantedText }),
       [EXPIRES_MS_CLAIM]: expires,
+      [ISSUED_MS_CLAIM]: currentTime,
     }
     if (clientId) claims['x-ably-clientId'] = clientId
     const token = await new SignJWT(claims)

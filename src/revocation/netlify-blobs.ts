@@ -18,27 +18,43 @@ export interface NetlifyBlobsOptions {
   apiURL?: string
   edgeURL?: string
   uncachedEdgeURL?: string
+  /** The HTTP client `@netlify/blobs` uses (tests); the global `fetch` by default. */
+  fetch?: typeof globalThis.fetch
 }
 
-/** A `RevocationStore` over Netlify Blobs; the store is opened on first use (inside a request, where Netlify's context is set). */
+/**
+ * A `RevocationStore` over Netlify Blobs; the store is opened on first use (inside a request, where Netlify's context is
+ * set). `read` (the token route's check) has the chosen consistency; the read before a write is always strong, since a
+ * compare-and-set against a cached version could only fail until the cache expires (a revoke answering 503 meanwhile).
+ */
 export function createNetlifyBlobsStore({ consistency = 'strong', ...credentials }: NetlifyBlobsOptions = {}): RevocationStore {
-  let store: Store | undefined
-  const open = () => (store ??= getStore({ name: REVOCATION_STORE_NAME, consistency, ...credentials }))
+  const stores = new Map<'strong' | 'eventual', Store>()
+  const open = (mode: 'strong' | 'eventual' = consistency) => {
+    const store = stores.get(mode) ?? getStore({ name: REVOCATION_STORE_NAME, consistency: mode, ...credentials })
+    stores.set(mode, store)
+    return store
+  }
+  const latest = (key: string) => open('strong').getWithMetadata(key, { type: 'json' })
   return {
     async read(key) {
       return ((await open().get(key, { type: 'json' })) as UserRevocations | null) ?? undefined
     },
     async get(key) {
-      const found = await open().getWithMetadata(key, { type: 'json' })
+      const found = await latest(key)
       if (!found) return undefined
-      // Netlify answers a read with its ETag; its local emulator (`BlobsServer`) only lists it.
-      const etag = found.etag ?? (await open().list({ prefix: key })).blobs.find((blob) => blob.key === key)?.etag
+      if (found.etag !== undefined) return { record: found.data as UserRevocations, version: found.etag }
+      // Netlify's local emulator (`BlobsServer`) sends no ETag with a read, only in a listing. The version is taken
+      // first and the data after it: a write in between leaves the data newer than the version, so the compare-and-set
+      // that follows fails and is retried, rather than overwriting that write with data read before it.
+      const etag = (await open('strong').list({ prefix: key })).blobs.find((blob) => blob.key === key)?.etag
+      const after = await latest(key)
+      if (!after) return undefined
       if (etag === undefined) throw new Error('Netlify Blobs returned no version for a stored record')
-      return { record: found.data as UserRevocations, version: etag }
+      return { record: after.data as UserRevocations, version: etag }
     },
     async put(key, record, version) {
       const conditions = version === undefined ? { onlyIfNew: true } : { onlyIfMatch: version }
-      const { modified } = await open().setJSON(key, record, conditions)
+      const { modified } = await open('strong').setJSON(key, record, conditions)
       return modified
     },
   }

@@ -8,7 +8,7 @@ import { AblyRestError, type AblyRevoke, type RevocationTarget } from '../ably-r
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import type { Caller } from '../auth/caller.ts'
-import { RevocationStoreError, type DenyList } from './deny-list.ts'
+import { checkCaller, RevocationStoreError, type DenyList, type Revoked } from './deny-list.ts'
 import type { RevocationKeys } from './keys.ts'
 
 /** What to revoke: the caller's own session, every session of the caller, or (admins) every session of `userId`. */
@@ -29,6 +29,11 @@ export interface RevokerOptions {
   /** How long entries are kept when nothing bounds the sessions they cover (see `Config.revocation`). */
   retentionSec: number
   tokenTtlSec: number
+  /**
+   * Whether the token route answers `caller` with a TokenRequest (a capability too large for an Ably JWT). Ably's
+   * tokens from a TokenRequest carry no `x-ably-revocation-key`, so a session revoke then also targets the clientId.
+   */
+  getsTokenRequest?: (caller: Caller, sessionKey: string) => Promise<boolean>
   retry?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number }
   log: Logger
   now?: () => number
@@ -48,6 +53,7 @@ export function createRevoker({
   adminRoles,
   retentionSec,
   tokenTtlSec,
+  getsTokenRequest = async () => false,
   retry = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 },
   log,
   now = Date.now,
@@ -57,14 +63,15 @@ export function createRevoker({
   const admins = new Set(adminRoles)
 
   /** `revokeTokens` with bounded retries, Ably's `Retry-After` honoured, never past the deadline. */
-  async function revokeAtAbly(target: RevocationTarget, deadlineAt: number): Promise<void> {
+  async function revokeAtAbly(targets: RevocationTarget[], deadlineAt: number): Promise<void> {
     let lastError: unknown
     for (let attempt = 1; attempt <= retry.maxAttempts; attempt++) {
       const timeLeft = deadlineAt - now()
       if (timeLeft <= 0) break
       try {
-        const [result] = await ably.revokeTokens([target], { signal: AbortSignal.timeout(timeLeft) })
-        if (result?.error) throw result.error
+        const results = await ably.revokeTokens(targets, { signal: AbortSignal.timeout(timeLeft) })
+        const failed = results.find((result) => result.error)
+        if (failed?.error) throw failed.error
         return
       } catch (error) {
         lastError = error
@@ -77,14 +84,30 @@ export function createRevoker({
     throw lastError ?? new AblyRestError('Ably revokeTokens: deadline reached before an attempt', { statusCode: 0 })
   }
 
+  /** 403 `signed_out` when the caller's own session is in the deny-list (503 when that cannot be read: fail closed). */
+  async function refuseRevokedCaller(caller: Caller, requestId: string | undefined): Promise<void> {
+    let revoked: Revoked | undefined
+    try {
+      ;({ revoked } = await checkCaller(denyList, keys, caller))
+    } catch (error) {
+      if (!(error instanceof RevocationStoreError)) throw error
+      log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })
+      throw new AppError('revocation_unavailable', { cause: error, reason: 'deny-list', details: { recorded: false }, headers: { 'Retry-After': '1' } })
+    }
+    if (revoked) throw new AppError('signed_out', { reason: `session revoked (${revoked})` })
+  }
+
   return async function revoke(caller, request, { deadlineAt, requestId }) {
     const userId = request.scope === 'user' && request.userId !== undefined ? request.userId : caller.userId
     if (userId !== caller.userId && !caller.roles.some((role) => admins.has(role))) {
       throw new AppError('forbidden', { message: "Only an admin role may revoke another user's sessions.", reason: 'revoke other user' })
     }
+    // An admin's power over others ends with the admin's session: a revoked session (its app JWT still valid, perhaps
+    // copied) must not go on logging other users out. Revoking oneself again stays allowed; it only takes access away.
+    if (userId !== caller.userId) await refuseRevokedCaller(caller, requestId)
     const revokedAt = now()
     const userKey = await keys.user(userId)
-    let target: RevocationTarget
+    let targets: RevocationTarget[]
     try {
       if (request.scope === 'session') {
         const session = await keys.session(caller)
@@ -92,10 +115,13 @@ export function createRevoker({
         // a `jti` or the JWT's own claims name one app JWT, which cannot be used after its `exp`.
         const bound = session.basis === 'sessionId' ? revokedAt + retentionSec * 1000 : caller.exp * 1000
         await denyList.revokeSession(userKey, session.key, Math.max(bound, revokedAt + tokenTtlSec * 1000))
-        target = `revocationKey:${session.key}`
+        targets = [`revocationKey:${session.key}`]
+        // This device's token may be one Ably issued for a TokenRequest, which only a clientId target reaches: the
+        // user's other devices are cut too, and renew at once (their sessions are not in the deny-list).
+        if (await getsTokenRequest(caller, session.key)) targets.push(`clientId:${userId}`)
       } else {
         await denyList.revokeUser(userKey, revokedAt, revokedAt + retentionSec * 1000)
-        target = `clientId:${userId}`
+        targets = [`clientId:${userId}`]
       }
     } catch (error) {
       if (!(error instanceof RevocationStoreError)) throw error
@@ -103,7 +129,7 @@ export function createRevoker({
       throw new AppError('revocation_unavailable', { cause: error, reason: 'deny-list', details: { recorded: false }, headers: { 'Retry-After': '1' } })
     }
     try {
-      await revokeAtAbly(target, deadlineAt)
+      await revokeAtAbly(targets, deadlineAt)
     } catch (error) {
       const ably = error instanceof AblyRestError ? { statusCode: error.statusCode, ablyCode: error.ablyCode } : {}
       log({ level: 'error', msg: 'revocation_not_sent', requestId, scope: request.scope, ...ably, error: describeError(error) })

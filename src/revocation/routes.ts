@@ -5,7 +5,10 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv, RouteFactory } from '../app-env.ts'
+import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import { invalidToken } from '../auth/app-token.ts'
+import type { Caller } from '../auth/caller.ts'
+import type { AblyKey } from '../config/index.ts'
 import { isValidId } from '../channels/index.ts'
 import { RevokeRequestBody, type RevokeResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
@@ -13,12 +16,14 @@ import { mediaType, readJson } from '../gateway/routes.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
+import type { ChannelPolicy } from '../policy/index.ts'
+import { MAX_ABLY_JWT_LENGTH } from '../routes/token.ts'
 import { createRevoker, type RevokeRequest } from './revoke.ts'
 
 const VALID_BODIES = ['no body (this session)', '{"scope":"user"} (every session of yours)', '{"userId":"…"} (admins: every session of that user)']
 
 /** The revoke route; 404 `not_found` unless `ABLY_REVOCABLE_TOKENS=true`. */
-export const revokeRoutes: RouteFactory = ({ config, verify, revocation, log, now }) => {
+export const revokeRoutes: RouteFactory = ({ config, verify, revocation, policy, log, now }) => {
   const app = new Hono<AppEnv>()
   if (!revocation) {
     return app.all('/revoke', () => {
@@ -30,6 +35,7 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, log, no
     adminRoles: config.adminRoles,
     retentionSec: config.revocation.retentionSec,
     tokenTtlSec: config.tokenTtlSec,
+    getsTokenRequest: tokenRequestCheck(config.ably.key, policy, config.tokenTtlSec, now),
     log,
     now,
   })
@@ -47,6 +53,20 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, log, no
       return c.json(body)
     })
     .all('/revoke', methodNotAllowed(['POST']))
+}
+
+/**
+ * Whether the token route answers a caller with a TokenRequest: it does when the Ably JWT it would sign is longer than
+ * `MAX_ABLY_JWT_LENGTH`, and that length depends only on the clientId, the capability (the policy's, from the app
+ * JWT) and the revocation key (`iat` and `exp` always have ten digits). Needs the token route's policy.
+ */
+function tokenRequestCheck(key: AblyKey, policy: ChannelPolicy, ttlSec: number, now: () => number) {
+  const sign = createAblyTokenSigner(key)
+  return async (caller: Caller, revocationKey: string) => {
+    const iat = Math.floor(now() / 1000)
+    const token = await sign({ clientId: caller.userId, capability: policy.capability(caller), iat, exp: iat + ttlSec, revocationKey })
+    return token.length > MAX_ABLY_JWT_LENGTH
+  }
 }
 
 /** The JSON body, or undefined when there is none. */

@@ -57,6 +57,20 @@ describe('revokeTokens', () => {
     expect(bob.calls.count).toBe(1)
   })
 
+  it('dates a token it issues (requestToken) to the millisecond, as Ably does: one issued just after issuedBefore is not revoked', async () => {
+    // Pin the clock to the middle of a second, so the revoke and the token after it fall in the same second.
+    fixture.clock.offset = 0
+    fixture.clock.offset = Math.ceil(fixture.clock.now() / 1000) * 1000 + 500 - fixture.clock.now()
+    const revokedAt = fixture.clock.now()
+    await admin().auth.revokeTokens([{ type: 'clientId', value: 'erin' }], { issuedBefore: revokedAt })
+    fixture.clock.offset += 10
+    const details = await admin().auth.requestToken({ clientId: 'erin' })
+    expect(details.issued).toBeGreaterThan(revokedAt)
+    const res = await fixture.fetch('/channels/erin/messages', { headers: { authorization: `Bearer ${btoa(details.token)}` } })
+    // Its default lifetime, one hour, is within the revocable key's cap to the millisecond too.
+    expect(res.status).toBe(200)
+  })
+
   it('matches revocationKey targets against x-ably-revocation-key only', async () => {
     const phone = renewing('carol', 'session-phone')
     const laptop = renewing('carol', 'session-laptop')

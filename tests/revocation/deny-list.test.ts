@@ -6,6 +6,7 @@ import { BlobsServer } from '@netlify/blobs/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDenyList, createMemoryRevocationStore, RevocationStoreError, type RevocationStore } from '../../src/revocation/deny-list.ts'
 import { createNetlifyBlobsStore } from '../../src/revocation/netlify-blobs.ts'
+import { createBlobsEdge, EDGE_URL, ORIGIN_URL } from './blobs-edge.ts'
 
 const HOUR = 3_600_000
 let blobs: { server: BlobsServer; dir: string; url: string }
@@ -79,4 +80,68 @@ it('reports a store it cannot reach as RevocationStoreError (the routes answer 5
   const denyList = createDenyList(createNetlifyBlobsStore({ siteID: 'site', token: 't', edgeURL: 'http://127.0.0.1:9', uncachedEdgeURL: 'http://127.0.0.1:9' }))
   await expect(denyList.check({ userKey: 'u', sessionKey: 's' })).rejects.toBeInstanceOf(RevocationStoreError)
   await expect(denyList.revokeUser('u', 1, 2)).rejects.toBeInstanceOf(RevocationStoreError)
+})
+
+describe('the deny-list on Netlify Blobs with concurrent writers (an edge with atomic compare-and-set, tests/revocation/blobs-edge.ts)', () => {
+  const HOUR_LATER = Date.now() + HOUR
+  const writer = (edge: ReturnType<typeof createBlobsEdge>, token: string, consistency: 'strong' | 'eventual' = 'strong') =>
+    createDenyList(createNetlifyBlobsStore({ consistency, siteID: 'site', token, edgeURL: EDGE_URL, uncachedEdgeURL: ORIGIN_URL, fetch: edge.fetch }))
+  const sessionsOf = (edge: ReturnType<typeof createBlobsEdge>, key: string) =>
+    Object.keys((edge.stored(key) as { sessions?: object } | undefined)?.sessions ?? {}).sort()
+
+  it('keeps every revocation when two instances revoke sessions of one user at once', async () => {
+    let seed = 7
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const edge = createBlobsEdge({ pause: () => new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 4))) })
+    const [a, b] = [writer(edge, 'A'), writer(edge, 'B')]
+    for (let round = 0; round < 20; round++) {
+      const user = `u${round}`
+      await Promise.all([
+        a.revokeSession(user, 'a1', HOUR_LATER),
+        b.revokeSession(user, 'b1', HOUR_LATER),
+        a.revokeSession(user, 'a2', HOUR_LATER),
+        b.revokeUser(user, Date.now(), HOUR_LATER),
+      ])
+      expect(sessionsOf(edge, user)).toEqual(['a1', 'a2', 'b1'])
+      expect(await a.check({ userKey: user, sessionKey: 'other', issuedAt: 0 })).toBe('user')
+    }
+  })
+
+  it('loses no write where reads carry no ETag (the local emulator): the version is taken before the data', async () => {
+    let aListed: () => void = () => {}
+    const listedByA = new Promise<void>((resolve) => {
+      aListed = resolve
+    })
+    let armed = false
+    let paused = false
+    const edge = createBlobsEdge({
+      etagOnRead: false,
+      // A reads the record, then B writes, and only then does A learn a version.
+      pause: async ({ method, key, token }) => {
+        if (!armed) return
+        if (token === 'A' && method === 'GET' && key === undefined && !paused) {
+          paused = true
+          aListed()
+          while (!edge.writes.includes('B')) await new Promise((resolve) => setTimeout(resolve, 1))
+        }
+        if (token === 'B' && method === 'PUT') await listedByA
+      },
+    })
+    await writer(edge, 'setup').revokeSession('u1', 'tablet', HOUR_LATER)
+    armed = true
+    await Promise.all([writer(edge, 'A').revokeSession('u1', 'phone', HOUR_LATER), writer(edge, 'B').revokeSession('u1', 'laptop', HOUR_LATER)])
+    expect(sessionsOf(edge, 'u1')).toEqual(['laptop', 'phone', 'tablet'])
+  })
+
+  it('writes after a read of the latest record even when reads are eventual (a second revoke within the stale window)', async () => {
+    const edge = createBlobsEdge({ staleMs: HOUR })
+    const denyList = writer(edge, 'A', 'eventual')
+    await denyList.revokeSession('u1', 'phone', HOUR_LATER)
+    await denyList.revokeSession('u1', 'laptop', HOUR_LATER)
+    await denyList.revokeUser('u1', Date.now(), HOUR_LATER)
+    expect(sessionsOf(edge, 'u1')).toEqual(['laptop', 'phone'])
+  })
 })

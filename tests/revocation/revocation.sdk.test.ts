@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/log/index.ts'
 import { createMemoryRevocationStore } from '../../src/revocation/deny-list.ts'
 import { revokeRoutes } from '../../src/revocation/routes.ts'
 import { startClientStack, until, type ClientStack } from '../client/support.ts'
+import { teamChat } from '../policy/team-chat.ts'
 import { TEST_JWT_SECRET } from '../support/fixtures.ts'
 
 const store = createMemoryRevocationStore()
@@ -225,6 +226,59 @@ describe('the browser client', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000))
     expect(phone.tokenRequests()).toBe(2)
     expect(phone.one.state).toBe('unauthorized')
+  })
+})
+
+describe('a session whose capability is too large for an Ably JWT (a TokenRequest, which carries no revocation key)', () => {
+  let teams: ClientStack
+  beforeAll(async () => {
+    teams = await startClientStack(
+      {},
+      {
+        policy: teamChat,
+        env: { ABLY_REVOCABLE_TOKENS: 'true', ABLY_TOKEN_TTL: '600', JWT_MEMBERSHIP_CLAIM: '/teams' },
+        revocationStore: createMemoryRevocationStore(),
+      },
+    )
+  })
+  afterAll(() => teams.close())
+
+  it('a session revoke still disconnects that device; the user’s other devices renew and stay', async () => {
+    const memberships = Array.from({ length: 100 }, (_, index) => `squad-${String(index).padStart(4, '0')}`)
+    const member = async (sid: string) => {
+      const iat = Math.floor(Date.now() / 1000) - 2
+      const appToken = await new SignJWT({ userId: 'ivan', teams: memberships, sid })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 3600)
+        .sign(new TextEncoder().encode(TEST_JWT_SECRET))
+      let tokenRequests = 0
+      const auth = createTokenAuth({
+        getAppToken: () => appToken,
+        tokenUrl: `${teams.url}/api/ably/token`,
+        fetch: (input, init) => {
+          tokenRequests++
+          return fetch(input, init)
+        },
+      })
+      const client = new Ably.Realtime({ ...teams.ably, authCallback: auth.authCallback })
+      clients.add(client)
+      await client.connection.once('connected')
+      return { appToken, client, auth, tokenRequests: () => tokenRequests }
+    }
+    const phone = await member('phone')
+    const laptop = await member('laptop')
+    const issued = await fetch(`${teams.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${phone.appToken}` } })
+    expect(await issued.json()).toHaveProperty('tokenRequest')
+
+    const res = await fetch(`${teams.url}/api/ably/revoke`, { method: 'POST', headers: { Authorization: `Bearer ${phone.appToken}` } })
+    expect(res.status).toBe(200)
+    await until(() => phone.client.connection.state === 'failed', 'the revoked device to fail')
+    expect(phone.auth.unauthorized).toBe(true)
+    expect(phone.tokenRequests()).toBe(2)
+    // Ably reaches a TokenRequest's token only by clientId, so the laptop was cut too, and renewed (its session stands).
+    await until(() => laptop.tokenRequests() === 2 && laptop.client.connection.state === 'connected', 'the other device to renew')
+    expect(laptop.auth.unauthorized).toBe(false)
   })
 })
 

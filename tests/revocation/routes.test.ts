@@ -150,6 +150,23 @@ describe('POST /api/ably/revoke', () => {
     expect(ably.calls).toEqual([['clientId:bob'], ['clientId:alice']])
   })
 
+  it('refuses an admin whose own session is revoked the power to revoke another user (403 signed_out)', async () => {
+    const ably = fakeRevoke('ok')
+    const { app } = revocationApp({ ably })
+    const admin = await appToken({ userId: 'root', role: 'admin', sid: 'a1' })
+    expect((await post(app, 'revoke', admin)).status).toBe(200)
+    const refused = await post(app, 'revoke', admin, { userId: 'bob' })
+    expect(refused.status).toBe(403)
+    expect(await refused.json()).toMatchObject({ code: 'signed_out', requestId: expect.any(String) })
+    // Every session of the admin, revoked by the admin or by another admin, likewise.
+    const other = await appToken({ userId: 'root', role: 'admin', sid: 'a2', iat: NOW_SEC - 60 })
+    expect((await post(app, 'revoke', await appToken({ userId: 'boss', role: 'admin', sid: 'b1' }), { userId: 'root' })).status).toBe(200)
+    expect((await post(app, 'revoke', other, { userId: 'bob' })).status).toBe(403)
+    // Logging itself out again stays allowed (it only takes access away).
+    expect((await post(app, 'revoke', other, { scope: 'user' })).status).toBe(200)
+    expect(ably.calls).toEqual([[expect.stringMatching(/^revocationKey:/)], ['clientId:root'], ['clientId:root']])
+  })
+
   it('answers bad requests with 400 and what would have been valid', async () => {
     const { app } = revocationApp()
     const token = await appToken()
