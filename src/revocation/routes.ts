@@ -16,7 +16,7 @@ import { mediaType, readJson } from '../gateway/routes.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-import type { ChannelPolicy } from '../policy/index.ts'
+import type { ChannelsPolicy } from '../policy/index.ts'
 import { MAX_ABLY_JWT_LENGTH } from '../routes/token.ts'
 import { createRevoker, type RevokeRequest } from './revoke.ts'
 
@@ -60,7 +60,7 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, policy,
  * `MAX_ABLY_JWT_LENGTH`, and that length depends only on the clientId, the capability (the policy's, from the app
  * JWT) and the revocation key (`iat` and `exp` always have ten digits). Needs the token route's policy.
  */
-function tokenRequestCheck(key: AblyKey, policy: ChannelPolicy, ttlSec: number, now: () => number) {
+function tokenRequestCheck(key: AblyKey, policy: ChannelsPolicy, ttlSec: number, now: () => number) {
   const sign = createAblyTokenSigner(key)
   return async (caller: Caller, revocationKey: string) => {
     const iat = Math.floor(now() / 1000)
