@@ -10,6 +10,8 @@ export async function banner(stack: LocalStack): Promise<string> {
   const generated = stack.sources.secrets === 'generated'
   const token = generated ? await stack.mintAppToken('alice') : undefined
   const api = `${stack.url}/api/ably`
+  const { policy } = stack.gateway
+  const routes = ['token', 'stats', 'presence', 'health', 'publish', 'history', ...(stack.config.revocation.enabled ? ['revoke'] : [])]
   const message = JSON.stringify({
     channelName: 'sms:alice:c1',
     eventName: 'message',
@@ -28,7 +30,8 @@ export async function banner(stack: LocalStack): Promise<string> {
     '',
     'ably-netlify-integration is running',
     `  Demo     ${stack.url}/`,
-    `  API      ${api}/token  ${api}/stats  ${api}/health  ${api}/publish  ${api}/history`,
+    `  API      ${routes.map((route) => `${api}/${route}`).join('  ')}`,
+    `  Channels ${Object.values(policy.forms).join('  ')}  (Ably namespaces to configure: ${policy.namespaces.join(', ')})`,
     stack.hubPort === undefined
       ? '  Ably     real Ably (ABLY_API_KEY is set)'
       : `  Hub      ws://localhost:${stack.hubPort}  (Ably-compatible; SDK options { endpoint: 'localhost', port: ${stack.hubPort}, tls: false })`,

@@ -4,8 +4,6 @@
  * user, so a token request costs one read. It sits on a small key-value port: the platform's store at the edge
  * (Netlify Blobs, ./netlify-blobs.ts) and an embedded one locally (`createMemoryRevocationStore`).
  */
-import type { Caller } from '../auth/caller.ts'
-import type { RevocationKeys } from './keys.ts'
 
 /** What is kept for one user (keyed by the user's deny-list key, never the raw user id). */
 export interface UserRevocations {
@@ -50,16 +48,6 @@ export interface DenyList {
   check(session: SessionRef): Promise<Revoked | undefined>
   revokeSession(userKey: string, sessionKey: string, keepUntil: number): Promise<void>
   revokeUser(userKey: string, before: number, keepUntil: number): Promise<void>
-}
-
-/**
- * Why `caller`'s session is refused, or undefined, with its revocation key: the check the token route makes before it
- * signs, and the revoke route before an admin acts on another user. Throws RevocationStoreError.
- */
-export async function checkCaller(denyList: DenyList, keys: RevocationKeys, caller: Caller): Promise<{ revoked: Revoked | undefined; sessionKey: string }> {
-  const [session, userKey] = await Promise.all([keys.session(caller), keys.user(caller.userId)])
-  const revoked = await denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
-  return { revoked, sessionKey: session.key }
 }
 
 /** Thrown when the store cannot be read or written (the caller answers 503, or refuses to sign). */

@@ -3,7 +3,8 @@
  * use, so an edge isolate with `ABLY_REVOCABLE_TOKENS` off never evaluates them (nor with it on, before a token request).
  */
 import type { Revocation } from '../app-env.ts'
-import type { DenyList, RevocationStore } from './deny-list.ts'
+import type { Caller } from '../auth/caller.ts'
+import type { DenyList, RevocationStore, Revoked } from './deny-list.ts'
 import type { RevocationKeys } from './keys.ts'
 
 export function lazyRevocation(store: RevocationStore, ablySecret: string, { now, ably }: Pick<Revocation, 'ably'> & { now: () => number }): Revocation {
@@ -39,4 +40,14 @@ export function lazyRevocationStore(load: () => Promise<RevocationStore>): Revoc
     get: async (key) => (await store()).get(key),
     put: async (key, record, version) => (await store()).put(key, record, version),
   }
+}
+
+/**
+ * Why `caller`'s session is refused, or undefined, with its revocation key: the check the token route makes before it
+ * signs, and the revoke route before an admin acts on another user. Throws RevocationStoreError.
+ */
+export async function checkCaller(denyList: DenyList, keys: RevocationKeys, caller: Caller): Promise<{ revoked: Revoked | undefined; sessionKey: string }> {
+  const [session, userKey] = await Promise.all([keys.session(caller), keys.user(caller.userId)])
+  const revoked = await denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
+  return { revoked, sessionKey: session.key }
 }

@@ -8,7 +8,8 @@ import { AblyRestError, type AblyRevoke, type RevocationTarget } from '../ably-r
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import type { Caller } from '../auth/caller.ts'
-import { checkCaller, RevocationStoreError, type DenyList, type Revoked } from './deny-list.ts'
+import { RevocationStoreError, type DenyList, type Revoked } from './deny-list.ts'
+import { checkCaller } from './lazy.ts'
 import type { RevocationKeys } from './keys.ts'
 
 /** What to revoke: the caller's own session, every session of the caller, or (admins) every session of `userId`. */

@@ -11,7 +11,7 @@ import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
 import { describeError } from '../log/index.ts'
-import type { Revoked } from '../revocation/deny-list.ts'
+import { checkCaller } from '../revocation/lazy.ts'
 
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
@@ -68,17 +68,16 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocat
 
   /** The session's revocation key, or 403 `signed_out` when the deny-list has it (the refusal ably-js does not retry). */
   async function checkSession(revocation: Revocation, caller: Caller, requestId: string): Promise<string> {
-    const [session, userKey] = await Promise.all([revocation.keys.session(caller), revocation.keys.user(caller.userId)])
-    let revoked: Revoked | undefined
+    let checked: Awaited<ReturnType<typeof checkCaller>>
     try {
-      revoked = await revocation.denyList.check({ userKey, sessionKey: session.key, ...(caller.iat !== undefined && { issuedAt: caller.iat * 1000 }) })
+      checked = await checkCaller(revocation.denyList, revocation.keys, caller)
     } catch (error) {
       // Fail closed: a session that cannot be checked gets no token. ably-js retries a 503 after its backoff.
       log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })
       throw new AppError('revocation_unavailable', { message: 'The session could not be checked. Retry later.', cause: error, headers: { 'Retry-After': '2' } })
     }
-    if (revoked) throw new AppError('signed_out', { reason: `session revoked (${revoked})` })
-    return session.key
+    if (checked.revoked) throw new AppError('signed_out', { reason: `session revoked (${checked.revoked})` })
+    return checked.sessionKey
   }
 
   // GET as well as POST, for ably-js `authUrl`. A refused app JWT is 403 `signed_out`, not 401: ably-js retries every

@@ -12,8 +12,8 @@
  */
 import { NETLIFY_FUNCTIONS, type NetlifyFunction, type NetlifyFunctionName } from '../deploy/functions.ts'
 import { lazyHandler } from './handlers.ts'
-import { revokeFunction } from './revocation.ts'
-import type { ChannelPolicy } from '../policy/index.ts'
+import { revokeFunction, revokeFunctionFor } from './revocation.ts'
+import type { ChannelPolicy, ChannelsPolicy } from '../policy/index.ts'
 import { healthFunction, historyFunction, historyFunctionFor, outboxFunction, publishFunction, publishFunctionFor } from './node-gateway.ts'
 
 const processEnv = () => process.env
@@ -32,6 +32,8 @@ export const outboxNetlifyFunction = /* @__PURE__ */ lazyHandler(processEnv, out
 /** The publish and history functions for an app's own channel policy: `export default publishNetlifyFunctionFor(myPolicy)`. */
 export const publishNetlifyFunctionFor = (policy: ChannelPolicy) => lazyHandler(processEnv, publishFunctionFor(policy))
 export const historyNetlifyFunctionFor = (policy: ChannelPolicy) => lazyHandler(processEnv, historyFunctionFor(policy))
+/** The revoke function for an app's own channel policy (a session holding a TokenRequest's token is then revoked whole). */
+export const revokeNetlifyFunctionFor = (policy: ChannelsPolicy) => lazyHandler(processEnv, revokeFunctionFor(policy))
 
 /** The literal a Node function's `export const config` must hold, from the route table. */
 export function nodeFunctionConfig(name: Extract<NetlifyFunctionName, `ably-${'publish' | 'history' | 'health' | 'outbox' | 'revoke'}`>) {

@@ -18,6 +18,11 @@ describe('the local stack', () => {
     const token = /export TOKEN=(\S+)/.exec(text)?.[1] ?? ''
     expect(text).toContain(`${local.stack.url}/api/ably/token`)
     expect(text).toContain(`port: ${local.stack.hubPort}, tls: false`)
+    // The policy's channels and the Ably namespaces to configure; no revoke route while revocation is off.
+    expect(text).toContain(
+      '  Channels sms:{userId}:{contactId}  contacts:{userId}  notifications:{userId}  (Ably namespaces to configure: sms, contacts, notifications)',
+    )
+    expect(text).not.toContain('/api/ably/revoke')
     const res = await fetch(`${local.stack.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
     expect(res.status).toBe(200)
     // The exact line that points the server helpers at this hub, with the key read from the file, never printed.
