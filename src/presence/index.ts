@@ -1,12 +1,20 @@
 /**
- * Who is online: a user is online while at least one of their connections is present on their `notifications:{userId}`
- * channel (the browser client enters there when given `presence: RealtimePresence`). Answered from Ably's REST presence, at most
+ * Who is online: a user is online while at least one of their connections is present on their presence channel, the
+ * policy's `presenceChannel` (the SMS inbox's `notifications:{userId}`; the browser client enters there when given
+ * `presence: RealtimePresence`). Any id the caller contract accepts can be asked about, through its channel segment. Answered from Ably's REST presence, at most
  * `MAX_BATCH_CHANNELS` channels per request as Ably allows. Ably keeps a member that vanished without a clean close
  * for about 15 s before its LEAVE, so "online" lags an abrupt disconnect by that much.
  */
 import { AblyRestError, MAX_BATCH_CHANNELS, type AblyRest, type RequestOptions } from '../ably-rest/index.ts'
-import { isValidId, notificationsChannel } from '../channels/index.ts'
+import { channelSegment, isAcceptedId, MAX_ID_LENGTH } from '../channels/segment.ts'
 import { AppError } from '../errors/index.ts'
+import type { ChannelsPolicy } from '../policy/index.ts'
+import { smsInboxChannels } from '../policy/sms-inbox.ts'
+
+export interface PresenceOptions extends RequestOptions {
+  /** The channel policy whose presence channel is asked (the SMS inbox's by default). */
+  policy?: ChannelsPolicy
+}
 
 /** One user's presence: online, and through how many connections (browser tabs, devices). */
 export interface UserPresence {
@@ -22,13 +30,22 @@ const CONCURRENT_BATCHES = 4
  * The presence of each user, in the order given (duplicates answered once each). An invalid id is the caller's
  * mistake (`invalid_request`, naming it); Ably failing or refusing is `ably_unavailable`.
  */
-export async function presenceOf(ably: AblyRest, userIds: readonly string[], options: RequestOptions = {}): Promise<UserPresence[]> {
-  const invalid = userIds.find((userId) => !isValidId(userId))
+export async function presenceOf(
+  ably: AblyRest,
+  userIds: readonly string[],
+  { policy = smsInboxChannels, ...options }: PresenceOptions = {},
+): Promise<UserPresence[]> {
+  if (policy.presenceKind === undefined)
+    throw new AppError('not_found', {
+      message: "This site's channel policy has no presence channel (a kind whose only segment is its owner, with browser presence).",
+    })
+  const invalid = userIds.find((userId) => !isAcceptedId(userId))
   if (invalid !== undefined)
     throw new AppError('invalid_request', {
       message: 'A user id is not valid.',
-      details: { userId: String(invalid).slice(0, 80), pattern: '^[A-Za-z0-9_-]{1,64}$' },
+      details: { userId: String(invalid).slice(0, 80), valid: `1 to ${MAX_ID_LENGTH} characters, no control characters, not "*"` },
     })
+  const channelOf = (userId: string) => policy.presenceChannel(channelSegment(userId)) ?? ''
   const unique = [...new Set(userIds)]
   const batches: string[][] = []
   for (let start = 0; start < unique.length; start += MAX_BATCH_CHANNELS) batches.push(unique.slice(start, start + MAX_BATCH_CHANNELS))
@@ -38,7 +55,7 @@ export async function presenceOf(ably: AblyRest, userIds: readonly string[], opt
   const worker = async () => {
     while (next < batches.length) {
       const batch = batches[next++] ?? []
-      for (const [userId, count] of await connectionsOf(ably, batch, options)) connections.set(userId, count)
+      for (const [userId, count] of await connectionsOf(ably, batch, channelOf, options)) connections.set(userId, count)
     }
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_BATCHES, batches.length) }, worker))
@@ -49,13 +66,18 @@ export async function presenceOf(ably: AblyRest, userIds: readonly string[], opt
 }
 
 /** Whether each user is online, by user id. */
-export async function isOnline(ably: AblyRest, userIds: readonly string[], options: RequestOptions = {}): Promise<Record<string, boolean>> {
+export async function isOnline(ably: AblyRest, userIds: readonly string[], options: PresenceOptions = {}): Promise<Record<string, boolean>> {
   return Object.fromEntries((await presenceOf(ably, userIds, options)).map(({ userId, online }) => [userId, online]))
 }
 
 /** One batch request: each user's number of present connections, counting only members entered as that user. */
-async function connectionsOf(ably: AblyRest, userIds: readonly string[], options: RequestOptions): Promise<Map<string, number>> {
-  const byChannel = new Map(userIds.map((userId) => [notificationsChannel(userId), userId]))
+async function connectionsOf(
+  ably: AblyRest,
+  userIds: readonly string[],
+  channelOf: (userId: string) => string,
+  options: RequestOptions,
+): Promise<Map<string, number>> {
+  const byChannel = new Map(userIds.map((userId) => [channelOf(userId), userId]))
   const results = await ably.batchPresence([...byChannel.keys()], options).catch((error: unknown) => {
     throw unavailable(error)
   })

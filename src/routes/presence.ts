@@ -13,7 +13,7 @@ import { presenceOf } from '../presence/index.ts'
 /** The most user ids one request may ask about (five Ably batch requests). */
 const MAX_PRESENCE_USER_IDS = 500
 
-export const presenceRoutes: RouteFactory = ({ ably, config, verify, now }) =>
+export const presenceRoutes: RouteFactory = ({ ably, config, verify, now, policy }) =>
   new Hono<AppEnv>()
     .get('/presence', authenticate({ verify }), async (c) => {
       const caller = c.get('caller')
@@ -26,7 +26,7 @@ export const presenceRoutes: RouteFactory = ({ ably, config, verify, now }) =>
           details: { maxUserIds: MAX_PRESENCE_USER_IDS },
         })
       }
-      const users = await presenceOf(ably, userIds, { signal: c.req.raw.signal })
+      const users = await presenceOf(ably, userIds, { signal: c.req.raw.signal, policy })
       const body: PresenceResponse = { users, timestamp: new Date(now()).toISOString() }
       c.header('Cache-Control', 'no-store')
       return c.json(body)

@@ -3,6 +3,8 @@ import type * as Ably from 'ably'
 import { describe, expect, it } from 'vitest'
 import { AblyRestError, createFetchAblyRest, MAX_BATCH_CHANNELS } from '../../src/ably-rest/index.ts'
 import { parseAblyEnv } from '../../src/config/index.ts'
+import { channelSegment } from '../../src/channels/segment.ts'
+import { defineChannelPolicy, type Zod } from '../../src/policy/index.ts'
 import { isOnline, presenceOf } from '../../src/presence/index.ts'
 import { presenceRoutes } from '../../src/routes/presence.ts'
 import { appToken, bearer, fakeAbly, testApp, type FakeAblyBehaviour } from '../support/fixtures.ts'
@@ -67,6 +69,28 @@ describe('the hub’s REST presence', () => {
 })
 
 describe('isOnline', () => {
+  it('asks about any id the caller contract accepts, on the channel of its segment (provider ids, e-mail addresses)', async () => {
+    const ids = ['auth0|64f1a2b3c4d5e6f7a8b9c0d1', 'ana@example.com', 'plain_user']
+    const client = fixture.realtime({ key: keyString(ROOT_KEY) })
+    await Promise.all(ids.slice(0, 2).map((id) => client.channels.get(`notifications:${channelSegment(id)}`).presence.enterClient(id)))
+    const { port } = countedPort()
+    expect(await isOnline(port, ids)).toEqual({ [ids[0] as string]: true, [ids[1] as string]: true, plain_user: false })
+  })
+
+  it('uses the policy’s presence channel, and says so when the policy has none', async () => {
+    const kind = { owner: 'userId', publishers: ['server'], events: { ping: { data: (z: Zod) => z.strictObject({}) } } } as const
+    const inbox = defineChannelPolicy({ kinds: { inbox: { pattern: 'inbox:{userId}', browser: ['presence', 'subscribe'], ...kind } } })
+    const client = fixture.realtime({ key: keyString(ROOT_KEY) })
+    await client.channels.get('inbox:carol').presence.enterClient('carol')
+    await client.channels.get('notifications:dave').presence.enterClient('dave')
+    const { port } = countedPort()
+    expect(await isOnline(port, ['carol', 'dave'], { policy: inbox })).toEqual({ carol: true, dave: false })
+    const silent = defineChannelPolicy({ kinds: { inbox: { pattern: 'inbox:{userId}', browser: ['subscribe'], ...kind } } })
+    const ably = fakeAbly()
+    await expect(isOnline(ably, ['carol'], { policy: silent })).rejects.toMatchObject({ code: 'not_found', status: 404 })
+    expect(ably.calls).toEqual([])
+  })
+
   it('batches 250 users into requests of at most 100 channels, and counts only members entered as the user', async () => {
     const userIds = Array.from({ length: 250 }, (_, i) => `user${i}`)
     const online = ['user0', 'user99', 'user100', 'user249']
@@ -89,7 +113,9 @@ describe('isOnline', () => {
 
   it('refuses an invalid user id before asking Ably, and reports Ably failing as ably_unavailable', async () => {
     const ably = fakeAbly()
-    await expect(presenceOf(ably, ['ok', 'not valid'])).rejects.toMatchObject({ code: 'invalid_request', details: { userId: 'not valid' } })
+    // Invalid under the caller contract: Ably's wildcard clientId, a control character, an id over 256 characters.
+    for (const bad of ['*', 'a\u0001b', 'x'.repeat(257)])
+      await expect(presenceOf(ably, ['ok', bad])).rejects.toMatchObject({ code: 'invalid_request', details: { userId: bad.slice(0, 80) } })
     expect(ably.calls).toEqual([])
     const down = fakeAbly({ batchPresence: () => Promise.reject(new AblyRestError('no response', { statusCode: 0 })) })
     await expect(isOnline(down, ['alice'])).rejects.toMatchObject({ code: 'ably_unavailable', status: 503 })
@@ -134,7 +160,7 @@ describe('GET /api/ably/presence', () => {
       [bearer(await appToken()), 'userIds=alice', 403, 'forbidden'],
       [await admin(), '', 400, 'invalid_request'],
       [await admin(), `userIds=${Array.from({ length: 501 }, (_, i) => `u${i}`).join(',')}`, 400, 'invalid_request'],
-      [await admin(), 'userIds=al%20ice', 400, 'invalid_request'],
+      [await admin(), 'userIds=%2A', 400, 'invalid_request'],
     ]
     for (const [headers, query, status, code] of cases) {
       const res = await app().request(`/api/ably/presence?${query}`, { headers })
