@@ -22,8 +22,8 @@ const config: KnipConfig = {
     'src/local/demo/main.ts',
     'scripts/deploy-check/canary/*.ts',
   ],
-  // An export that only its own file uses is live code, only wider than it needs: knip reports what nothing uses.
-  ignoreExportsUsedInFile: true,
+  // An export that only its own file uses is reported too: a module exports what others use, nothing more.
+  ignoreExportsUsedInFile: false,
   // A consumer's site, type-checked and built against the packed package by tests/package/consumer.test.ts.
   ignore: ['tests/package/site/**'],
   project: ['src/**/*.ts', 'netlify/**/*.{ts,mts}', 'hosts/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'tests/**/*.ts', 'examples/**/*.mjs'],

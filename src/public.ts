@@ -6,7 +6,7 @@
  */
 
 /** Where a module runs: `edge` is Netlify's Deno edge (and Workers), `any` is every runtime including the browser. */
-export type Runtime = 'browser' | 'edge' | 'node' | 'any'
+type Runtime = 'browser' | 'edge' | 'node' | 'any'
 
 export interface PublicEntry {
   readonly file: string

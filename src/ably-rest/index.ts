@@ -27,13 +27,13 @@ interface BatchSpec {
 export type BatchChannelResult = { channel: string; messageId: string } | { channel: string; error: AblyRestError }
 
 /** A member present on a channel, as Ably's REST presence lists it. */
-export interface PresenceMember {
+interface PresenceMember {
   clientId: string
   connectionId: string
 }
 
 /** Per-channel outcome of a batch presence request. */
-export type BatchPresenceResult = { channel: string; members: PresenceMember[] } | { channel: string; error: AblyRestError }
+type BatchPresenceResult = { channel: string; members: PresenceMember[] } | { channel: string; error: AblyRestError }
 
 /** Ably's cap on channels per batch request (https://ably.com/docs/api/rest-api#batch-presence). */
 export const MAX_BATCH_CHANNELS = 100
@@ -56,7 +56,7 @@ export interface AblyRest {
 export type RevocationTarget = `clientId:${string}` | `revocationKey:${string}`
 
 /** One target's outcome, as Ably answers it. */
-export interface TokenRevocationResult {
+interface TokenRevocationResult {
   target: string
   issuedBefore?: number
   appliesAt?: number
@@ -76,7 +76,7 @@ export interface AblyRevoke {
 }
 
 /** Ably takes at most this many targets per `revokeTokens` request. */
-export const MAX_REVOCATION_TARGETS = 100
+const MAX_REVOCATION_TARGETS = 100
 
 export interface AblyRestErrorOptions {
   /** HTTP status, or 0 when no response arrived. */

@@ -7,7 +7,7 @@ import type { Capability } from '../policy/index.ts'
 import type { AblyKey } from '../config/index.ts'
 import { lazyHmacKey } from './hmac-key.ts'
 
-export interface AblyTokenClaims {
+interface AblyTokenClaims {
   clientId: string
   capability: Capability
   /** Issued-at and expiry, in seconds since the epoch. */
@@ -35,7 +35,7 @@ export function createAblyTokenSigner(key: AblyKey): AblyTokenSigner {
 }
 
 /** An Ably TokenRequest, signed with the key: the browser redeems it at Ably (`POST /keys/{keyName}/requestToken`). */
-export interface AblyTokenRequest {
+interface AblyTokenRequest {
   keyName: string
   /** Milliseconds. */
   ttl: number

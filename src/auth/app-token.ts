@@ -34,15 +34,15 @@ export type PayloadVerifier = (token: string, header: ProtectedHeaderParameters,
  * JWS header parameters that locate or carry a key (RFC 7515 §4.1.2–4.1.7). jose ignores them when it is given the
  * key; we refuse them, so a token never names where its key might come from. `kid` is a label only, and allowed.
  */
-export const KEY_LOCATING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const
+const KEY_LOCATING_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256'] as const
 
 /** The log-only reasons of our own (besides jose's error codes, e.g. `ERR_JWT_EXPIRED`); README lists them all. */
-export const NO_LIFETIME_LEFT = 'no lifetime left'
+const NO_LIFETIME_LEFT = 'no lifetime left'
 
 /** What an Authorization header must look like: the Bearer scheme (any case) and three base64url segments. */
 const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
 /** The cap on a self-signed (HS256) app JWT, in characters; provider tokens may reach `JwtConfig.maxTokenLength`. */
-export const MAX_SELF_SIGNED_LENGTH = 4096
+const MAX_SELF_SIGNED_LENGTH = 4096
 const PLAIN_ID = /^[A-Za-z0-9_-]{1,64}$/
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 

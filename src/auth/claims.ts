@@ -27,7 +27,7 @@ const MAX_SINGLE_ROLE_LENGTH = 64
 const MAX_MEMBERSHIPS = 100
 
 /** The value at `pointer`, own properties only (never `__proto__` or an inherited one); arrays by decimal index. */
-export function readPointer(document: unknown, pointer: Pointer): unknown {
+function readPointer(document: unknown, pointer: Pointer): unknown {
   let value = document
   for (const token of pointer) {
     if (Array.isArray(value)) {

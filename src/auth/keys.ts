@@ -19,7 +19,7 @@ import { describeError, type Logger } from '../log/index.ts'
 import { invalidToken, type PayloadVerifier } from './app-token.ts'
 
 /** How long a last good key set is served while every refresh fails (a provider outage of a day signs nobody out). */
-export const STALE_LIMIT_MS = 24 * 60 * 60 * 1000
+const STALE_LIMIT_MS = 24 * 60 * 60 * 1000
 /** The largest JWKS document accepted. */
 const MAX_JWKS_BYTES = 256 * 1024
 
@@ -81,7 +81,7 @@ interface Cached {
 }
 
 /** The cached, refreshed key set of `url`. */
-export function remoteKeySet(
+function remoteKeySet(
   url: string,
   keys: Pick<KeysConfig, 'cacheMaxAgeSec' | 'cooldownSec' | 'fetchTimeoutMs'>,
   { now, log, fetch: fetchImpl = fetch }: KeyVerifierDeps,

@@ -6,7 +6,7 @@
 import type { Pointer } from './claims.ts'
 
 /** Top-level claims a user can edit themselves (Supabase and Auth0 `user_metadata`, Clerk `unsafeMetadata`). */
-export const USER_EDITABLE_CLAIMS = ['user_metadata', 'raw_user_meta_data', 'unsafe_metadata', 'unsafeMetadata'] as const
+const USER_EDITABLE_CLAIMS = ['user_metadata', 'raw_user_meta_data', 'unsafe_metadata', 'unsafeMetadata'] as const
 
 /** Parses an RFC 6901 pointer (`''` is the whole document); `undefined` when malformed (a bad `~` escape, no leading `/`). */
 export function parsePointer(text: string): Pointer | undefined {

@@ -17,7 +17,7 @@
 import { sha256 } from './sha256.ts'
 
 /** The longest accepted user id, in UTF-16 code units (Firebase uids reach 128; Ably clientIds have no lower cap). */
-export const MAX_ID_LENGTH = 256
+const MAX_ID_LENGTH = 256
 
 /** A segment's own alphabet and bound: what a channel parser accepts where a user's segment goes. */
 export const SEGMENT_PATTERN = /^(?:[A-Za-z0-9_-]{1,64}|~[A-Za-z0-9_-]{1,63}|~~[A-Za-z0-9_-]{43})$/

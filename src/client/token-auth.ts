@@ -12,7 +12,7 @@ import type { TokenResponse } from '../contract/index.ts'
 export type AppTokenGetter = () => string | null | undefined | Promise<string | null | undefined>
 
 /** What the token endpoint gives: an Ably token, or (for a capability too large for an Ably JWT) a signed TokenRequest ably-js redeems. */
-export type AblyCredential = TokenDetails | (TokenRequest & { readonly token?: undefined })
+type AblyCredential = TokenDetails | (TokenRequest & { readonly token?: undefined })
 
 export type AuthCallback = (params: TokenParams, callback: (error: ErrorInfo | string | null, token: AblyCredential | null) => void) => void
 

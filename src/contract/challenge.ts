@@ -4,8 +4,8 @@
  * browser client can read it too.
  */
 
-export const TOKEN_EXPIRED = 'The access token expired'
-export const TOKEN_INVALID = 'The access token is missing or invalid'
+const TOKEN_EXPIRED = 'The access token expired'
+const TOKEN_INVALID = 'The access token is missing or invalid'
 
 export const wwwAuthenticate = (expired: boolean) => `Bearer error="invalid_token", error_description="${expired ? TOKEN_EXPIRED : TOKEN_INVALID}"`
 

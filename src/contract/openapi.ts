@@ -30,7 +30,7 @@ import {
 type JsonSchema = Record<string, unknown>
 
 /** One operation: its success answers by status, its query, body and headers. Error answers are added from `errors`. */
-export interface Operation {
+interface Operation {
   readonly summary: string
   readonly description?: string
   /** `required`: an app JWT in `Authorization: Bearer …`; `optional`: more is answered with one. */
@@ -84,7 +84,7 @@ const IDEMPOTENCY_HEADER = {
 }
 
 /** The operations, by path and method. Every path of `NETLIFY_FUNCTIONS` must be here, with each method it allows. */
-export const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
+const OPERATIONS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
   '/api/ably/token': {
     post: {
       summary: 'An Ably JWT for the app user, signed locally with the Ably key',

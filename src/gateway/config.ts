@@ -2,7 +2,7 @@
 import { addProblem, checkEnv, DEADLINE_MS, envValue, parseInteger, type ConfigProblems, type Env } from '../config/index.ts'
 import { mongoUriProblem } from '../store/mongodb.ts'
 
-export type StoreConfig =
+type StoreConfig =
   | { readonly kind: 'memory' }
   | { readonly kind: 'mongodb'; readonly uri: string; readonly dbName: string; readonly timeoutMs: number; readonly maxPoolSize: number }
 

@@ -28,7 +28,7 @@ export interface DeliveryOptions {
   random?: () => number
 }
 
-export interface DeliverRequest {
+interface DeliverRequest {
   /** The lease holder, who records the outcomes. */
   owner: string
   /** Give up retrying (and leave the rest pending) at this time, in ms since the epoch. */
@@ -156,12 +156,12 @@ export function createDelivery({
 }
 
 /** The Ably message for a stored one: its id makes the publish idempotent. */
-export function toAblyMessage(doc: MessageDoc): AblyMessage {
+function toAblyMessage(doc: MessageDoc): AblyMessage {
   return { id: doc._id, name: doc.eventName, data: doc.data }
 }
 
 /** Groups messages, in order, into runs whose sizes add up to at most `maxBytes` (a larger message goes alone). */
-export function chunkBySize<T extends { size: number }>(items: readonly T[], maxBytes: number): T[][] {
+function chunkBySize<T extends { size: number }>(items: readonly T[], maxBytes: number): T[][] {
   const chunks: T[][] = []
   let current: T[] = []
   let bytes = 0

@@ -18,8 +18,7 @@ import { createRateLimiter } from './rate-limit.ts'
 import { createStoreThenDeliver, type Accepted, type AcceptedStatus } from './store-then-deliver.ts'
 
 export type { Accepted, AcceptedStatus } from './store-then-deliver.ts'
-export type { HistoryRequest } from './history.ts'
-export type { Caller, PublishItem } from './prepare.ts'
+export type { Caller } from './prepare.ts'
 export type { SweepReport } from './outbox.ts'
 
 export interface GatewayOptions {
@@ -38,7 +37,7 @@ export interface GatewayOptions {
   policy?: ChannelPolicy
 }
 
-export interface AcceptOptions {
+interface AcceptOptions {
   caller: Caller
   /** The request's `Idempotency-Key`, when sent: a repeat of the request publishes nothing new. */
   requestKey?: string | undefined

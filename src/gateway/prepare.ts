@@ -159,7 +159,7 @@ const encoder = new TextEncoder()
  * A message's size as Ably counts it: the bytes of its name, clientId, extras and data as sent, where an object
  * travels as JSON text. We send no clientId or extras. `undefined` when the data cannot be serialised at all.
  */
-export function ablySize(name: string, data: unknown): number | undefined {
+function ablySize(name: string, data: unknown): number | undefined {
   let text: string | undefined
   try {
     text = typeof data === 'string' ? data : JSON.stringify(data)
@@ -175,7 +175,7 @@ function normalised({ channelName, eventName, data, id }: PublishItem) {
 }
 
 /** JSON with object keys sorted at every level, so equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value)

@@ -21,7 +21,7 @@ export interface RateLimiterOptions {
 }
 
 /** What a granted reservation holds. */
-export interface Reservation {
+interface Reservation {
   /** `RateLimit` and `RateLimit-Policy` as the window stands after this reservation (and what it gave back). */
   headers(): Record<string, string>
   /** Gives back `hits` reserved and not used. */

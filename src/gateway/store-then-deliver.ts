@@ -39,7 +39,7 @@ export interface StoreThenDeliverOptions {
   newId?: () => string
 }
 
-export interface StoreThenDeliverContext {
+interface StoreThenDeliverContext {
   /** Lease holder for this call, unique per request. */
   owner: string
   /** Recorded as `publisherId`. */

@@ -35,7 +35,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
 }
 
 /** The window of `failedLast24h`. */
-export const FAILED_WINDOW_MS = 24 * 60 * 60 * 1000
+const FAILED_WINDOW_MS = 24 * 60 * 60 * 1000
 
 export interface HealthDeps {
   /** The outbox's figures (its latency is the store check's). */
@@ -63,7 +63,7 @@ export async function checkHealth({ outboxStats, ably, now, log, thresholds = DE
 }
 
 /** The outbox's figures, rated: `stalled` past the unhealthy thresholds, `backlog` past the degraded ones. */
-export function outboxCheck(stats: OutboxStats | undefined, now: number, thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS): OutboxCheck {
+function outboxCheck(stats: OutboxStats | undefined, now: number, thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS): OutboxCheck {
   if (!stats) return { status: 'unknown', pending: null, oldestPendingAgeSec: null, failedLast24h: null }
   const age = stats.oldestPendingAt === null ? null : Math.max(0, Math.round((now - stats.oldestPendingAt.getTime()) / 1000))
   const over = (value: number | null, limit: number) => value !== null && value >= limit
@@ -81,7 +81,7 @@ export function outboxCheck(stats: OutboxStats | undefined, now: number, thresho
  * degraded when something is slow, Ably is unreachable (publishes are stored and queued, nothing is lost, but
  * nothing reaches browsers), or the outbox has a backlog or recent failures; healthy otherwise.
  */
-export function rate(
+function rate(
   checks: { store?: HealthCheck; outbox: OutboxCheck; ably?: HealthCheck },
   thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
 ): { status: HealthStatus; reasons: string[] } {

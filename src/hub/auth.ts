@@ -328,7 +328,7 @@ export function createAuthority({
 }
 
 /** The JWT claim that `revocationKey:` targets match. */
-export const REVOCATION_KEY_CLAIM = 'x-ably-revocation-key'
+const REVOCATION_KEY_CLAIM = 'x-ably-revocation-key'
 
 const excessiveRevocableTtl = () => new HubError(40003, 'Excessive value for TTL (revocation is enabled on this key)', 400)
 

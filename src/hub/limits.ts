@@ -7,7 +7,7 @@ import { HubError } from './errors.ts'
 /** Ably's default per-connection inbound (publish) rate, in messages per second; presence events count too. */
 export const DEFAULT_MAX_INBOUND_RATE = 50
 /** Ably closes a connection that publishes around 20 times above its rate (42921) instead of refusing messages. */
-export const FATAL_RATE_FACTOR = 20
+const FATAL_RATE_FACTOR = 20
 /** The code of the inbound-rate breach that ends the connection. */
 export const FATAL_RATE_CODE = 42921
 /** Ably's limit of members present on one channel, the same on every package (91003). */
@@ -21,7 +21,7 @@ export const DEFAULT_PRESENCE_HISTORY_LIMIT = 100
  * A token bucket: `capacity` tokens, refilled at `ratePerSecond`. `take(count)` spends `count` tokens and
  * says whether there were enough; a refused take spends nothing.
  */
-export function createTokenBucket(ratePerSecond: number, capacity: number, now: () => number) {
+function createTokenBucket(ratePerSecond: number, capacity: number, now: () => number) {
   let tokens = capacity
   let updatedAt = now()
   return (count: number): boolean => {

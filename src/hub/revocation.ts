@@ -9,17 +9,17 @@ import { HubError } from './errors.ts'
 /** Tokens of a key with revocable tokens enabled live at most this long (Ably: 40003 "Excessive value for TTL"). */
 export const MAX_REVOCABLE_TTL_MS = 3_600_000
 /** At most this many targets per request. */
-export const MAX_REVOCATION_TARGETS = 100
+const MAX_REVOCATION_TARGETS = 100
 /** `issuedBefore` may be at most this far in the past (and never in the future). */
-export const MAX_ISSUED_BEFORE_AGE_MS = 3_600_000
+const MAX_ISSUED_BEFORE_AGE_MS = 3_600_000
 /** `allowReauthMargin` postpones enforcement by this long, and prompts live connections to renew meanwhile. */
-export const REAUTH_MARGIN_MS = 30_000
+const REAUTH_MARGIN_MS = 30_000
 
 /** Ably's codes for revocation. */
 export const TOKEN_REVOKED = 40141
-export const REVOKE_WITH_TOKEN = 40162
-export const REVOCATION_NOT_ENABLED = 40164
-export const WRONG_KEY_FOR_REVOCATION = 40133
+const REVOKE_WITH_TOKEN = 40162
+const REVOCATION_NOT_ENABLED = 40164
+const WRONG_KEY_FOR_REVOCATION = 40133
 
 /** One target's result, as Ably's `TokenRevocationSuccessResult`. */
 export interface RevocationResult {

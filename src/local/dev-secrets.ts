@@ -48,7 +48,7 @@ export interface RunningStack {
 }
 
 /** One record per running stack, named by its API port, so two stacks never overwrite or remove each other's. */
-export const DEFAULT_RUNNING_STACKS_DIR = '.local/running-stacks'
+const DEFAULT_RUNNING_STACKS_DIR = '.local/running-stacks'
 
 const recordFile = (url: string, dir: string) => join(dir, `${new URL(url).port || '80'}.json`)
 

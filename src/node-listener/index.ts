@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerOptions } from 'node:http'
 /** A client has this long to send a request's headers; then Node answers 408 and closes (its default is 60 s). */
 export const HEADERS_TIMEOUT_MS = 10_000
 /** The whole request, headers and body (the body limit's own 10 s budget, read after the headers, fits inside). */
-export const REQUEST_TIMEOUT_MS = 30_000
+const REQUEST_TIMEOUT_MS = 30_000
 
 /** `http.createServer` options. Node checks the two timeouts every `connectionsCheckingInterval` (default 30 s). */
 export const NODE_SERVER_OPTIONS = {

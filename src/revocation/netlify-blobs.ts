@@ -7,7 +7,7 @@
 import { getStore, type Store } from '@netlify/blobs'
 import type { RevocationStore, UserRevocations } from './deny-list.ts'
 
-export const REVOCATION_STORE_NAME = 'ably-revocations'
+const REVOCATION_STORE_NAME = 'ably-revocations'
 
 export interface NetlifyBlobsOptions {
   /** `strong` (the default) or `eventual`. */

@@ -15,7 +15,7 @@ import type { RevocationKeys } from './keys.ts'
 /** What to revoke: the caller's own session, every session of the caller, or (admins) every session of `userId`. */
 export type RevokeRequest = { scope: 'session' } | { scope: 'user'; userId?: string }
 
-export interface RevokeResult {
+interface RevokeResult {
   scope: 'session' | 'user'
   userId: string
   /** When the revocation took effect at our end (the deny-list), ISO 8601. */

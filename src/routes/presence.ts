@@ -11,7 +11,7 @@ import { authenticate } from '../middleware/authenticate/index.ts'
 import { presenceOf } from '../presence/index.ts'
 
 /** The most user ids one request may ask about (five Ably batch requests). */
-export const MAX_PRESENCE_USER_IDS = 500
+const MAX_PRESENCE_USER_IDS = 500
 
 export const presenceRoutes: RouteFactory = ({ ably, config, verify, now }) =>
   new Hono<AppEnv>()

@@ -16,7 +16,7 @@ import { checkCaller } from '../revocation/lazy.ts'
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
 /** The longest TokenRequest (JSON text) ably-js accepts from an auth callback; beyond it the token route refuses with a 403. */
-export const MAX_TOKEN_REQUEST_LENGTH = 2 ** 17
+const MAX_TOKEN_REQUEST_LENGTH = 2 ** 17
 
 export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)

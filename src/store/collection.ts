@@ -21,7 +21,7 @@ export function isPipeline(update: Update | Pipeline): update is Pipeline {
   return Array.isArray(update)
 }
 
-export interface IndexSpec {
+interface IndexSpec {
   name: string
   key: Record<string, 1 | -1>
   unique?: boolean

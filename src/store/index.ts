@@ -4,7 +4,7 @@
  * and an embedded mingo collection (`memory.ts`) both serve, so the same filter and update documents run in both.
  */
 
-export type MessageStatus = 'pending' | 'published' | 'failed'
+type MessageStatus = 'pending' | 'published' | 'failed'
 
 /** One accepted message. `_id` is the message id, and Ably's idempotent id when it is published. */
 export interface MessageDoc {
@@ -40,9 +40,9 @@ export interface MessageDoc {
   lastError: string | null
 }
 
-export type InsertOutcome = { inserted: true; doc: MessageDoc } | { inserted: false; doc: MessageDoc }
+type InsertOutcome = { inserted: true; doc: MessageDoc } | { inserted: false; doc: MessageDoc }
 
-export interface ClaimRequest {
+interface ClaimRequest {
   owner: string
   now: Date
   leaseUntil: Date
@@ -60,14 +60,14 @@ export type Settlement = { id: string; attempts: number; now: Date } & (
   | { status: 'pending'; nextAttemptAt: Date; error: string }
 )
 
-export interface HistoryQuery {
+interface HistoryQuery {
   channelName: string
   limit: number
   /** Only messages whose `seq` sorts before this. */
   before?: string
 }
 
-export interface StoreInitOptions {
+interface StoreInitOptions {
   /**
    * Delivered and failed messages are removed this long after they settled (a TTL index on `settledAt`, which a
    * pending message does not have). Without it, messages are kept until removed by hand.
@@ -76,7 +76,7 @@ export interface StoreInitOptions {
 }
 
 /** The outcome of `reserve`: `count` is the window's total after it (unchanged when not granted). */
-export interface Reservation {
+interface Reservation {
   granted: boolean
   count: number
 }

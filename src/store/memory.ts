@@ -38,7 +38,7 @@ interface Capacity {
 }
 
 /** An in-memory database of mingo collections. */
-export function createMemoryDatabase({ now = Date.now, maxMessages = 5000, maxMessageBytes = 16 * 2 ** 20 }: MemoryStoreOptions = {}): Database {
+function createMemoryDatabase({ now = Date.now, maxMessages = 5000, maxMessageBytes = 16 * 2 ** 20 }: MemoryStoreOptions = {}): Database {
   if (!Number.isInteger(maxMessages) || maxMessages < 1 || !Number.isInteger(maxMessageBytes) || maxMessageBytes < 1) {
     throw new TypeError(`createMemoryDatabase: maxMessages and maxMessageBytes must be positive integers, got ${maxMessages} and ${maxMessageBytes}`)
   }

@@ -92,7 +92,7 @@ export function createMongoStore({ uri, dbName, ...clientOptions }: MongoStoreOp
 }
 
 /** The collection port over a MongoDB database. */
-export function createMongoDatabase(client: MongoClient, dbName: string, onClose: () => void = () => {}): Database {
+function createMongoDatabase(client: MongoClient, dbName: string, onClose: () => void = () => {}): Database {
   const db = client.db(dbName)
   return {
     collection: <T extends Doc>(spec: CollectionSpec): Collection<T> => mongoCollection<T>(db.collection<Document>(spec.name)),

@@ -97,7 +97,7 @@ export function scriptedAbly(faults: (Fault | undefined)[] = []) {
   }
 }
 
-export type ScriptedAbly = ReturnType<typeof scriptedAbly>
+type ScriptedAbly = ReturnType<typeof scriptedAbly>
 
 /**
  * A store that misbehaves on the calls named in `state.failing` (every call when it holds `*`): `throw` fails at
@@ -169,7 +169,7 @@ export function oneWinsOneMismatch<R extends { status: number; body: { code?: un
 }
 
 /** Test environment for the gateway: generous rate limit unless a test sets one. */
-export const gatewayEnv: Env = { PUBLISH_RATE_LIMIT: '100000' }
+const gatewayEnv: Env = { PUBLISH_RATE_LIMIT: '100000' }
 
 export interface GatewayAppOptions {
   ably?: ScriptedAbly

@@ -11,7 +11,7 @@
 export const EDGE_URL = 'http://edge.blobs.test'
 export const ORIGIN_URL = 'http://origin.blobs.test'
 
-export interface BlobsEdgeRequest {
+interface BlobsEdgeRequest {
   method: string
   /** The key, or undefined for a listing. */
   key: string | undefined

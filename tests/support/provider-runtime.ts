@@ -22,7 +22,7 @@ export async function startProviderRuntime(): Promise<ProviderRuntime> {
   return { jwks, shapes: providerShapes(jwks.origin, { rsa, ec }) }
 }
 
-export type Send = (request: Request) => Promise<Response>
+type Send = (request: Request) => Promise<Response>
 
 export interface ProviderCase {
   name: string

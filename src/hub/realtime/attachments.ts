@@ -16,10 +16,10 @@ const REWIND = /^(\d{1,9})(s|m|h)?$/
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 }
 
 /** The refusal of an attach, or of an attachment a narrower token no longer allows. */
-export const attachDenied = () => new HubError(40160, 'Channel denied access based on given capability', 401)
+const attachDenied = () => new HubError(40160, 'Channel denied access based on given capability', 401)
 
 /** The channel modes a capability allows on a channel. */
-export function permittedModes(capability: Capability, channel: string): number {
+function permittedModes(capability: Capability, channel: string): number {
   const operations = operationsOn(capability, channel)
   let modes = 0
   if (operations.has('subscribe')) modes |= Mode.SUBSCRIBE | Mode.PRESENCE_SUBSCRIBE
@@ -52,7 +52,7 @@ function requireChannelField(frame: Frame): string {
 }
 
 /** Reports a channel-level error (the connection stays up). */
-export function channelError(state: RealtimeState, link: Link, channel: string, error: HubError): void {
+function channelError(state: RealtimeState, link: Link, channel: string, error: HubError): void {
   send(state, link, { action: Action.ERROR, channel, error: toErrorInfo(error) })
   state.log({ event: 'hub.channel.refused', connectionId: link.session?.id, channel, code: error.code })
 }

@@ -8,7 +8,7 @@ import { Action, Mode, PresenceAction } from '../protocol.ts'
 import { recipients, send, sendToAll, type Frame, type Link, type RealtimeState, type Session } from './state.ts'
 
 /** Sends presence events to every connection attached to `channel` with presence_subscribe. */
-export function broadcastPresence(state: RealtimeState, channel: string, events: readonly PresenceEvent[]): void {
+function broadcastPresence(state: RealtimeState, channel: string, events: readonly PresenceEvent[]): void {
   if (events.length === 0) return
   sendToAll(state, recipients(state, channel, Mode.PRESENCE_SUBSCRIBE), (format, name) => ({
     action: Action.PRESENCE,

@@ -26,7 +26,7 @@ export interface BodyLimitOptions {
 }
 
 /** The header every answer carries when the request's body was not read to its end. */
-export const CONNECTION_CLOSE = { Connection: 'close' } as const
+const CONNECTION_CLOSE = { Connection: 'close' } as const
 
 /**
  * Caps the body at `maxBytes` (by an honest Content-Length before reading anything, by counting otherwise) and
