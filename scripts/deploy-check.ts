@@ -82,10 +82,13 @@ async function main(): Promise<number> {
   const functionsDir = join(out, 'functions')
   const edgeDir = join(out, 'edge-functions')
   const edgeSources = join(site, 'netlify/edge-functions')
-  // The same functions beside one of the site's own, for the isolation check (4). The stand-in is copied first: the
-  // edge bundler rewrites a source outside the site's base path in place.
+  // The same functions beside one of the site's own, for the isolation check (4). The stand-in is copied first, into
+  // the site's own `.netlify` directory whatever `--out` is: the edge bundler rewrites its sources in place, and it
+  // names a source by its path from the base path, so one outside the site (`../out/canary`) is looked up from the
+  // root of the bundle and not found.
   const edgeWithSiteDir = join(out, 'edge-functions-with-site-function')
-  const canary = join(out, 'canary')
+  const canary = join(site, '.netlify/deploy-check-canary')
+  await rm(canary, { recursive: true, force: true })
   await cp(join(tools, 'scripts/deploy-check/canary'), canary, { recursive: true })
   const built = await Promise.all([
     bundled('zip-it-and-ship-it', 'zip-it-and-ship-it bundles the Node functions', () =>

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Runs the hub alone: `ABLY_API_KEY=app.key:secret ABLY_HUB_PORT=8889 npx tsx src/wiring/hub-cli.ts`.
+ * Runs the hub alone: `ABLY_API_KEY=app.key:local-hub-secret-0123456789 ABLY_HUB_PORT=8889 npx tsx src/wiring/hub-cli.ts`.
  * Logs one JSON line per event on stdout; stops on SIGINT or SIGTERM.
  */
 import { checkEnv, ConfigError, readAbly } from '../config/index.ts'
