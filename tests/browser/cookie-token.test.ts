@@ -18,6 +18,8 @@ import { hasChromium, launchChromium } from '../support/chromium.ts'
 import { useLocalStack } from '../support/local-stack.ts'
 
 const COOKIE = 'session'
+/** How `fetch` reports an answer the browser keeps from the page (CORS or CORP). */
+const FAILED = 'TypeError: Failed to fetch'
 const SECRET = 'cookie-token-browser-test-0123456789-abcdefgh'
 /** ably-js's own browser build (UMD: sets `window.Ably`; package.json's `browser` file), beside the Node build `ably` resolves to here. */
 const ABLY_BROWSER_BUILD = join(dirname(createRequire(import.meta.url).resolve('ably')), 'ably.js')
@@ -213,12 +215,13 @@ describe.runIf(hasChromium)('JWT_COOKIE in Chromium: authUrl with the app JWT in
   it('another origin on the same host (same site): the cookie goes along and a token is signed, but the page cannot read it; the gateway refuses the same cookie', async () => {
     const { context } = await profile(await mintAppToken(SECRET, { userId: 'alice' }))
     const { read, wire } = await fromAnotherOrigin(context, `http://localhost:${elsewhere.port}`, local.stack.url)
-    expect(read).toEqual({ GET: 'TypeError: Failed to fetch', POST: 'TypeError: Failed to fetch', publish: 'TypeError: Failed to fetch' })
+    expect(read).toEqual({ GET: FAILED, POST: FAILED, noCors: FAILED, publish: FAILED })
     expect(wire).toEqual([
       // localhost:<other port> is the same site as the stack: SameSite=Lax lets the cookie go, the route signs a
       // token, and with no Access-Control-Allow-Origin for that origin the browser keeps it from the page.
       { method: 'GET', path: '/api/ably/token', cookieSent: true, cookieBlocked: [], status: 200, allowOrigin: undefined, allowCredentials: undefined },
       { method: 'POST', path: '/api/ably/token', cookieSent: true, cookieBlocked: [], status: 200, allowOrigin: undefined, allowCredentials: undefined },
+      { method: 'GET', path: '/api/ably/token', cookieSent: true, cookieBlocked: [], status: 200, allowOrigin: undefined, allowCredentials: undefined },
       // A no-cors POST needs no preflight and is sent with the cookie: the gateway reads only the header, so 401.
       { method: 'POST', path: '/api/ably/publish', cookieSent: true, cookieBlocked: [], status: 401, allowOrigin: undefined, allowCredentials: undefined },
     ])
@@ -228,10 +231,11 @@ describe.runIf(hasChromium)('JWT_COOKIE in Chromium: authUrl with the app JWT in
   it('another site (127.0.0.1): SameSite=Lax keeps the cookie at home, so the token route answers 403, unreadable too', async () => {
     const { context } = await profile(await mintAppToken(SECRET, { userId: 'alice' }))
     const { read, wire } = await fromAnotherOrigin(context, `http://127.0.0.1:${elsewhere.port}`, local.stack.url)
-    expect(read).toEqual({ GET: 'TypeError: Failed to fetch', POST: 'TypeError: Failed to fetch', publish: 'TypeError: Failed to fetch' })
+    expect(read).toEqual({ GET: FAILED, POST: FAILED, noCors: FAILED, publish: FAILED })
     expect(wire.map(({ method, path, cookieSent, status }) => ({ method, path, cookieSent, status }))).toEqual([
       { method: 'GET', path: '/api/ably/token', cookieSent: false, status: 403 },
       { method: 'POST', path: '/api/ably/token', cookieSent: false, status: 403 },
+      { method: 'GET', path: '/api/ably/token', cookieSent: false, status: 403 },
       { method: 'POST', path: '/api/ably/publish', cookieSent: false, status: 401 },
     ])
     for (const { cookieBlocked } of wire) expect(cookieBlocked).toContain('SameSiteLax')
@@ -244,10 +248,12 @@ describe.runIf(hasChromium)('JWT_COOKIE in Chromium: authUrl with the app JWT in
     try {
       const { context } = await profile(await mintAppToken(SECRET, { userId: 'alice' }))
       const { read, wire } = await fromAnotherOrigin(context, origin, allowing.url)
-      expect(read).toMatchObject({ GET: 'TypeError: Failed to fetch', POST: 'TypeError: Failed to fetch' })
-      expect(wire.slice(0, 2)).toEqual([
+      expect(read).toMatchObject({ GET: FAILED, POST: FAILED, noCors: FAILED })
+      expect(wire.slice(0, 3)).toEqual([
         { method: 'GET', path: '/api/ably/token', cookieSent: true, cookieBlocked: [], status: 200, allowOrigin: origin, allowCredentials: undefined },
         { method: 'POST', path: '/api/ably/token', cookieSent: true, cookieBlocked: [], status: 200, allowOrigin: origin, allowCredentials: undefined },
+        // A no-cors GET carries no Origin header, so no CORS answer either; CORP withholds it.
+        { method: 'GET', path: '/api/ably/token', cookieSent: true, cookieBlocked: [], status: 200, allowOrigin: undefined, allowCredentials: undefined },
       ])
       // Without credentials the answer is readable, and it is the signed-out refusal: the cookie stayed home.
       const page = await context.newPage()
@@ -281,6 +287,8 @@ async function fromAnotherOrigin(context: BrowserContext, origin: string, api: s
     return {
       GET: await attempt(`${api}/api/ably/token`, {}),
       POST: await attempt(`${api}/api/ably/token`, { method: 'POST' }),
+      // What `<script src>` or `<img src>` would get: an opaque answer, which Cross-Origin-Resource-Policy withholds too.
+      noCors: await attempt(`${api}/api/ably/token`, { mode: 'no-cors' }),
       // What a hostile page's form post amounts to: a simple request, sent without a preflight.
       publish: await attempt(`${api}/api/ably/publish`, {
         method: 'POST',
