@@ -12,6 +12,12 @@
  *    answer the JSON 500 and log `config_error` while the site's function still serves.
  *
  * Artefacts and `report.json` go to `<site>/.netlify/deploy-check/`. Exits 1 when any check fails.
+ *
+ * A site with a channel policy of its own passes `--sample <file.json>`: what user `alice` publishes and reads back
+ * under that policy, and what her app JWT and the functions need for it, e.g.
+ * `{ "env": { "JWT_MEMBERSHIP_CLAIM": "/teams" }, "claims": { "teams": ["t1"] },
+ *    "publish": { "channelName": "board:t1", "eventName": "card", "data": { "teamId": "t1", "title": "Hi" } } }`.
+ * Without it, the SMS inbox's `contacts:alice` refresh.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
@@ -31,11 +37,21 @@ import { createHub } from '../src/hub/index.ts'
 import { mintAppToken } from '../src/local/mint-app-token.ts'
 import { checkManifests, type EdgeManifest, type Finding, type FunctionsManifest } from './deploy-check/manifests.ts'
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } })
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, sample: { type: 'string' } } })
 const site = resolve(positionals[0] ?? '.')
 const out = resolve(values.out ?? join(site, '.netlify/deploy-check'))
 const tools = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const expected: readonly NetlifyFunction[] = Object.values(NETLIFY_FUNCTIONS)
+
+/** What user `alice` publishes and reads back (see `--sample` above). */
+interface Sample {
+  env?: Record<string, string>
+  claims?: Record<string, unknown>
+  publish: { channelName: string; eventName: string; data: unknown }
+}
+const sample: Sample = values.sample
+  ? (JSON.parse(await readFile(resolve(values.sample), 'utf8')) as Sample)
+  : { publish: { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } } }
 const started = performance.now()
 const findings: Finding[] = []
 const timings: Record<string, number> = {}
@@ -129,10 +145,11 @@ async function main(): Promise<number> {
     ABLY_REST_URL: hubUrl,
     MESSAGE_STORE: 'memory',
     ABLY_ADMIN_ROLES: 'admin',
+    ...sample.env,
   }
-  const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice' })}` }
+  const bearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'alice', ...(sample.claims && { claims: sample.claims }) })}` }
   const adminBearer = { Authorization: `Bearer ${await mintAppToken(jwtSecret, { userId: 'ops', role: 'admin' })}` }
-  const contactUpdate = { channelName: 'contacts:alice', eventName: 'update', data: { action: 'refresh' } }
+  const contactUpdate = sample.publish
   const blobsDir = join(out, 'blobs')
   await rm(blobsDir, { recursive: true, force: true })
   const blobs = new BlobsServer({ directory: blobsDir, token: 'deploy-check', port: 0, logger: () => {} })
@@ -202,7 +219,9 @@ async function main(): Promise<number> {
       published,
     )
     const onHub = (await (
-      await fetch(`${hubUrl}/channels/contacts%3Aalice/messages`, { headers: { authorization: `Basic ${btoa(runtimeEnv.ABLY_API_KEY ?? '')}` } })
+      await fetch(`${hubUrl}/channels/${encodeURIComponent(contactUpdate.channelName)}/messages`, {
+        headers: { authorization: `Basic ${btoa(runtimeEnv.ABLY_API_KEY ?? '')}` },
+      })
     ).json()) as { id: string }[]
     record('ably-publish: the message is on the hub, with our id', onHub.length === 1 && onHub[0]?.id === messageId, onHub)
     const replay = await publish()
@@ -217,9 +236,17 @@ async function main(): Promise<number> {
       wrongMethod.status === 405 && wrongMethod.headers.allow === 'POST, OPTIONS' && (wrongMethod.json as { code?: string }).code === 'method_not_allowed',
       wrongMethod,
     )
-    const history = await lambda('ably-history')({ method: 'GET', path: '/api/ably/history?channelName=contacts:alice', headers: bearer })
+    const history = await lambda('ably-history')({
+      method: 'GET',
+      path: `/api/ably/history?channelName=${encodeURIComponent(contactUpdate.channelName)}`,
+      headers: bearer,
+    })
     record('ably-history: 200 with a page of the store', history.status === 200 && Array.isArray((history.json as { messages?: unknown }).messages), history)
-    const anonymous = await lambda('ably-history')({ method: 'GET', path: '/api/ably/history?channelName=contacts:alice', headers: {} })
+    const anonymous = await lambda('ably-history')({
+      method: 'GET',
+      path: `/api/ably/history?channelName=${encodeURIComponent(contactUpdate.channelName)}`,
+      headers: {},
+    })
     record(
       'ably-history: 401 invalid_token without an app JWT',
       anonymous.status === 401 && (anonymous.json as { code?: string }).code === 'invalid_token',

@@ -6,11 +6,13 @@ export interface MintOptions {
   role?: string
   ttlSec?: number
   now?: () => number
+  /** More claims, e.g. the memberships a policy reads (`{ teams: ['t1'] }`). */
+  claims?: Record<string, unknown>
 }
 
-export async function mintAppToken(secret: string, { userId, role = 'user', ttlSec = 3600, now = Date.now }: MintOptions): Promise<string> {
+export async function mintAppToken(secret: string, { userId, role = 'user', ttlSec = 3600, now = Date.now, claims = {} }: MintOptions): Promise<string> {
   const iat = Math.floor(now() / 1000)
-  return new SignJWT({ userId, role })
+  return new SignJWT({ ...claims, userId, role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(iat)
     .setExpirationTime(iat + ttlSec)

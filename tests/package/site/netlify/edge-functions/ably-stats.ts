@@ -1,3 +1,4 @@
-import { statsEdgeConfig, statsEdgeFunction } from 'ably-netlify-integration/netlify-edge'
-export default statsEdgeFunction
+import { statsEdgeConfig, statsEdgeFunctionFor } from 'ably-netlify-integration/netlify-edge'
+import { board } from '../../src/policy.ts'
+export default statsEdgeFunctionFor(board)
 export const config = statsEdgeConfig

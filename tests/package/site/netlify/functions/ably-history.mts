@@ -1,3 +1,4 @@
-import { historyNetlifyFunction } from 'ably-netlify-integration/netlify-node'
-export default historyNetlifyFunction
+import { historyNetlifyFunctionFor } from 'ably-netlify-integration/netlify-node'
+import { board } from '../../src/policy.ts'
+export default historyNetlifyFunctionFor(board)
 export const config = { path: '/api/ably/history', rateLimit: { windowLimit: 300, windowSize: 60, aggregateBy: ['ip', 'domain'] } }
