@@ -30,13 +30,12 @@ const hub = createHub({
   port,
   log: (line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })),
 })
+// How to start it again: the package's bin as a site runs it, or this file as this repository does.
+const command = process.argv[1]?.endsWith('.ts') ? 'npx tsx src/wiring/hub-cli.ts' : 'npx ably-hub'
 const { url } = await hub
   .listen()
   .catch((error: unknown) =>
-    fail(
-      new PortInUseError([portProblem(error, port, 'ABLY_HUB_PORT', 'the local Ably hub')], 'npx tsx src/wiring/hub-cli.ts', '`npm start` or another hub')
-        .message,
-    ),
+    fail(new PortInUseError([portProblem(error, port, 'ABLY_HUB_PORT', 'the local Ably hub')], command, '`npm start` or another hub').message),
   )
 console.log(JSON.stringify({ event: 'hub.ready', url, clientOptions: { endpoint: 'localhost', port: hub.port, tls: false } }))
 
