@@ -1,5 +1,5 @@
 /**
- * A bounded fuzz of hostile publish, history and token requests against a running `npm start`, on loopback only,
+ * A bounded fuzz of hostile publish, history, token and revoke requests against a running `npm start`, on loopback only,
  * over keep-alive connections written byte by byte (so what a server does with a connection is seen, not hidden
  * by an HTTP client). It counts, per kind of request, every status; and it fails (exit 1) on any 5xx, any request
  * dropped on a connection whose previous answer did not say `Connection: close`, or any `unhandled_error` or
@@ -74,6 +74,8 @@ async function session(userId: string, ttlSec: number): Promise<string> {
 }
 const tokens = Object.fromEntries(await Promise.all(USERS.map(async (user) => [user, await session(user, 3600)] as const)))
 const shortLived = await session('fuzzshort', 5)
+// Sessions of a user of their own for the valid revokes, so a revoke never signs out the sessions the other cases use.
+const revocable = await Promise.all(Array.from({ length: 4 }, () => session('fuzzrevoke', 3600)))
 const segment = (part: unknown) => base64url.encode(typeof part === 'string' ? part : JSON.stringify(part))
 async function forge(header: object, payload: object, secret = 'not-the-secret-0123456789-abcdefghijklmnopqr'): Promise<string> {
   const input = `${segment(header)}.${segment(payload)}`
@@ -100,7 +102,7 @@ const forged = [
 // ---- Request generators. ----
 type Part = string | Buffer | { pauseMs: number }
 interface Case {
-  kind: 'publish' | 'history' | 'token' | 'other'
+  kind: 'publish' | 'history' | 'token' | 'revoke' | 'other'
   name: string
   parts: Part[]
   /** The client goes away mid-request: no answer is expected. */
@@ -259,6 +261,40 @@ function tokenCase(): Case {
   }
 }
 
+/**
+ * `POST /api/ably/revoke` (404 unless the stack runs with ABLY_REVOCABLE_TOKENS=true): hostile bodies, content types
+ * and methods with any credential, and now and then a valid revoke of a `fuzzrevoke` session (this device, or every
+ * device of that user), which must answer 200 and leave every other user's sessions alone.
+ */
+function revokeCase(): Case {
+  const hostile = pick([
+    '{',
+    '[]',
+    'null',
+    '"session"',
+    '{"scope":"everyone"}',
+    '{"scope":"session","userId":"fuzz1"}',
+    '{"userId":"fuzz1"}',
+    '{"userId":""}',
+    '{"userId":"*"}',
+    '{"__proto__":{"admin":true}}',
+    '{"scope":"user","extra":1}',
+    `{"userId":"${'x'.repeat(300)}"}`,
+    'x'.repeat(5000),
+  ])
+  const valid = random() < 0.25
+  const headers = {
+    ...(valid ? { Authorization: `Bearer ${pick(revocable)}` } : anyAuth()),
+    ...(random() < 0.8 && { 'Content-Type': pick(['application/json', 'application/json', 'text/plain']) }),
+  }
+  const method = valid ? 'POST' : pick(['POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE'])
+  return {
+    kind: 'revoke',
+    name: valid ? 'revoke' : 'hostile revoke',
+    parts: [rawRequest(method, '/api/ably/revoke', headers, valid ? pick(['', '{"scope":"user"}']) : hostile)],
+  }
+}
+
 function otherCase(): Case {
   return pick<() => Case>([
     () => ({
@@ -277,7 +313,7 @@ function otherCase(): Case {
 const nextCase = (): Case => {
   current = pick(USERS)
   const roll = random()
-  return roll < 0.55 ? publishCase() : roll < 0.75 ? historyCase() : roll < 0.95 ? tokenCase() : otherCase()
+  return roll < 0.52 ? publishCase() : roll < 0.72 ? historyCase() : roll < 0.89 ? tokenCase() : roll < 0.95 ? revokeCase() : otherCase()
 }
 
 // ---- The run. ----
