@@ -69,12 +69,23 @@ async function profile(cookie: string | undefined): Promise<{ context: BrowserCo
   })
   context.on('response', (response) => {
     if (!isToken(response.url())) return
+    // Read at once, and never rejected: a test that closes its context without awaiting the answers (it asserts on
+    // something else) must not leave an unhandled rejection behind. A test that asserts on them awaits them first.
     answers.push(
       (async () => ({
         status: response.status(),
         body: await response.json().catch(() => undefined),
-        allowOrigin: await response.headerValue('access-control-allow-origin'),
-        cookieSent: ((await response.request().allHeaders()).cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${COOKIE}=`)),
+        allowOrigin: await response.headerValue('access-control-allow-origin').catch(() => null),
+        cookieSent: (
+          (
+            await response
+              .request()
+              .allHeaders()
+              .catch(() => ({}) as Record<string, string>)
+          ).cookie ?? ''
+        )
+          .split(/;\s*/)
+          .some((pair) => pair.startsWith(`${COOKIE}=`)),
       }))(),
     )
   })
