@@ -7,31 +7,12 @@ import {
   assertConfigErrorResponse,
   assertSecurityHeaders,
   assertSignedOut,
-  definedVars,
   tokenRequest,
   WRONG_JWT_SECRET,
 } from '../support/runtime.ts'
-
-type EdgeEntry = typeof import('../../netlify/edge-functions/ably-token.ts')
+import { loadEdgeEntry } from './edge-entry.ts'
 
 const SITE = 'https://site.example'
-
-/** Loads an edge entry afresh (the query makes a new module instance) with `env` behind `Netlify.env`. */
-async function loadEdgeEntry(name: 'ably-token' | 'ably-stats' | 'ably-presence', env: Record<string, string | undefined>): Promise<EdgeEntry['default']> {
-  const vars = new Map(Object.entries(definedVars(env)))
-  globalThis.Netlify = {
-    context: null,
-    env: {
-      get: (key) => vars.get(key),
-      has: (key) => vars.has(key),
-      set: (key, value) => void vars.set(key, value),
-      delete: (key) => void vars.delete(key),
-      toObject: () => Object.fromEntries(vars),
-    },
-  }
-  const entry: EdgeEntry = await import(`../../netlify/edge-functions/${name}.ts?instance=${crypto.randomUUID()}`)
-  return entry.default
-}
 
 /** A loopback port nothing listens on: Ably's REST API is unreachable there. */
 function closedPort(): number {
