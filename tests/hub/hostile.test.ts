@@ -10,6 +10,14 @@ describe('hostile input', () => {
   const fixture = useHub({ maxFrameSize: 131_072, maxInboundRate: 10_000 })
   const query = `key=${encodeURIComponent(keyString(ROOT_KEY))}`
   const basic = `Basic ${Buffer.from(keyString(ROOT_KEY)).toString('base64')}`
+  /** A REST publish whose body is a stream: no Content-Length, so the hub can only count what arrives. */
+  const postStream = (body: ReadableStream<Uint8Array>) =>
+    fixture.fetch('/channels/stream/messages', {
+      method: 'POST',
+      headers: { authorization: basic, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
 
   /** A Realtime subscriber that must keep receiving while other sockets misbehave. */
   const bystander = async () => {
@@ -229,12 +237,7 @@ describe('hostile input', () => {
         else controller.close()
       },
     })
-    const response = await fixture.fetch('/channels/stream/messages', {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/json' },
-      body,
-      duplex: 'half',
-    } as RequestInit)
+    const response = await postStream(body)
     expect(response.status).toBe(413)
     expect(await response.json()).toMatchObject({ error: { code: 40009, statusCode: 413 } })
     expect((await fixture.fetch('/time')).status).toBe(200)
@@ -248,12 +251,7 @@ describe('hostile input', () => {
         controller.close()
       },
     })
-    const response = await fixture.fetch('/channels/stream/messages', {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/json' },
-      body,
-      duplex: 'half',
-    } as RequestInit)
+    const response = await postStream(body)
     expect(response.status).toBe(201)
     expect(fixture.logs.filter((line) => line.event === 'hub.internal_error')).toEqual([])
   })
