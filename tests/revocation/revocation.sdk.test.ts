@@ -35,9 +35,9 @@ afterEach(() => {
 afterAll(() => stack.close())
 
 /** An app JWT for one session of `userId` (the provider's `sid`), as a host app's login would issue it. */
-const login = (userId: string, sid: string, role = 'user') => {
+const login = (userId: string, sid: string, role = 'user', claims: Record<string, unknown> = {}) => {
   const iat = Math.floor(Date.now() / 1000) - 2
-  return new SignJWT({ userId, role, sid })
+  return new SignJWT({ ...claims, userId, role, sid })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(iat)
     .setExpirationTime(iat + 3600)
@@ -52,18 +52,24 @@ interface Device {
   tokenRequests: number
 }
 
-async function device(userId: string, sid: string, role?: string): Promise<Device> {
-  const appToken = await login(userId, sid, role)
+/** A device of `userId` on `on` (the suite's stack unless said), its app JWT carrying `claims` besides. */
+async function device(
+  userId: string,
+  sid: string,
+  role?: string,
+  { claims, on = stack }: { claims?: Record<string, unknown>; on?: ClientStack } = {},
+): Promise<Device> {
+  const appToken = await login(userId, sid, role, claims)
   const counter = { tokenRequests: 0 }
   const auth = createTokenAuth({
     getAppToken: () => appToken,
-    tokenUrl: `${stack.url}/api/ably/token`,
+    tokenUrl: `${on.url}/api/ably/token`,
     fetch: (input, init) => {
       counter.tokenRequests++
       return fetch(input, init)
     },
   })
-  const client = new Ably.Realtime({ ...stack.ably, authCallback: auth.authCallback })
+  const client = new Ably.Realtime({ ...on.ably, authCallback: auth.authCallback })
   clients.add(client)
   await client.connection.once('connected')
   return {
@@ -245,27 +251,7 @@ describe('a session whose capability is too large for an Ably JWT (a TokenReques
 
   it('a session revoke still disconnects that device; the user’s other devices renew and stay', async () => {
     const memberships = Array.from({ length: 100 }, (_, index) => `squad-${String(index).padStart(4, '0')}`)
-    const member = async (sid: string) => {
-      const iat = Math.floor(Date.now() / 1000) - 2
-      const appToken = await new SignJWT({ userId: 'ivan', teams: memberships, sid })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + 3600)
-        .sign(new TextEncoder().encode(TEST_JWT_SECRET))
-      let tokenRequests = 0
-      const auth = createTokenAuth({
-        getAppToken: () => appToken,
-        tokenUrl: `${teams.url}/api/ably/token`,
-        fetch: (input, init) => {
-          tokenRequests++
-          return fetch(input, init)
-        },
-      })
-      const client = new Ably.Realtime({ ...teams.ably, authCallback: auth.authCallback })
-      clients.add(client)
-      await client.connection.once('connected')
-      return { appToken, client, auth, tokenRequests: () => tokenRequests }
-    }
+    const member = (sid: string) => device('ivan', sid, undefined, { claims: { teams: memberships }, on: teams })
     const phone = await member('phone')
     const laptop = await member('laptop')
     const issued = await fetch(`${teams.url}/api/ably/token`, { method: 'POST', headers: { Authorization: `Bearer ${phone.appToken}` } })
@@ -275,9 +261,9 @@ describe('a session whose capability is too large for an Ably JWT (a TokenReques
     expect(res.status).toBe(200)
     await until(() => phone.client.connection.state === 'failed', 'the revoked device to fail')
     expect(phone.auth.unauthorized).toBe(true)
-    expect(phone.tokenRequests()).toBe(2)
+    expect(phone.tokenRequests).toBe(2)
     // Ably reaches a TokenRequest's token only by clientId, so the laptop was cut too, and renewed (its session stands).
-    await until(() => laptop.tokenRequests() === 2 && laptop.client.connection.state === 'connected', 'the other device to renew')
+    await until(() => laptop.tokenRequests === 2 && laptop.client.connection.state === 'connected', 'the other device to renew')
     expect(laptop.auth.unauthorized).toBe(false)
   })
 })
