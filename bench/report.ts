@@ -129,7 +129,8 @@ export function evaluateGoals({ tokenRoute, connect, bundleSizes, coldStart }: P
       measured: ms(start.deno.importAndFirstResponseMs),
       met: start.deno.importAndFirstResponseMs <= 10,
     })
-  // Issue 9: the token entry's cold start beside a bare Hono app's, same run; and beside one doing the same job with jose.
+  // Issue 9: the token entry's cold start beside each baseline's, same run: a bare Hono app, one doing the least of the
+  // token job with WebCrypto alone, and one doing it with jose.
   for (const [baseline, label] of [
     ['/bare-hono.ts', 'a bare Hono app'],
     ['/bare-hono-webcrypto.ts', 'a bare Hono app verifying and signing one HMAC with WebCrypto'],

@@ -13,8 +13,11 @@ const LITERAL = /^[A-Za-z0-9_-]{1,64}$/
 const SEGMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 const EVENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
-/** Every problem of a declaration; none means it is safe to compile and derive. */
-export function policyProblems(declaration: PolicyDeclaration): string[] {
+/**
+ * Every problem of a declaration; none means it is safe to derive. The kinds come back compiled once the declaration
+ * itself is sound (the overlap check needs them), so the policy is derived from that one compilation.
+ */
+export function policyProblems(declaration: PolicyDeclaration): { problems: string[]; compiled?: CompiledKind[] } {
   const problems: string[] = []
   const checkedAlphabets = new Set<string>()
   // Each alphabet once: a bad one is said once, however many kinds use it.
@@ -114,7 +117,7 @@ export function policyProblems(declaration: PolicyDeclaration): string[] {
     }
   }
   // Overlap needs every part compiled: only a declaration with no other problem gets that far.
-  if (problems.length > 0) return problems
+  if (problems.length > 0) return { problems }
   const compiled = compileKinds(declaration)
   for (let i = 0; i < compiled.length; i++) {
     for (let j = i + 1; j < compiled.length; j++) {
@@ -125,7 +128,7 @@ export function policyProblems(declaration: PolicyDeclaration): string[] {
       }
     }
   }
-  return problems
+  return { problems, compiled }
 }
 
 /**

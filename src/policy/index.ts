@@ -12,7 +12,6 @@
  */
 import type { PolicyCaller } from './caller.ts'
 import { policyProblems } from './checks.ts'
-import { compileKinds } from './compile.ts'
 
 export type { PolicyCaller } from './caller.ts'
 export type {
@@ -54,7 +53,7 @@ export { BOUND_SEGMENT, DEFAULT_SEGMENT } from './compile.ts'
 
 /** Checks a declaration and derives its policy; throws `PolicyError` (saying why) for one that is not safe. */
 export function defineChannelPolicy<const D extends PolicyDeclaration>(declaration: D): ChannelPolicy<D> {
-  const problems = policyProblems(declaration)
-  if (problems.length > 0) throw new PolicyError(`The channel policy is not safe:\n- ${problems.join('\n- ')}`)
-  return derive(declaration, compileKinds(declaration))
+  const { problems, compiled } = policyProblems(declaration)
+  if (problems.length > 0 || !compiled) throw new PolicyError(`The channel policy is not safe:\n- ${problems.join('\n- ')}`)
+  return derive(declaration, compiled)
 }
