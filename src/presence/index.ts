@@ -39,14 +39,17 @@ export async function presenceOf(
     throw new AppError('not_found', {
       message: "This site's channel policy has no presence channel (a kind whose only segment is its owner, with browser presence).",
     })
-  const invalid = userIds.find((userId) => !isAcceptedId(userId))
+  // Each user's presence channel, through its segment; an id the caller contract refuses, or one whose segment the
+  // policy's presence channel cannot hold (an owner alphabet of its own), is the caller's mistake.
+  const unique = [...new Set(userIds)]
+  const channels = new Map(unique.map((userId) => [userId, isAcceptedId(userId) ? policy.presenceChannel(channelSegment(userId)) : undefined]))
+  const invalid = unique.find((userId) => channels.get(userId) === undefined)
   if (invalid !== undefined)
     throw new AppError('invalid_request', {
       message: 'A user id is not valid.',
       details: { userId: String(invalid).slice(0, 80), valid: `1 to ${MAX_ID_LENGTH} characters, no control characters, not "*"` },
     })
-  const channelOf = (userId: string) => policy.presenceChannel(channelSegment(userId)) ?? ''
-  const unique = [...new Set(userIds)]
+  const channelOf = (userId: string) => channels.get(userId) as string
   const batches: string[][] = []
   for (let start = 0; start < unique.length; start += MAX_BATCH_CHANNELS) batches.push(unique.slice(start, start + MAX_BATCH_CHANNELS))
 

@@ -89,6 +89,13 @@ describe('isOnline', () => {
     const ably = fakeAbly()
     await expect(isOnline(ably, ['carol'], { policy: silent })).rejects.toMatchObject({ code: 'not_found', status: 404 })
     expect(ably.calls).toEqual([])
+    // An id whose segment the presence channel cannot hold (an owner alphabet of the policy's own) is refused, unasked.
+    const lower = defineChannelPolicy({
+      segments: { userId: { alphabet: 'a-z', maxLength: 64 } },
+      kinds: { inbox: { pattern: 'inbox:{userId}', browser: ['presence', 'subscribe'], ...kind } },
+    })
+    await expect(isOnline(ably, ['carol', 'Dave'], { policy: lower })).rejects.toMatchObject({ code: 'invalid_request', details: { userId: 'Dave' } })
+    expect(ably.calls).toEqual([])
   })
 
   it('batches 250 users into requests of at most 100 channels, and counts only members entered as the user', async () => {
