@@ -3,11 +3,11 @@ import type { Config } from '@netlify/edge-functions'
 import { ABLY_TOKEN, edgeFunctionConfig } from '../../src/deploy/functions.ts'
 import { apiHandler, lazyHandler } from '../../src/wiring/handlers.ts'
 import { tokenRoutes } from '../../src/routes/token.ts'
-import { lazyRevocationStore } from '../../src/revocation/lazy.ts'
+import { lazyNetlifyBlobsStore } from '../../src/revocation/lazy.ts'
 
-// The Netlify Blobs client is loaded on the first token request with ABLY_REVOCABLE_TOKENS=true, never otherwise.
-const revocationStore = lazyRevocationStore(() => import('../../src/revocation/netlify-blobs.ts').then((blobs) => blobs.createNetlifyBlobsStore()))
-
-export default lazyHandler(() => Netlify.env.toObject(), apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore }))
+export default lazyHandler(
+  () => Netlify.env.toObject(),
+  apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: lazyNetlifyBlobsStore() }),
+)
 
 export const config: Config = edgeFunctionConfig(ABLY_TOKEN)

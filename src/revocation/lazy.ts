@@ -29,8 +29,8 @@ export function lazyRevocation(store: RevocationStore, ablySecret: string, { now
 }
 
 /**
- * A store loaded on first use, e.g. `lazyRevocationStore(() => import('./netlify-blobs.ts').then((m) => m.createNetlifyBlobsStore()))`:
- * an edge entry then evaluates the store's client only when revocation is on and a token is requested.
+ * A store loaded on first use (`lazyNetlifyBlobsStore` below): an edge entry then evaluates the store's client only
+ * when revocation is on and a token is requested.
  */
 export function lazyRevocationStore(load: () => Promise<RevocationStore>): RevocationStore {
   let loaded: Promise<RevocationStore> | undefined
@@ -41,6 +41,10 @@ export function lazyRevocationStore(load: () => Promise<RevocationStore>): Revoc
     put: async (key, record, version) => (await store()).put(key, record, version),
   }
 }
+
+/** The Netlify Blobs deny-list for an edge function, its client loaded on the first token request that needs it. */
+export const lazyNetlifyBlobsStore = (): RevocationStore =>
+  lazyRevocationStore(() => import('./netlify-blobs.ts').then((blobs) => blobs.createNetlifyBlobsStore()))
 
 /**
  * Why `caller`'s session is refused, or undefined, with its revocation key: the check the token route makes before it

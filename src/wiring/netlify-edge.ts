@@ -15,20 +15,17 @@
 import type { Env } from '../config/index.ts'
 import { ABLY_PRESENCE, ABLY_STATS, ABLY_TOKEN, edgeFunctionConfig } from '../deploy/functions.ts'
 import type { ChannelPolicy } from '../policy/index.ts'
-import { lazyRevocationStore } from '../revocation/lazy.ts'
+import { lazyNetlifyBlobsStore } from '../revocation/lazy.ts'
 import { presenceRoutes, statsRoutes, tokenRoutes } from '../routes/index.ts'
 import { apiHandler, lazyHandler } from './handlers.ts'
 
 /** The `Netlify` global of the edge runtime, read at the first request only. */
 const netlifyEnv = (): Env => (globalThis as unknown as { Netlify: { env: { toObject(): Env } } }).Netlify.env.toObject()
 
-/** The revocation deny-list: the Netlify Blobs client is loaded on the first token request with ABLY_REVOCABLE_TOKENS=true, never otherwise. */
-const revocationStore = () => lazyRevocationStore(() => import('../revocation/netlify-blobs.ts').then((blobs) => blobs.createNetlifyBlobsStore()))
-
 /** `/api/ably/token`, with the revocation check of `ABLY_REVOCABLE_TOKENS`. */
 export const tokenEdgeFunction = /* @__PURE__ */ lazyHandler(
   netlifyEnv,
-  /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore() }),
+  /* @__PURE__ */ apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: /* @__PURE__ */ lazyNetlifyBlobsStore() }),
 )
 export const tokenEdgeConfig = /* @__PURE__ */ edgeFunctionConfig(ABLY_TOKEN)
 
@@ -51,6 +48,6 @@ export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig(ABLY_PRESEN
  * `export default tokenEdgeFunctionFor(myPolicy)`. The functions above serve the default, the SMS inbox.
  */
 export const tokenEdgeFunctionFor = (policy: ChannelPolicy) =>
-  lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: revocationStore(), policy }))
+  lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: lazyNetlifyBlobsStore(), policy }))
 export const statsEdgeFunctionFor = (policy: ChannelPolicy) =>
   lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'], policy }))
