@@ -2,14 +2,7 @@
 import assert from 'node:assert/strict'
 import type { StatsResponse } from '../../src/contract/index.ts'
 import { testEnv } from '../support/fixtures.ts'
-import {
-  assertAblyToken,
-  assertConfigErrorResponse,
-  assertSecurityHeaders,
-  assertSignedOut,
-  tokenRequest,
-  WRONG_JWT_SECRET,
-} from '../support/runtime.ts'
+import { assertAblyToken, assertConfigErrorResponse, assertSecurityHeaders, assertSignedOut, tokenRequest, WRONG_JWT_SECRET } from '../support/runtime.ts'
 import { loadEdgeEntry } from './edge-entry.ts'
 
 const SITE = 'https://site.example'
