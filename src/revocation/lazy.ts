@@ -32,7 +32,7 @@ export function lazyRevocation(store: RevocationStore, ablySecret: string, { now
  * A store loaded on first use (`lazyNetlifyBlobsStore` below): an edge entry then evaluates the store's client only
  * when revocation is on and a token is requested.
  */
-export function lazyRevocationStore(load: () => Promise<RevocationStore>): RevocationStore {
+function lazyRevocationStore(load: () => Promise<RevocationStore>): RevocationStore {
   let loaded: Promise<RevocationStore> | undefined
   const store = () => (loaded ??= load())
   return {
