@@ -65,14 +65,16 @@ export async function bundleSplit(entry: string): Promise<SplitBundle> {
     metafile: true,
   })
   const outputs = result.metafile.outputs
-  const entryOut = Object.keys(outputs).find((path) => outputs[path]?.entryPoint !== undefined)
+  // Every dynamically imported module is an entry point of its own: find the one the build started from.
+  const entryOut = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === entry.replace(/^\.\//, ''))
   const initial = new Set<string>()
   const visit = (path: string) => {
     if (initial.has(path)) return
     initial.add(path)
     for (const imported of outputs[path]?.imports ?? []) if (imported.kind === 'import-statement') visit(imported.path)
   }
-  if (entryOut) visit(entryOut)
+  if (!entryOut) throw new Error(`esbuild produced no output for ${entry}`)
+  visit(entryOut)
   const textOf = (paths: (path: string) => boolean) =>
     result.outputFiles
       .filter((file) => Object.keys(outputs).some((path) => file.path.endsWith(path.replace(/^.*split-out/, '')) && paths(path)))
