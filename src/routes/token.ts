@@ -4,23 +4,25 @@ import { Hono } from 'hono/tiny'
 import type { AppEnv, Revocation, RouteFactory } from '../app-env.ts'
 import { invalidToken } from '../auth/app-token.ts'
 import type { Caller } from '../auth/caller.ts'
-import { createAblyTokenRequestSigner, createAblyTokenSigner } from '../auth/ably-token.ts'
+import { createAblyTokenSigner } from '../auth/ably-token.ts'
+import type { AblyTokenRequestSigner } from '../auth/ably-token-request.ts'
 import type { TokenRequestResponse, TokenResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
-import { bodyLimit } from '../middleware/body-limit/index.ts'
+import { lazyBodyLimit } from '../middleware/body-limit/lazy.ts'
 import { describeError } from '../log/index.ts'
 import { checkCaller } from '../revocation/lazy.ts'
 
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
-/** The longest TokenRequest (JSON text) ably-js accepts from an auth callback; beyond it the token route refuses with a 403. */
-const MAX_TOKEN_REQUEST_LENGTH = 2 ** 17
 
 export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)
-  const signRequest = createAblyTokenRequestSigner(config.ably.key)
+  // Imported on the first token too long for a header: with most policies, never.
+  let requestSigner: Promise<AblyTokenRequestSigner> | undefined
+  const requestSignerOnce = () =>
+    (requestSigner ??= import('../auth/ably-token-request.ts').then((module) => module.createAblyTokenRequestSigner(config.ably.key)))
   const ttlSec = config.tokenTtlSec
   const minTtlSec = config.tokenMinTtlSec
   const issue = async (c: Context<AppEnv>) => {
@@ -50,16 +52,8 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocat
     // here, which the browser redeems at Ably for a token of the same capability, clientId and lifetime.
     let body: TokenResponse | TokenRequestResponse = { token, issued: iat * 1000, expires: exp * 1000, ...common }
     if (token.length > MAX_ABLY_JWT_LENGTH) {
-      const tokenRequest = await signRequest({ clientId: caller.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
-      const size = JSON.stringify(tokenRequest).length
-      // ably-js refuses a TokenRequest whose JSON text is longer than 128 KiB: nothing we could issue would carry it.
-      if (size > MAX_TOKEN_REQUEST_LENGTH) {
-        throw new AppError('forbidden', {
-          message: `Your channels need a credential of ${size} bytes; at most ${MAX_TOKEN_REQUEST_LENGTH} can be issued (ably-js's limit). Fewer memberships would fit.`,
-          details: { capabilityResources: Object.keys(capability).length },
-          reason: 'capability too large',
-        })
-      }
+      // Beyond what ably-js accepts (128 KiB of JSON), a 403 `forbidden`: nothing we could issue would carry it.
+      const tokenRequest = await (await requestSignerOnce())({ clientId: caller.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
       body = { tokenRequest, ...common }
     }
     c.header('Cache-Control', 'no-store')
@@ -86,7 +80,7 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocat
     .on(
       ['GET', 'POST'],
       '/token',
-      bodyLimit(16 * 1024),
+      lazyBodyLimit(16 * 1024),
       authenticate({ verify, refuseAs: 'signed_out', ...(config.jwt.cookie !== undefined && { cookie: config.jwt.cookie }) }),
       issue,
     )

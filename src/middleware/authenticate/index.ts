@@ -1,6 +1,5 @@
 /** Verifies the app JWT from `Authorization: Bearer …` (or, on the token route, a cookie) and puts the caller in `c.var.caller`. */
 import type { MiddlewareHandler } from 'hono'
-import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../../app-env.ts'
 import { bearerToken, type AppTokenVerifier } from '../../auth/app-token.ts'
 import { AppError, type ErrorCode } from '../../errors/index.ts'
@@ -17,7 +16,7 @@ export interface AuthenticateOptions {
   /**
    * `JWT_COOKIE`: read the app JWT from this cookie when there is no Authorization header. Only the token route sets
    * it: its answer cannot be read cross-origin, while a cookie sent along with a cross-site `POST` to the gateway
-   * would publish in the user's name.
+   * would publish in the user's name. Hono's cookie parser is imported on the first request that needs it.
    */
   cookie?: string
 }
@@ -25,7 +24,7 @@ export interface AuthenticateOptions {
 export function authenticate({ verify, optional = false, refuseAs, cookie }: AuthenticateOptions): MiddlewareHandler<AppEnv> {
   return async function authenticate(c, next) {
     const header = c.req.header('authorization')
-    const fromCookie = header === undefined && cookie !== undefined ? getCookie(c, cookie) : undefined
+    const fromCookie = header === undefined && cookie !== undefined ? (await import('hono/cookie')).getCookie(c, cookie) : undefined
     if (header !== undefined || fromCookie !== undefined || !optional) {
       try {
         c.set('caller', await verify(fromCookie ?? bearerToken(header)))
