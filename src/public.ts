@@ -25,7 +25,7 @@ export const PUBLIC_ENTRIES = {
   './contract': { file: 'src/contract/index.ts', runs: 'any' },
   './errors': { file: 'src/errors/index.ts', runs: 'any' },
   // Building entry files (edge and Node doors) and apps from an environment.
-  './config': { file: 'src/config/index.ts', runs: 'edge' },
+  './config': { file: 'src/config/public.ts', runs: 'edge' },
   './app': { file: 'src/app.ts', runs: 'edge' },
   './routes': { file: 'src/routes/index.ts', runs: 'edge' },
   './handlers': { file: 'src/wiring/handlers.ts', runs: 'edge' },

@@ -6,6 +6,7 @@
  */
 import type { JwtConfig } from './jwt.ts'
 import type { JwtReader } from './jwt-secret.ts'
+import type { ConfigMessages } from './messages.ts'
 
 export type { JwtConfig, KeysConfig, Provider } from './jwt.ts'
 
@@ -54,8 +55,15 @@ export interface ConfigProblem {
   readonly message: string
 }
 
+/**
+ * A problem as a reader finds it: its message in full, or, on the edge's path, which message of `./messages.ts` and
+ * with what values (the prose is loaded only when a variable is bad).
+ */
+type FoundProblem = ConfigProblem | { readonly variable: string; readonly say: Say }
+type Say = { [K in keyof ConfigMessages]: [K, ...Parameters<ConfigMessages[K]>] }[keyof ConfigMessages]
+
 /** Where the readers of one pass collect their problems, so one error names every bad variable of every part. */
-export type ConfigProblems = ConfigProblem[]
+export type ConfigProblems = FoundProblem[]
 
 /**
  * The optional settings an API function may read, beyond the Ably key, the JWT settings and `CORS_ORIGIN` that every
@@ -86,20 +94,25 @@ export class ConfigError extends Error {
   }
 }
 
-/**
- * Runs the readers of one pass and returns their result, or throws one `ConfigError` with every problem any of them
- * found. A reader returns `undefined` only after adding a problem.
- */
-export function checkEnv<T>(read: (problems: ConfigProblems) => T | undefined): T {
-  const problems: ConfigProblems = []
-  const value = read(problems)
-  if (problems.length > 0 || value === undefined) throw new ConfigError(problems)
-  return value
+/** Throws the `ConfigError` of `problems`, each message (starting with its variable's name) written out with `messages`. */
+export function throwProblems(problems: ConfigProblems, messages: ConfigMessages): never {
+  throw new ConfigError(
+    problems.map((problem) => {
+      if (!('say' in problem)) return problem
+      const [name, ...values] = problem.say
+      return { variable: problem.variable, message: `${problem.variable} ${(messages[name] as (...args: unknown[]) => string)(...values)}` }
+    }),
+  )
 }
 
 /** Adds a problem whose message starts with the variable's name. */
 export function addProblem(problems: ConfigProblems, variable: string, message: string): void {
   problems.push({ variable, message: `${variable} ${message}` })
+}
+
+/** Adds a problem that says one of `./messages.ts`'s messages, written out only when the error is thrown. */
+export function sayProblem(problems: ConfigProblems, variable: string, ...say: Say): void {
+  problems.push({ variable, say })
 }
 
 export const DEFAULT_ABLY_REST_URL = 'https://main.realtime.ably.net'
@@ -136,24 +149,16 @@ export function readConfigWith(readJwtPart: JwtReader, env: Env, problems: Confi
   const tokenMinTtlSec = uses('tokenTtl') ? parseInteger('ABLY_TOKEN_MIN_TTL', value('ABLY_TOKEN_MIN_TTL'), 0, 0, MAX_TOKEN_MIN_TTL_SEC, problems) : 0
   const adminRoles = uses('adminRoles') ? parseList(value('ABLY_ADMIN_ROLES')) : []
   for (const role of adminRoles.filter((role) => !ROLE_NAME.test(role))) {
-    addProblem(
-      problems,
-      'ABLY_ADMIN_ROLES',
-      `has the role "${role.slice(0, 70)}", which is not valid. Use comma-separated role names of up to 64 printable characters without spaces, e.g. "admin,org:admin".`,
-    )
+    sayProblem(problems, 'ABLY_ADMIN_ROLES', 'notRole', role)
   }
 
   const revocable = uses('revocation') ? parseBoolean('ABLY_REVOCABLE_TOKENS', value('ABLY_REVOCABLE_TOKENS'), problems) : false
   if (revocable && tokenTtlSec > MAX_REVOCABLE_TOKEN_TTL_SEC) {
-    addProblem(
-      problems,
-      'ABLY_TOKEN_TTL',
-      `must be at most ${MAX_REVOCABLE_TOKEN_TTL_SEC} when ABLY_REVOCABLE_TOKENS=true: Ably refuses longer tokens from a key with revocable tokens; got "${tokenTtlSec}".`,
-    )
+    sayProblem(problems, 'ABLY_TOKEN_TTL', 'revocableTtlTooLong', MAX_REVOCABLE_TOKEN_TTL_SEC, tokenTtlSec)
   }
 
   if (ably && jwt?.secret && ably.key.secret === jwt.secret) {
-    addProblem(problems, 'JWT_SECRET', 'must differ from the ABLY_API_KEY secret: otherwise an Ably token could pass as an app login. Generate a new one.')
+    sayProblem(problems, 'JWT_SECRET', 'secretIsAblySecret')
   }
   if (!ably || !jwt) return undefined
   return {
@@ -171,19 +176,11 @@ export function readConfigWith(readJwtPart: JwtReader, env: Env, problems: Confi
 function parseBoolean(name: string, raw: string | undefined, problems: ConfigProblems): boolean {
   if (raw === undefined || raw === 'false') return false
   if (raw === 'true') return true
-  addProblem(problems, name, `must be "true" or "false"; got "${raw.slice(0, 20)}".`)
+  sayProblem(problems, name, 'notBoolean', raw)
   return false
 }
 
-/**
- * Only the Ably part of the environment (`ABLY_API_KEY`, `ABLY_REST_URL`), for a Node server that publishes with the
- * key but verifies no logins; throws one `ConfigError` like `parseConfig`.
- */
-export function parseAblyEnv(env: Env): Config['ably'] {
-  return checkEnv((problems) => readAbly(env, problems))
-}
-
-/** `parseAblyEnv`'s reader; with `restUrl: false`, `ABLY_REST_URL` is neither read nor checked. */
+/** `parseAblyEnv`'s reader (`./check.ts`); with `restUrl: false`, `ABLY_REST_URL` is neither read nor checked. */
 export function readAbly(env: Env, problems: ConfigProblems, { restUrl: readRestUrl = true } = {}): Config['ably'] | undefined {
   const key = parseAblyKey(envValue(env, 'ABLY_API_KEY'), problems)
   const restUrl = readRestUrl ? parseUrl('ABLY_REST_URL', envValue(env, 'ABLY_REST_URL') ?? DEFAULT_ABLY_REST_URL, problems) : DEFAULT_ABLY_REST_URL
@@ -198,21 +195,17 @@ export function envValue(env: Env, name: string): string | undefined {
 
 function parseAblyKey(raw: string | undefined, problems: ConfigProblems): AblyKey | undefined {
   if (raw === undefined) {
-    addProblem(
-      problems,
-      'ABLY_API_KEY',
-      'is not set (ABLY_API_KEY environment variable not configured). Copy an API key ("appId.keyId:secret") from your Ably dashboard (API Keys tab).',
-    )
+    sayProblem(problems, 'ABLY_API_KEY', 'ablyKeyMissing')
     return undefined
   }
   const match = ABLY_KEY.exec(raw)
   if (!match) {
-    addProblem(problems, 'ABLY_API_KEY', 'is malformed. It must look like "appId.keyId:secret", exactly as the Ably dashboard shows it.')
+    sayProblem(problems, 'ABLY_API_KEY', 'ablyKeyMalformed')
     return undefined
   }
   const [, appId = '', keyId = '', secret = ''] = match
   if (secret.length < MIN_ABLY_SECRET_LENGTH) {
-    addProblem(problems, 'ABLY_API_KEY', `has a secret shorter than ${MIN_ABLY_SECRET_LENGTH} characters. Use a real key from the Ably dashboard.`)
+    sayProblem(problems, 'ABLY_API_KEY', 'ablyKeyShort')
     return undefined
   }
   return { appId, name: `${appId}.${keyId}`, secret }
@@ -220,19 +213,15 @@ function parseAblyKey(raw: string | undefined, problems: ConfigProblems): AblyKe
 
 function parseJwtSecret(raw: string | undefined, problems: ConfigProblems): string | undefined {
   if (raw === undefined || raw === '') {
-    addProblem(
-      problems,
-      'JWT_SECRET',
-      "is not set. Set it to the HS256 secret your app signs its login JWTs with (at least 32 random characters, e.g. `openssl rand -base64 48`), or verify your identity provider's tokens instead with JWT_PROVIDER (or JWT_JWKS_URL / JWT_PUBLIC_KEY) and JWT_ISSUER.",
-    )
+    sayProblem(problems, 'JWT_SECRET', 'secretMissing')
     return undefined
   }
   if (raw !== raw.trim()) {
-    addProblem(problems, 'JWT_SECRET', 'starts or ends with whitespace (often a pasted newline). Remove it, or every login JWT will fail to verify.')
+    sayProblem(problems, 'JWT_SECRET', 'secretWhitespace')
     return undefined
   }
   if (raw.length < MIN_JWT_SECRET_LENGTH || PLACEHOLDERS.test(raw) || new Set(raw).size < 8) {
-    addProblem(problems, 'JWT_SECRET', `is too weak. Use at least ${MIN_JWT_SECRET_LENGTH} random characters, e.g. \`openssl rand -base64 48\`.`)
+    sayProblem(problems, 'JWT_SECRET', 'secretWeak')
     return undefined
   }
   return raw
@@ -243,11 +232,11 @@ function parseUrl(name: string, raw: string, problems: ConfigProblems): string |
   try {
     url = new URL(raw)
   } catch {
-    addProblem(problems, name, `is not a URL. Use e.g. ${DEFAULT_ABLY_REST_URL}, or http://localhost:8889 for the local hub.`)
+    sayProblem(problems, name, 'notUrl')
     return undefined
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
-    addProblem(problems, name, `must be a plain http(s) URL with no credentials or query, e.g. ${DEFAULT_ABLY_REST_URL}.`)
+    sayProblem(problems, name, 'notPlainUrl')
     return undefined
   }
   return url.origin + url.pathname.replace(/\/+$/, '')
@@ -262,11 +251,7 @@ function parseOrigins(raw: string | undefined, problems: ConfigProblems): string
       parsed = undefined
     }
     if (parsed && parsed.origin === origin && (parsed.protocol === 'https:' || parsed.protocol === 'http:')) return true
-    addProblem(
-      problems,
-      'CORS_ORIGIN',
-      `has the entry "${origin.slice(0, 100)}", which is not an origin. List exact origins separated by commas, e.g. "https://app.example.com,http://localhost:5173" (no "*", no path, no trailing slash).`,
-    )
+    sayProblem(problems, 'CORS_ORIGIN', 'notOrigin', origin)
     return false
   })
 }
@@ -283,7 +268,7 @@ export function parseInteger(
 ): number {
   if (raw === undefined) return fallback
   if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    addProblem(problems, name, `must be a whole number of ${unit} between ${min} and ${max}${why}; got "${raw.slice(0, 20)}".`)
+    sayProblem(problems, name, 'notInRange', unit, min, max, why, raw)
     return fallback
   }
   return Number(raw)

@@ -5,7 +5,7 @@
  */
 import type { ClaimMapping } from '../auth/claims.ts'
 import type { JwtConfig } from './jwt.ts'
-import { addProblem, envValue, parseInteger, type ConfigProblems, type Env } from './index.ts'
+import { envValue, parseInteger, sayProblem, type ConfigProblems, type Env } from './index.ts'
 
 /**
  * The longest app JWT accepted. Ably's own budget for a request's headers is 8 KiB; an Auth0 access token with 60
@@ -47,8 +47,7 @@ export function readJwtCommon(env: Env, problems: ConfigProblems): { maxAgeSec?:
   const maxAge = envValue(env, 'JWT_MAX_AGE')
   const maxAgeSec = maxAge === undefined ? undefined : parseInteger('JWT_MAX_AGE', maxAge, 0, 60, 30 * 24 * 3600, problems)
   const cookie = envValue(env, 'JWT_COOKIE')
-  if (cookie !== undefined && !COOKIE_NAME.test(cookie))
-    addProblem(problems, 'JWT_COOKIE', 'must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~), e.g. "__session".')
+  if (cookie !== undefined && !COOKIE_NAME.test(cookie)) sayProblem(problems, 'JWT_COOKIE', 'notCookieName')
   return { ...(maxAgeSec !== undefined && { maxAgeSec }), ...(cookie !== undefined && { cookie }) }
 }
 

@@ -3,7 +3,8 @@
  * start (`npm start`, `hosts/deno-serve.ts`), the Node functions and the tests. Serverless edge doors use
  * `loadConfig` (`./load.ts`) instead, which imports the provider reader only when it is needed.
  */
-import { ALL_API_SETTINGS, checkEnv, readConfigWith, type ApiSetting, type Config, type ConfigProblems, type Env } from './index.ts'
+import { checkEnv } from './check.ts'
+import { ALL_API_SETTINGS, readConfigWith, type ApiSetting, type Config, type ConfigProblems, type Env } from './index.ts'
 import { readJwt } from './jwt.ts'
 
 /**

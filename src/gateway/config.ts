@@ -1,5 +1,6 @@
 /** The publish gateway's own configuration (Node only): the message store, the rate limit, batches and retries. */
-import { addProblem, checkEnv, DEADLINE_MS, envValue, parseInteger, type ConfigProblems, type Env } from '../config/index.ts'
+import { checkEnv } from '../config/check.ts'
+import { addProblem, DEADLINE_MS, envValue, parseInteger, type ConfigProblems, type Env } from '../config/index.ts'
 import { mongoUriProblem } from '../store/mongodb.ts'
 
 type StoreConfig =

@@ -3,7 +3,8 @@
  * Runs the hub alone: `ABLY_API_KEY=app.key:local-hub-secret-0123456789 ABLY_HUB_PORT=8889 npx tsx src/wiring/hub-cli.ts`.
  * Logs one JSON line per event on stdout; stops on SIGINT or SIGTERM.
  */
-import { checkEnv, ConfigError, readAbly } from '../config/index.ts'
+import { checkEnv } from '../config/check.ts'
+import { ConfigError, readAbly } from '../config/index.ts'
 import { PortInUseError, portProblem, readPort } from './local-stack.ts'
 import { createHub } from '../hub/index.ts'
 

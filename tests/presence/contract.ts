@@ -5,7 +5,7 @@
 import * as Ably from 'ably'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createFetchAblyRest, MAX_BATCH_CHANNELS } from '../../src/ably-rest/index.ts'
-import { parseAblyEnv } from '../../src/config/index.ts'
+import { parseAblyEnv } from '../../src/config/check.ts'
 import { isOnline } from '../../src/presence/index.ts'
 
 export interface PresenceTarget {

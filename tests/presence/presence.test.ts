@@ -2,7 +2,7 @@
 import type * as Ably from 'ably'
 import { describe, expect, it } from 'vitest'
 import { AblyRestError, createFetchAblyRest, MAX_BATCH_CHANNELS } from '../../src/ably-rest/index.ts'
-import { parseAblyEnv } from '../../src/config/index.ts'
+import { parseAblyEnv } from '../../src/config/check.ts'
 import { channelSegment } from '../../src/channels/segment.ts'
 import { defineChannelPolicy, type Zod } from '../../src/policy/index.ts'
 import { isOnline, presenceOf } from '../../src/presence/index.ts'

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFetchAblyRest, type AblyRevoke } from '../../src/ably-rest/index.ts'
 import { createAblyTokenSigner } from '../../src/auth/ably-token.ts'
-import { DEFAULT_ABLY_REST_URL, parseAblyEnv, type AblyKey } from '../../src/config/index.ts'
+import { parseAblyEnv } from '../../src/config/check.ts'
+import { DEFAULT_ABLY_REST_URL, type AblyKey } from '../../src/config/index.ts'
 import { createHub, type Hub } from '../../src/hub/index.ts'
 
 interface Target {
