@@ -26,8 +26,11 @@ export interface VerifierDeps {
   log?: Logger
 }
 
-/** Verifies a token whose header was checked; resolves to the verified payload (for a provider's token, its `azp` and
- * required claims checked too: `keys.ts`), or throws jose's or our error. */
+/**
+ * Verifies a token whose header was checked, with `options` (the checks every verifier makes) and its own algorithms,
+ * issuer and audience; resolves to the verified payload (for a provider's token, its `azp` and required claims checked
+ * too: `keys.ts`), or throws jose's or our error.
+ */
 export type PayloadVerifier = (token: string, header: ProtectedHeaderParameters, options: JWTVerifyOptions) => Promise<JWTPayload>
 
 /**
@@ -49,7 +52,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 /** Builds the verifier `jwt` describes. Keys are imported (or fetched) on first use, never per request. */
 export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = () => {} }: VerifierDeps = {}): AppTokenVerifier {
   const { clockToleranceSec, maxTokenLength, keys } = jwt
-  const secretVerifier = jwt.secret === undefined ? undefined : hs256Verifier(jwt.secret)
+  const secretVerifier = jwt.secret === undefined ? undefined : hs256Verifier(jwt.secret, jwt)
   let keyVerifier: Promise<PayloadVerifier> | undefined
   const keysFor = () =>
     (keyVerifier ??= keys ? import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })) : Promise.reject(new Error('no keys')))
@@ -81,22 +84,10 @@ export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = (
         // Bound to its own issuer: without JWT_ISSUER (self-signed only), a token naming any issuer is refused.
         issuer = jwt.issuer ?? ''
         claims = jwt.secretClaims ?? jwt.claims
-        payload = await secretVerifier(token, header, {
-          ...common,
-          algorithms: ['HS256'],
-          ...(jwt.issuer !== undefined && { issuer: jwt.issuer }),
-          ...(jwt.audience !== undefined && { audience: jwt.audience }),
-        })
+        payload = await secretVerifier(token, header, common)
       } else if (keys && typeof alg === 'string' && keys.algorithms.includes(alg)) {
         issuer = keys.issuer
-        const verify = await keysFor()
-        payload = await verify(token, header, {
-          ...common,
-          algorithms: [...keys.algorithms],
-          issuer: keys.issuer,
-          ...(keys.audiences.length > 0 && { audience: [...keys.audiences] }),
-          ...(keys.typ !== undefined && { typ: keys.typ }),
-        })
+        payload = await (await keysFor())(token, header, common)
       } else {
         throw invalidToken(`algorithm not allowed: ${String(alg).slice(0, 16)}`)
       }
@@ -127,9 +118,17 @@ export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = (
 }
 
 /** The HS256 verifier for the app's own login tokens; the HMAC key is imported once, on first use. */
-function hs256Verifier(secret: string): PayloadVerifier {
+function hs256Verifier(secret: string, { issuer, audience }: Pick<JwtConfig, 'issuer' | 'audience'>): PayloadVerifier {
   const importKey = lazyHmacKey(secret, 'verify')
-  return async (token, _header, options) => (await jwtVerify(token, importKey, options)).payload
+  return async (token, _header, options) =>
+    (
+      await jwtVerify(token, importKey, {
+        ...options,
+        algorithms: ['HS256'],
+        ...(issuer !== undefined && { issuer }),
+        ...(audience !== undefined && { audience }),
+      })
+    ).payload
 }
 
 /** The token from an `Authorization: Bearer …` header, or an `invalid_token` error. Nothing else is read. */

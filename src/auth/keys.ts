@@ -32,7 +32,13 @@ export interface KeyVerifierDeps {
 export function createKeyVerifier(keys: KeysConfig, deps: KeyVerifierDeps): PayloadVerifier {
   const getKey: JWTVerifyGetKey = keys.jwksUrl !== undefined ? remoteKeySet(keys.jwksUrl, keys, deps) : inlineKeys(keys.publicKey ?? '')
   return async (token, _header, options) => {
-    const { payload } = await jwtVerify(token, getKey, options)
+    const { payload } = await jwtVerify(token, getKey, {
+      ...options,
+      algorithms: [...keys.algorithms],
+      issuer: keys.issuer,
+      ...(keys.audiences.length > 0 && { audience: [...keys.audiences] }),
+      ...(keys.typ !== undefined && { typ: keys.typ }),
+    })
     checkProviderClaims(payload, keys)
     return payload
   }
