@@ -7,8 +7,7 @@ import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
 import type { Logger } from './log/index.ts'
 import type { ChannelsPolicy } from './policy/index.ts'
-import type { DenyList } from './revocation/deny-list.ts'
-import type { RevocationKeys } from './revocation/keys.ts'
+import type { RevocationServices } from './revocation/services.ts'
 
 export interface AppEnv {
   Variables: {
@@ -31,13 +30,13 @@ export interface AppServices {
   now: () => number
   /** The channel policy these routes derive channels, capabilities and checks from (events are the gateway's: see `createGateway`). */
   policy: ChannelsPolicy
-  /** Present when `ABLY_REVOCABLE_TOKENS=true`: the deny-list, the session keys and Ably's `revokeTokens`. */
+  /** Present when `ABLY_REVOCABLE_TOKENS=true`: the deny-list and the session keys (loaded on first use), and Ably's `revokeTokens`. */
   revocation?: Revocation
 }
 
 export interface Revocation {
-  denyList: DenyList
-  keys: RevocationKeys
+  /** The deny-list, the session keys and the session check, loaded on the first call (`lazyRevocation`). */
+  load(): Promise<RevocationServices>
   ably: AblyRevoke
 }
 

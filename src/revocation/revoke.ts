@@ -8,9 +8,8 @@ import { AblyRestError, type AblyRevoke, type RevocationTarget } from '../ably-r
 import { AppError } from '../errors/index.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import type { Caller } from '../auth/caller.ts'
-import { RevocationStoreError, type DenyList, type Revoked } from './deny-list.ts'
-import { checkCaller } from './lazy.ts'
-import type { RevocationKeys } from './keys.ts'
+import { RevocationStoreError, type Revoked } from './deny-list.ts'
+import type { RevocationServices } from './services.ts'
 
 /** What to revoke: the caller's own session, every session of the caller, or (admins) every session of `userId`. */
 export type RevokeRequest = { scope: 'session' } | { scope: 'user'; userId?: string }
@@ -22,9 +21,7 @@ interface RevokeResult {
   revokedAt: string
 }
 
-export interface RevokerOptions {
-  denyList: DenyList
-  keys: RevocationKeys
+export interface RevokerOptions extends RevocationServices {
   ably: AblyRevoke
   adminRoles: readonly string[]
   /** How long entries are kept when nothing bounds the sessions they cover (see `Config.revocation`). */
@@ -50,6 +47,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 export function createRevoker({
   denyList,
   keys,
+  check,
   ably,
   adminRoles,
   retentionSec,
@@ -89,7 +87,7 @@ export function createRevoker({
   async function refuseRevokedCaller(caller: Caller, requestId: string | undefined): Promise<void> {
     let revoked: Revoked | undefined
     try {
-      ;({ revoked } = await checkCaller(denyList, keys, caller))
+      ;({ revoked } = await check(caller))
     } catch (error) {
       if (!(error instanceof RevocationStoreError)) throw error
       log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })

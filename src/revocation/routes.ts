@@ -18,7 +18,7 @@ import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
 import type { ChannelsPolicy } from '../policy/index.ts'
 import { MAX_ABLY_JWT_LENGTH } from '../routes/token.ts'
-import { createRevoker, type RevokeRequest } from './revoke.ts'
+import { createRevoker, type Revoker, type RevokeRequest } from './revoke.ts'
 
 const VALID_BODIES = ['no body (this session)', '{"scope":"user"} (every session of yours)', '{"userId":"…"} (admins: every session of that user)']
 
@@ -30,22 +30,27 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, policy,
       throw new AppError('not_found', { message: 'Token revocation is not enabled on this site (ABLY_REVOCABLE_TOKENS).' })
     })
   }
-  const revoke = createRevoker({
-    ...revocation,
-    adminRoles: config.adminRoles,
-    retentionSec: config.revocation.retentionSec,
-    tokenTtlSec: config.tokenTtlSec,
-    getsTokenRequest: tokenRequestCheck(config.ably.key, policy, config.tokenTtlSec, now),
-    log,
-    now,
-  })
+  let revoker: Promise<Revoker> | undefined
+  const revokerOnce = () =>
+    (revoker ??= revocation.load().then((services) =>
+      createRevoker({
+        ...services,
+        ably: revocation.ably,
+        adminRoles: config.adminRoles,
+        retentionSec: config.revocation.retentionSec,
+        tokenTtlSec: config.tokenTtlSec,
+        getsTokenRequest: tokenRequestCheck(config.ably.key, policy, config.tokenTtlSec, now),
+        log,
+        now,
+      }),
+    ))
   return app
     .post('/revoke', bodyLimit(1024), authenticate({ verify }), async (c) => {
       const caller = c.get('caller')
       if (!caller) throw invalidToken('no caller')
       const request = parseRequest(await bodyOf(c))
       c.header('Cache-Control', 'no-store')
-      const result = await revoke(caller, request, {
+      const result = await (await revokerOnce())(caller, request, {
         deadlineAt: now() + config.deadlineMs - 1000,
         requestId: c.get('requestId'),
       })

@@ -6,13 +6,13 @@ import { invalidToken } from '../auth/app-token.ts'
 import type { Caller } from '../auth/caller.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
 import type { AblyTokenRequestSigner } from '../auth/ably-token-request.ts'
+import type { RevocationServices } from '../revocation/services.ts'
 import type { TokenRequestResponse, TokenResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { lazyBodyLimit } from '../middleware/body-limit/lazy.ts'
 import { describeError } from '../log/index.ts'
-import { checkCaller } from '../revocation/lazy.ts'
 
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
@@ -62,9 +62,9 @@ export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocat
 
   /** The session's revocation key, or 403 `signed_out` when the deny-list has it (the refusal ably-js does not retry). */
   async function checkSession(revocation: Revocation, caller: Caller, requestId: string): Promise<string> {
-    let checked: Awaited<ReturnType<typeof checkCaller>>
+    let checked: Awaited<ReturnType<RevocationServices['check']>>
     try {
-      checked = await checkCaller(revocation.denyList, revocation.keys, caller)
+      checked = await (await revocation.load()).check(caller)
     } catch (error) {
       // Fail closed: a session that cannot be checked gets no token. ably-js retries a 503 after its backoff.
       log({ level: 'error', msg: 'revocation_check_failed', requestId, error: describeError(error) })
