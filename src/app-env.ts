@@ -6,7 +6,7 @@ import type { Caller } from './auth/caller.ts'
 import type { Config } from './config/index.ts'
 import type { ErrorCode } from './errors/index.ts'
 import type { Logger } from './log/index.ts'
-import type { ChannelsPolicy } from './policy/index.ts'
+import type { ChannelsPolicy, CredentialPolicy } from './policy/index.ts'
 import type { RevocationServices } from './revocation/services.ts'
 
 export interface AppEnv {
@@ -21,15 +21,21 @@ export interface AppEnv {
   }
 }
 
-/** What route factories receive: the checked config and the shared services, built once per app. */
-export interface AppServices {
+/**
+ * What route factories receive: the checked config and the shared services, built once per app. `P` is what the
+ * routes use of the channel policy (see `RouteFactory`).
+ */
+export interface AppServices<P extends CredentialPolicy = ChannelsPolicy> {
   config: Config
   verify: AppTokenVerifier
   ably: AblyRest
   log: Logger
   now: () => number
-  /** The channel policy these routes derive channels, capabilities and checks from (events are the gateway's: see `createGateway`). */
-  policy: ChannelsPolicy
+  /**
+   * The site's channel policy, which these routes derive channels, capabilities and checks from (events are the
+   * gateway's: see `createGateway`); absent, each route uses its facet of the SMS inbox.
+   */
+  policy: P | undefined
   /** Present when `ABLY_REVOCABLE_TOKENS=true`: the deny-list and the session keys (loaded on first use), and Ably's `revokeTokens`. */
   revocation?: Revocation
 }
@@ -42,6 +48,7 @@ export interface Revocation {
 
 /**
  * Builds routes mounted under `/api/ably`. Each host lists the routes it serves, so an edge bundle carries only
- * its own route (the token function has no stats or gateway code).
+ * its own route (the token function has no stats or gateway code). `P` is what the routes use of a policy: the token
+ * and revoke routes its credential facet (`CredentialPolicy`), the others its channels (`ChannelsPolicy`).
  */
-export type RouteFactory = (services: AppServices) => Hono<AppEnv>
+export type RouteFactory<P extends CredentialPolicy = ChannelsPolicy> = (services: AppServices<P>) => Hono<AppEnv>

@@ -9,8 +9,7 @@ import { ConfigError, type Config } from './config/index.ts'
 import { AppError, codeForStatus } from './errors/index.ts'
 import { renderError } from './errors/render.ts'
 import { describeError, jsonLineLogger, type Logger } from './log/index.ts'
-import type { ChannelsPolicy } from './policy/index.ts'
-import { smsInboxChannels } from './policy/sms-inbox.ts'
+import type { ChannelsPolicy, CredentialPolicy } from './policy/index.ts'
 import { corsAllowList } from './middleware/cors/index.ts'
 import { deadline } from './middleware/deadline/index.ts'
 import { requestIds } from './middleware/request-id/index.ts'
@@ -19,19 +18,20 @@ import { securityHeaders } from './middleware/security-headers/index.ts'
 import type { RevocationStore } from './revocation/deny-list.ts'
 import { lazyRevocation } from './revocation/lazy.ts'
 
-export interface AppDeps {
+export interface AppDeps<P extends CredentialPolicy = ChannelsPolicy> {
   /** Ably's REST API; defaults to `fetch` against `config.ably.restUrl`, loaded on its first call (`lazyAblyRest`). */
   ably?: AblyRest
   log?: Logger
   /** The clock, in ms since the epoch. */
   now?: () => number
   /** The routes this host serves, e.g. `[tokenRoutes]` or `edgeRoutes` (see `src/routes/index.ts`). */
-  routes: readonly RouteFactory[]
+  routes: readonly RouteFactory<P>[]
   /**
-   * The channel policy (see README, "Writing a channel policy"); the SMS inbox's channels by default. These routes read
-   * no events (the gateway takes its policy, events and all, through `createGateway`), so a policy of channels alone will do.
+   * The channel policy (see README, "Writing a channel policy"); the SMS inbox by default, each route taking its own
+   * facet of it. These routes read no events (the gateway takes its policy, events and all, through `createGateway`),
+   * so a policy of channels alone will do, and for the token and revoke routes alone, its credential facet.
    */
-  policy?: ChannelsPolicy
+  policy?: P
   /**
    * Where the revocation deny-list lives, required when `ABLY_REVOCABLE_TOKENS=true`: Netlify Blobs on Netlify, this
    * process's memory under `npm start` (one process serves token and revoke). A host that passes none fails closed
@@ -45,15 +45,9 @@ export interface AppDeps {
 export const API_BASE = '/api/ably'
 
 /** Builds the app: shared middleware, one error vocabulary, and the routes the host serves. */
-export function createApp(config: Config, deps: AppDeps): Hono<AppEnv> {
-  const {
-    ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }),
-    log = jsonLineLogger,
-    now = Date.now,
-    routes,
-    policy = smsInboxChannels,
-  } = deps
-  const services: AppServices = {
+export function createApp<P extends CredentialPolicy = ChannelsPolicy>(config: Config, deps: AppDeps<P>): Hono<AppEnv> {
+  const { ably = lazyAblyRest({ key: config.ably.key, restUrl: config.ably.restUrl }), log = jsonLineLogger, now = Date.now, routes, policy } = deps
+  const services: AppServices<P> = {
     config,
     ably,
     log,

@@ -3,9 +3,10 @@
  * errors that say what would have been valid. `defineChannelPolicy` checks a declaration before it gets here.
  */
 import { AppError } from '../errors/index.ts'
-import { channelSegment, type PolicyCaller } from './caller.ts'
+import type { PolicyCaller } from './caller.ts'
+import { capabilityOf, memberSegments, resourceOf } from './capability.ts'
 import { type CompiledKind, DEFAULT_SEGMENT } from './compile.ts'
-import type { Capability, ChannelPolicy, PolicyDeclaration, Principal } from './types.ts'
+import type { ChannelPolicy, PolicyDeclaration, Principal } from './types.ts'
 
 /** Derives the policy of `declaration` from its compiled kinds. */
 export function derive<D extends PolicyDeclaration>(declaration: D, compiled: readonly CompiledKind[]): ChannelPolicy<D> {
@@ -26,18 +27,6 @@ export function derive<D extends PolicyDeclaration>(declaration: D, compiled: re
     compiled.flatMap((kind) => kind.parts.flatMap((part) => ('source' in part && part.source !== idPattern ? [[part.segment, part.source]] : []))),
   )
   const alphabetHelp = { idPattern, ...(Object.keys(segmentPatterns).length > 0 && { segmentPatterns }) }
-
-  const memberSegments = (caller: PolicyCaller): Set<string> => {
-    const segments = new Set<string>()
-    for (const membership of caller.memberships) {
-      try {
-        segments.add(channelSegment(membership))
-      } catch {
-        // A membership that names no channel grants nothing.
-      }
-    }
-    return segments
-  }
 
   /** Whether the caller's credential reaches `channel` (owner, member or public), by its bound segment. */
   const reaches = (kind: CompiledKind, channel: Record<string, string>, caller: PolicyCaller) => {
@@ -99,18 +88,7 @@ export function derive<D extends PolicyDeclaration>(declaration: D, compiled: re
     boundSegment: (kind) => kindOf(kind).bound?.segment,
     presenceChannel: (segment) => (presenceKind ? resourceOf(presenceKind, segment) : undefined),
     presenceKind: presenceKind?.name,
-    capability(caller) {
-      const capability: Capability = {}
-      for (const kind of compiled) {
-        if (kind.operations.length === 0) continue
-        const values = kind.bound?.by === 'owner' ? [caller.segment] : kind.bound ? [...memberSegments(caller)] : [undefined]
-        for (const value of values) {
-          const resource = resourceOf(kind, value)
-          if (resource !== undefined) capability[resource] = [...kind.operations]
-        }
-      }
-      return capability
-    },
+    capability: capabilityOf(compiled),
     ownerOf(channel) {
       const kind = kindOf(channel.kind)
       return kind.bound ? ((channel as Record<string, string>)[kind.bound.segment] ?? '') : ''
@@ -127,26 +105,4 @@ export function derive<D extends PolicyDeclaration>(declaration: D, compiled: re
       new AppError('invalid_event', { details: { ...details, acceptedEvents: Object.fromEntries(compiled.map((kind) => [kind.pattern, kind.events])) } }),
   }
   return policy as unknown as ChannelPolicy<D>
-}
-
-/**
- * The one resource covering a kind's channels for a bound value (or every channel of a public kind): the fixed parts
- * and the bound value, then `:*` when free segments follow (Ably's trailing wildcard matches one or more segments).
- * `undefined` when the value does not fit the bound segment's alphabet (that caller has no such channel).
- */
-function resourceOf(kind: CompiledKind, value: string | undefined): string | undefined {
-  const fixed: string[] = []
-  for (const [index, part] of kind.parts.entries()) {
-    if ('literal' in part) {
-      fixed.push(part.literal)
-      continue
-    }
-    if (kind.bound && index === kind.bound.index) {
-      if (value === undefined || !part.regex.test(value)) return undefined
-      fixed.push(value)
-      continue
-    }
-    return [...fixed, '*'].join(':')
-  }
-  return fixed.join(':')
 }

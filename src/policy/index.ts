@@ -31,6 +31,7 @@ export type {
   Principal,
   ChannelPolicy,
   ChannelsPolicy,
+  CredentialPolicy,
   ChannelKindDeclaration,
   ChannelsDeclaration,
   EventsFor,

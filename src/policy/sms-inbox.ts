@@ -14,8 +14,9 @@
  * (`smsInboxChannels`); built in, so derived without the load-time checks, which the suite runs on it instead.
  */
 import { isAcceptedId } from './caller.ts'
-import type { ChannelPolicy, ChannelsDeclaration, Zod } from './index.ts'
+import type { ChannelPolicy, Zod } from './index.ts'
 import { builtInChannels, builtInPolicy, withEvents } from './built-in.ts'
+import { channels } from './sms-inbox-channels.ts'
 
 /** Ids are ASCII only, with no trimming or normalising, so no two spellings name one channel. */
 const id = (z: Zod) => z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
@@ -43,25 +44,11 @@ const contact = (z: Zod) =>
     updatedAt: isoTimestamp(z).optional(),
   })
 
-/** The SMS inbox's channels: who owns them and what a browser credential may do on them. */
-const channels = {
-  kinds: {
-    sms: { pattern: 'sms:{userId}:{contactId}', owner: 'userId', browser: ['history', 'subscribe'], publishers: ['owner', 'admins', 'server'] },
-    contacts: { pattern: 'contacts:{userId}', owner: 'userId', browser: ['history', 'subscribe'], publishers: ['owner', 'admins', 'server'] },
-    notifications: {
-      pattern: 'notifications:{userId}',
-      owner: 'userId',
-      browser: ['history', 'presence', 'subscribe'],
-      publishers: ['owner', 'admins', 'server'],
-    },
-  },
-} as const satisfies ChannelsDeclaration
-
 /**
- * The SMS inbox without its events: what the token, stats and presence routes use (`createApp`'s default), so an edge
- * entry carries no payload schema code.
+ * The SMS inbox without its events: what the stats and presence routes use (their default), so an edge entry carries
+ * no payload schema code.
  */
-export const smsInboxChannels = builtInChannels(channels)
+export const smsInboxChannels = /* @__PURE__ */ builtInChannels(channels)
 
 const declared = /* @__PURE__ */ builtInPolicy(
   /* @__PURE__ */ withEvents(channels, {

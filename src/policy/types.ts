@@ -98,6 +98,12 @@ export type Capability = Record<string, string[]>
 export type Principal = ({ readonly kind: 'user'; readonly admin: boolean } & PolicyCaller) | { readonly kind: 'server' }
 
 /**
+ * What the token route uses of a policy: the least capability for a caller. Any `ChannelsPolicy` is one; so is the
+ * credential facet alone (`credentialsOf`), which an edge token entry carries instead of the whole policy.
+ */
+export type CredentialPolicy = Pick<ChannelPolicy, 'capability'>
+
+/**
  * What the app's own routes (token, stats, presence) use of a policy: everything but its events, which only the gateway
  * reads (through its own policy). Any `ChannelPolicy` is one; so is a policy of channels alone.
  */

@@ -16,14 +16,15 @@ import { mediaType, readJson } from '../gateway/routes.ts'
 import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { bodyLimit } from '../middleware/body-limit/index.ts'
-import type { ChannelsPolicy } from '../policy/index.ts'
+import type { CredentialPolicy } from '../policy/index.ts'
+import { smsInboxCredentials } from '../policy/sms-inbox-channels.ts'
 import { MAX_ABLY_JWT_LENGTH } from '../routes/token.ts'
 import { createRevoker, type Revoker, type RevokeRequest } from './revoke.ts'
 
 const VALID_BODIES = ['no body (this session)', '{"scope":"user"} (every session of yours)', '{"userId":"…"} (admins: every session of that user)']
 
 /** The revoke route; 404 `not_found` unless `ABLY_REVOCABLE_TOKENS=true`. */
-export const revokeRoutes: RouteFactory = ({ config, verify, revocation, policy, log, now }) => {
+export const revokeRoutes: RouteFactory<CredentialPolicy> = ({ config, verify, revocation, policy = smsInboxCredentials, log, now }) => {
   const app = new Hono<AppEnv>()
   if (!revocation) {
     return app.all('/revoke', () => {
@@ -65,7 +66,7 @@ export const revokeRoutes: RouteFactory = ({ config, verify, revocation, policy,
  * `MAX_ABLY_JWT_LENGTH`, and that length depends only on the clientId, the capability (the policy's, from the app
  * JWT) and the revocation key (`iat` and `exp` always have ten digits). Needs the token route's policy.
  */
-function tokenRequestCheck(key: AblyKey, policy: ChannelsPolicy, ttlSec: number, now: () => number) {
+function tokenRequestCheck(key: AblyKey, policy: CredentialPolicy, ttlSec: number, now: () => number) {
   const sign = createAblyTokenSigner(key)
   return async (caller: Caller, revocationKey: string) => {
     const iat = Math.floor(now() / 1000)

@@ -8,6 +8,7 @@ import { methodNotAllowed } from '../middleware/allow-methods/index.ts'
 import { authenticate } from '../middleware/authenticate/index.ts'
 import { ANONYMOUS_CACHE_SECONDS, cdnCache } from '../middleware/cdn-cache/index.ts'
 import { userPrincipal } from '../policy/index.ts'
+import { smsInboxChannels } from '../policy/sms-inbox.ts'
 
 export interface HealthThresholds {
   /** A check slower than this makes the service `degraded`. */
@@ -25,7 +26,7 @@ export const statsRoutes: RouteFactory = (services) => healthRoutes(services)
 
 /** The stats route with chosen thresholds. */
 export function healthRoutes(
-  { ably, verify, config, now, log, policy }: Parameters<RouteFactory>[0],
+  { ably, verify, config, now, log, policy = smsInboxChannels }: Parameters<RouteFactory>[0],
   { slowMs, checkTimeoutMs, maxClockSkewMs }: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
 ) {
   const startedAt = now()

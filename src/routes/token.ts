@@ -2,6 +2,8 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv, Revocation, RouteFactory } from '../app-env.ts'
+import type { CredentialPolicy } from '../policy/index.ts'
+import { smsInboxCredentials } from '../policy/sms-inbox-channels.ts'
 import { invalidToken } from '../auth/app-token.ts'
 import type { Caller } from '../auth/caller.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
@@ -17,7 +19,7 @@ import { describeError } from '../log/index.ts'
 /** The longest Ably JWT issued: it travels in an HTTP header or URL, which Ably and proxies cap at about 8 KB. */
 export const MAX_ABLY_JWT_LENGTH = 7680
 
-export const tokenRoutes: RouteFactory = ({ config, verify, now, policy, revocation, log }) => {
+export const tokenRoutes: RouteFactory<CredentialPolicy> = ({ config, verify, now, policy = smsInboxCredentials, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   // Imported on the first token too long for a header: with most policies, never.
   let requestSigner: Promise<AblyTokenRequestSigner> | undefined

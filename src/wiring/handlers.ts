@@ -14,6 +14,7 @@ import { loadConfig } from '../config/load.ts'
 import { AppError } from '../errors/index.ts'
 import { renderError } from '../errors/render.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
+import type { ChannelsPolicy, CredentialPolicy } from '../policy/index.ts'
 import { securityHeaders } from '../middleware/security-headers/index.ts'
 
 /** What a handler may use of the platform's per-request context (Netlify passes one to every function). */
@@ -30,7 +31,7 @@ export type Fetch = (request: Request, context?: PlatformContext) => Response | 
  */
 export type HandlerBuilder = (env: Env, log: Logger) => Fetch | Promise<Fetch>
 
-export interface ApiOptions extends AppDeps {
+export interface ApiOptions<P extends CredentialPolicy = ChannelsPolicy> extends AppDeps<P> {
   /** The optional settings these routes read (see `ApiSetting`); all of them by default. */
   settings?: readonly ApiSetting[]
 }
@@ -39,7 +40,7 @@ export interface ApiOptions extends AppDeps {
  * A builder for the API app serving `routes`, for `lazyHandler` and `handlerPerEnv`. It reads the config with
  * `loadConfig`: the provider reader is imported only when a provider variable is set.
  */
-export function apiHandler({ settings = ALL_API_SETTINGS, ...deps }: ApiOptions): HandlerBuilder {
+export function apiHandler<P extends CredentialPolicy = ChannelsPolicy>({ settings = ALL_API_SETTINGS, ...deps }: ApiOptions<P>): HandlerBuilder {
   return async (env, log) => {
     const app = createApp(await loadConfig(env, settings), { log, ...deps })
     // Not `app.fetch` itself: Hono would take the platform's context for its `env` bindings.

@@ -14,7 +14,7 @@
  */
 import type { Env } from '../config/index.ts'
 import { ABLY_PRESENCE, ABLY_STATS, ABLY_TOKEN, edgeFunctionConfig } from '../deploy/functions.ts'
-import type { ChannelPolicy } from '../policy/index.ts'
+import type { ChannelPolicy, CredentialPolicy } from '../policy/index.ts'
 import { lazyNetlifyBlobsStore } from '../revocation/lazy.ts'
 import { presenceRoutes, statsRoutes, tokenRoutes } from '../routes/index.ts'
 import { apiHandler, lazyHandler } from './handlers.ts'
@@ -47,7 +47,7 @@ export const presenceEdgeConfig = /* @__PURE__ */ edgeFunctionConfig(ABLY_PRESEN
  * The token and stats edge functions for an app's own channel policy (README, "Writing a channel policy"):
  * `export default tokenEdgeFunctionFor(myPolicy)`. The functions above serve the default, the SMS inbox.
  */
-export const tokenEdgeFunctionFor = (policy: ChannelPolicy) =>
+export const tokenEdgeFunctionFor = (policy: CredentialPolicy) =>
   lazyHandler(netlifyEnv, apiHandler({ routes: [tokenRoutes], settings: ['tokenTtl', 'revocation'], revocationStore: lazyNetlifyBlobsStore(), policy }))
 export const statsEdgeFunctionFor = (policy: ChannelPolicy) =>
   lazyHandler(netlifyEnv, apiHandler({ routes: [statsRoutes], settings: ['restUrl', 'adminRoles'], policy }))
