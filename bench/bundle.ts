@@ -31,6 +31,41 @@ export async function bundle(entry: string, { minify = true }: BundleOptions = {
   return file.text
 }
 
+/**
+ * What an isolate evaluates at start: `entries` bundled as one module (minified, tree-shaken) with every dynamic
+ * `import()` left out, as a runtime that loads modules on demand (Deno's eszip, Workers' modules) runs it. Several
+ * entries are bundled together with all their exports kept (what an isolate that also loads them evaluates).
+ */
+export async function bundleStatic(entries: readonly string[]): Promise<string> {
+  const [only] = entries
+  const result = await build({
+    ...(entries.length === 1 && only !== undefined
+      ? { entryPoints: [only] }
+      : {
+          stdin: {
+            contents: entries.map((entry, index) => `export * as module${index} from './${entry}'`).join('\n'),
+            resolveDir: process.cwd(),
+            loader: 'ts' as const,
+          },
+        }),
+    ...EDGE_BUILD,
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'lazy-imports-left-out',
+        setup(build) {
+          build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined))
+        },
+      },
+    ],
+  })
+  const [file] = result.outputFiles
+  if (!file) throw new Error(`esbuild produced no output for ${entries.join(', ')}`)
+  return file.text
+}
+
 /** One module's share of a split bundle: its minified bytes in the initial or the lazy part. */
 export interface ModuleShare {
   module: string

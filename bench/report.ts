@@ -114,11 +114,11 @@ export function evaluateGoals({ tokenRoute, connect, bundleSizes, coldStart }: P
   }
   goals.push({ goal: 'Time to a usable connection ≤ 0.7× the TokenRequest flow', target: '≤ 0.70×', measured: times(connect.ratio), met: connect.ratio <= 0.7 })
   // Issues 12 and 13: the budget is what an isolate with only JWT_SECRET and the default policy evaluates.
-  const { hs256Only, withKeys } = bundleSizes.tokenEntrySplit
+  const { hs256Only, withKeys, hs256OnlyCodeSplitting } = bundleSizes.tokenEntrySplit
   goals.push({
     goal: 'Token edge entry, HS256 only (default policy) ≤ 20 KB gzip',
     target: '≤ 20,480 B',
-    measured: `${count(hs256Only.gzip)} B (with keys ${count(withKeys.gzip)} B)`,
+    measured: `${count(hs256Only.gzip)} B (with keys ${count(withKeys.gzip)} B; cut by code splitting ${count(hs256OnlyCodeSplitting.gzip)} B)`,
     met: hs256Only.gzip <= 20 * 1024,
   })
   const start = coldStart.find(({ entry }) => entry === TOKEN_ENTRY)

@@ -111,6 +111,22 @@ describe('the token edge entry', () => {
     expect(initial).toContain('src/config/jwt-secret.ts')
     // It signs Ably JWTs locally: the default Ably REST port is loaded only by routes that call it.
     expect(initial).not.toContain('src/ably-rest/index.ts')
+    // What a plain token request never needs, each loaded on the first request that does: a CORS preflight, a body,
+    // a cookie, a capability too large for a header, revocation, a bad variable's message.
+    for (const module of [
+      'node_modules/hono/dist/middleware/cors/index.js',
+      'src/middleware/body-limit/index.ts',
+      'node_modules/hono/dist/utils/cookie.js',
+      'src/auth/ably-token-request.ts',
+      'src/revocation/services.ts',
+      'src/config/messages.ts',
+    ]) {
+      expect(initial).not.toContain(module)
+      expect(lazy).toContain(module)
+    }
+    // The token route uses the policy's capability alone: the parser, the access rules and their errors stay out.
+    expect(initial).toContain('src/policy/capability.ts')
+    expect([...initial, ...lazy]).not.toContain('src/policy/derive.ts')
   }, 30_000)
 
   it('the default Ably REST port, loaded on its first call, answers as the port itself does', async () => {
