@@ -374,6 +374,41 @@ async function main(): Promise<number> {
     )
     revocable.stop()
 
+    // What a plain token request never needs is imported on first use: each must load from inside the ESZIP.
+    const origin = 'https://app.example'
+    const lazyParts = await serveEdge(edgeDir, join(out, 'run/edge'), { ...runtimeEnv, CORS_ORIGIN: origin, JWT_COOKIE: '__session' }, { unpacked: true })
+    const preflight = await lazyParts.fetch('/api/ably/token', {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    })
+    record(
+      'ably-token: a CORS preflight from CORS_ORIGIN is answered (hono/cors, imported on the first preflight)',
+      preflight.status === 204 && preflight.headers.get('access-control-allow-origin') === origin,
+      { status: preflight.status, headers: Object.fromEntries(preflight.headers) },
+    )
+    const fromCookie = await lazyParts.fetch('/api/ably/token', { headers: { Cookie: `__session=${bearer.Authorization.slice('Bearer '.length)}` } })
+    record(
+      'ably-token: the app JWT from the JWT_COOKIE cookie gets a token (the cookie parser, imported on first use)',
+      fromCookie.status === 200,
+      fromCookie.status,
+    )
+    const withBody = await lazyParts.fetch('/api/ably/token', {
+      method: 'POST',
+      headers: { ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'ttl=3600',
+    })
+    const tooLarge = await lazyParts.fetch('/api/ably/token', {
+      method: 'POST',
+      headers: { ...bearer, 'Content-Type': 'text/plain' },
+      body: 'x'.repeat(20_000),
+    })
+    record(
+      'ably-token: a POST with a body gets its token, and one over 16 KiB a 413 (the body limit, imported on the first body)',
+      withBody.status === 200 && tooLarge.status === 413 && ((await tooLarge.json()) as { code?: string }).code === 'payload_too_large',
+      { withBody: withBody.status, tooLarge: tooLarge.status },
+    )
+    lazyParts.stop()
+
     console.log("A bad JWT_SECRET breaks only our functions, never the site's own")
     const broken = await serveEdge(edgeWithSiteDir, join(out, 'run/edge-with-site-function'), { ...runtimeEnv, JWT_SECRET: 'short' })
     for (const path of ['/api/ably/token', '/api/ably/stats']) {
@@ -394,10 +429,11 @@ async function main(): Promise<number> {
     const logged = broken
       .lines()
       .filter((line) => line.includes('"config_error"'))
-      .map((line) => JSON.parse(line) as { variables?: string[] })
+      .map((line) => JSON.parse(line) as { variables?: string[]; problems?: { message?: string }[] })
     record(
-      'one config_error line per failed request, naming JWT_SECRET',
-      logged.length === 2 && logged.every((line) => JSON.stringify(line.variables) === '["JWT_SECRET"]'),
+      'one config_error line per failed request, naming JWT_SECRET and how to fix it (the messages, imported when a variable is bad)',
+      logged.length === 2 &&
+        logged.every((line) => JSON.stringify(line.variables) === '["JWT_SECRET"]' && line.problems?.[0]?.message?.startsWith('JWT_SECRET is too weak.')),
       logged,
     )
     broken.stop()
