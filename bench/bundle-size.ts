@@ -31,9 +31,10 @@ export interface BundleSizeReport {
    * those two modules' own lazy chunks. `hs256OnlyCodeSplitting` is `hs256Only` as esbuild's code splitting cuts it,
    * the figure reported until this stop: its shared chunks also keep the exports only the lazy chunks use, plus the
    * code that links the chunks, so it counts code an HS256-only isolate never runs. `edgeEntries` above is the whole
-   * entry, every lazy chunk included.
+   * entry, every lazy chunk included. `teamChat` is `hs256Only` with the team chat policy instead of the SMS inbox (a
+   * site's policy, checked where it loads: `defineChannelPolicy` and the whole derivation are on its path).
    */
-  tokenEntrySplit: { hs256Only: Size; keySetCode: Size; withKeys: Size; hs256OnlyCodeSplitting: Size }
+  tokenEntrySplit: { hs256Only: Size; keySetCode: Size; withKeys: Size; hs256OnlyCodeSplitting: Size; teamChat: Size }
   /** The Cloudflare Workers entry, for the Workers size limit. */
   workerEntry: Size
   /** The token edge entry with the team chat policy (the default entry has the SMS inbox). */
@@ -86,6 +87,7 @@ export async function measureBundleSizes(): Promise<BundleSizeReport> {
       keySetCode: sizeOf(split.lazyOf(KEY_SET_MODULES)),
       withKeys: sizeOf(await bundleStatic([TOKEN_ENTRY, ...KEY_SET_MODULES])),
       hs256OnlyCodeSplitting: sizeOf(split.initial),
+      teamChat: sizeOf(await bundleStatic([TEAM_CHAT_TOKEN_ENTRY])),
     },
     workerEntry: await measure('hosts/cloudflare-worker.ts'),
     tokenEntryTeamChat: await measure(TEAM_CHAT_TOKEN_ENTRY),

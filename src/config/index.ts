@@ -120,11 +120,11 @@ export const MIN_JWT_SECRET_LENGTH = 32
 export const MIN_ABLY_SECRET_LENGTH = 16
 export const MAX_TOKEN_TTL_SEC = 24 * 60 * 60
 /** Ably caps the tokens of a key with revocable tokens at one hour, and refuses longer ones. */
-export const MAX_REVOCABLE_TOKEN_TTL_SEC = 60 * 60
+const MAX_REVOCABLE_TOKEN_TTL_SEC = 60 * 60
 const DEFAULT_REVOCATION_RETENTION_SEC = 30 * 24 * 60 * 60
 const MIN_TOKEN_TTL_SEC = 60
 /** The longest `ABLY_TOKEN_MIN_TTL`: how long a signed-out user may keep reading until revocation exists. */
-export const MAX_TOKEN_MIN_TTL_SEC = 900
+const MAX_TOKEN_MIN_TTL_SEC = 900
 /** A role name as providers spell them (`admin`, `org:admin`, `https://example.com/admin`): printable, no space or comma. */
 const ROLE_NAME = /^[\x21-\x2b\x2d-\x7e]{1,64}$/
 

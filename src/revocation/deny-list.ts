@@ -16,7 +16,7 @@ export interface UserRevocations {
 }
 
 /** A stored record and its version, for a conditional write. */
-export interface Versioned {
+interface Versioned {
   record: UserRevocations
   version: string
 }
@@ -32,7 +32,7 @@ export interface RevocationStore {
 }
 
 /** The session a token request or a revoke is about. */
-export interface SessionRef {
+interface SessionRef {
   /** The user's deny-list key (see ./keys.ts). */
   userKey: string
   /** The session's revocation key. */

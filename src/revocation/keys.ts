@@ -11,7 +11,7 @@ import type { Caller } from '../auth/caller.ts'
  * Which session a revocation key stands for: the provider's session id, else the app JWT's `jti`, else the app JWT
  * itself, named by its issuer, user, `iat` and `exp`.
  */
-export type SessionBasis = 'sessionId' | 'tokenId' | 'appToken'
+type SessionBasis = 'sessionId' | 'tokenId' | 'appToken'
 
 export interface RevocationKeys {
   /** The session's revocation key (22 base64url characters, 128 bits), and what it was derived from. */
