@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { AppEnv } from '../../src/app-env.ts'
 import { AppError } from '../../src/errors/index.ts'
 import { bodyLimit, DISCARD_BYTES } from '../../src/middleware/body-limit/index.ts'
+import { lazyBodyLimit } from '../../src/middleware/body-limit/lazy.ts'
 import { deadline } from '../../src/middleware/deadline/index.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -62,5 +63,36 @@ describe('bodyLimit', () => {
   it('a body that breaks off (the client went away) is a 400, not a 500', async () => {
     const res = await post(trickle(['ab'], 1, new Error('aborted')))
     expect([res.status, await res.text()]).toEqual([400, 'invalid_request'])
+  })
+})
+
+describe('lazyBodyLimit (the token route)', () => {
+  /** A request that counts reads of its body: on Node, @hono/node-server builds a whole Request for the first. */
+  class CountingRequest extends Request {
+    bodyReads = 0
+    override get body() {
+      this.bodyReads++
+      return super.body
+    }
+  }
+  const limited = () =>
+    new Hono<AppEnv>()
+      .on(['GET', 'POST'], '/token', lazyBodyLimit(100), (c) => c.text('ok'))
+      .onError((error, c) => (error instanceof AppError ? c.text(error.code, error.status) : c.text('other', 500)))
+
+  it('decides from the headers alone when there is no body: GET, and POST with Content-Length 0', async () => {
+    for (const init of [{ method: 'GET' }, { method: 'POST', headers: { 'content-length': '0' } }]) {
+      const request = new CountingRequest('http://localhost/token', init)
+      const res = await limited().fetch(request)
+      expect(await res.text()).toBe('ok')
+      expect(request.bodyReads).toBe(0)
+    }
+  })
+
+  it('caps a body as bodyLimit does, once it is loaded', async () => {
+    const res = await limited().request('/token', { method: 'POST', body: 'x'.repeat(101) })
+    expect(res.status).toBe(413)
+    expect(await res.text()).toBe('payload_too_large')
+    expect(await (await limited().request('/token', { method: 'POST', body: 'x'.repeat(100) })).text()).toBe('ok')
   })
 })
