@@ -18,6 +18,7 @@ import type { Logger } from '../log/index.ts'
 import type { Caller } from './caller.ts'
 import { ClaimError, toCaller } from './claims.ts'
 import { lazyHmacKey } from './hmac-key.ts'
+import { loadOnce } from '../lazy/index.ts'
 
 export type AppTokenVerifier = (token: string) => Promise<Caller>
 
@@ -53,9 +54,9 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = () => {} }: VerifierDeps = {}): AppTokenVerifier {
   const { clockToleranceSec, maxTokenLength, keys } = jwt
   const secretVerifier = jwt.secret === undefined ? undefined : hs256Verifier(jwt.secret, jwt)
-  let keyVerifier: Promise<PayloadVerifier> | undefined
-  const keysFor = () =>
-    (keyVerifier ??= keys ? import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })) : Promise.reject(new Error('no keys')))
+  const keysFor = loadOnce(() =>
+    keys ? import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })) : Promise.reject(new Error('no keys')),
+  )
 
   return async function verifyAppToken(token) {
     if (token.length > maxTokenLength) throw invalidToken('token too long')

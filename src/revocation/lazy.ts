@@ -3,12 +3,12 @@
  * `ABLY_REVOCABLE_TOKENS` off never evaluates them (nor with it on, before a token request).
  */
 import type { Revocation } from '../app-env.ts'
+import { loadOnce } from '../lazy/index.ts'
 import type { RevocationStore } from './deny-list.ts'
 
 export function lazyRevocation(store: RevocationStore, ablySecret: string, { now, ably }: Pick<Revocation, 'ably'> & { now: () => number }): Revocation {
-  let loaded: ReturnType<Revocation['load']> | undefined
   return {
-    load: () => (loaded ??= import('./services.ts').then(({ createRevocationServices }) => createRevocationServices(store, ablySecret, { now }))),
+    load: loadOnce(() => import('./services.ts').then(({ createRevocationServices }) => createRevocationServices(store, ablySecret, { now }))),
     ably,
   }
 }
@@ -18,8 +18,7 @@ export function lazyRevocation(store: RevocationStore, ablySecret: string, { now
  * when revocation is on and a token is requested.
  */
 function lazyRevocationStore(load: () => Promise<RevocationStore>): RevocationStore {
-  let loaded: Promise<RevocationStore> | undefined
-  const store = () => (loaded ??= load())
+  const store = loadOnce(load)
   return {
     read: async (key) => (await store()).read(key),
     get: async (key) => (await store()).get(key),

@@ -19,7 +19,8 @@ import { bodyLimit } from '../middleware/body-limit/index.ts'
 import type { CredentialPolicy } from '../policy/index.ts'
 import { smsInboxCredentials } from '../policy/sms-inbox-channels.ts'
 import { MAX_ABLY_JWT_LENGTH } from '../routes/token.ts'
-import { createRevoker, type Revoker, type RevokeRequest } from './revoke.ts'
+import { loadOnce } from '../lazy/index.ts'
+import { createRevoker, type RevokeRequest } from './revoke.ts'
 
 const VALID_BODIES = ['no body (this session)', '{"scope":"user"} (every session of yours)', '{"userId":"…"} (admins: every session of that user)']
 
@@ -31,9 +32,8 @@ export const revokeRoutes: RouteFactory<CredentialPolicy> = ({ config, verify, r
       throw new AppError('not_found', { message: 'Token revocation is not enabled on this site (ABLY_REVOCABLE_TOKENS).' })
     })
   }
-  let revoker: Promise<Revoker> | undefined
-  const revokerOnce = () =>
-    (revoker ??= revocation.load().then((services) =>
+  const revoker = loadOnce(() =>
+    revocation.load().then((services) =>
       createRevoker({
         ...services,
         ably: revocation.ably,
@@ -44,14 +44,15 @@ export const revokeRoutes: RouteFactory<CredentialPolicy> = ({ config, verify, r
         log,
         now,
       }),
-    ))
+    ),
+  )
   return app
     .post('/revoke', bodyLimit(1024), authenticate({ verify }), async (c) => {
       const caller = c.get('caller')
       if (!caller) throw invalidToken('no caller')
       const request = parseRequest(await bodyOf(c))
       c.header('Cache-Control', 'no-store')
-      const result = await (await revokerOnce())(caller, request, {
+      const result = await (await revoker())(caller, request, {
         deadlineAt: now() + config.deadlineMs - 1000,
         requestId: c.get('requestId'),
       })

@@ -7,7 +7,7 @@ import { smsInboxCredentials } from '../policy/sms-inbox-channels.ts'
 import { invalidToken } from '../auth/app-token.ts'
 import type { Caller } from '../auth/caller.ts'
 import { createAblyTokenSigner } from '../auth/ably-token.ts'
-import type { AblyTokenRequestSigner } from '../auth/ably-token-request.ts'
+import { loadOnce } from '../lazy/index.ts'
 import type { RevocationServices } from '../revocation/services.ts'
 import type { TokenRequestResponse, TokenResponse } from '../contract/index.ts'
 import { AppError } from '../errors/index.ts'
@@ -22,9 +22,7 @@ export const MAX_ABLY_JWT_LENGTH = 7680
 export const tokenRoutes: RouteFactory<CredentialPolicy> = ({ config, verify, now, policy = smsInboxCredentials, revocation, log }) => {
   const sign = createAblyTokenSigner(config.ably.key)
   // Imported on the first token too long for a header: with most policies, never.
-  let requestSigner: Promise<AblyTokenRequestSigner> | undefined
-  const requestSignerOnce = () =>
-    (requestSigner ??= import('../auth/ably-token-request.ts').then((module) => module.createAblyTokenRequestSigner(config.ably.key)))
+  const requestSigner = loadOnce(() => import('../auth/ably-token-request.ts').then((module) => module.createAblyTokenRequestSigner(config.ably.key)))
   const ttlSec = config.tokenTtlSec
   const minTtlSec = config.tokenMinTtlSec
   const issue = async (c: Context<AppEnv>) => {
@@ -55,7 +53,7 @@ export const tokenRoutes: RouteFactory<CredentialPolicy> = ({ config, verify, no
     let body: TokenResponse | TokenRequestResponse = { token, issued: iat * 1000, expires: exp * 1000, ...common }
     if (token.length > MAX_ABLY_JWT_LENGTH) {
       // Beyond what ably-js accepts (128 KiB of JSON), a 403 `forbidden`: nothing we could issue would carry it.
-      const tokenRequest = await (await requestSignerOnce())({ clientId: caller.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
+      const tokenRequest = await (await requestSigner())({ clientId: caller.userId, capability, ttlMs: (exp - iat) * 1000, timestamp: nowMs })
       body = { tokenRequest, ...common }
     }
     c.header('Cache-Control', 'no-store')

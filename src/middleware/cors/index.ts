@@ -1,5 +1,6 @@
 /** CORS for an explicit origin allow-list: never `*`, never credentials (the API uses bearer tokens), `Vary: Origin`. */
 import type { MiddlewareHandler } from 'hono'
+import { loadOnce } from '../../lazy/index.ts'
 
 const ALLOWED_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id']
 const EXPOSED_RESPONSE_HEADERS = ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed', 'WWW-Authenticate']
@@ -14,9 +15,8 @@ const EXPOSED_RESPONSE_HEADERS = ['X-Request-Id', 'Retry-After', 'RateLimit', 'R
  */
 export function corsAllowList(origins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(origins)
-  let preflight: Promise<MiddlewareHandler> | undefined
-  const loadPreflight = () =>
-    (preflight ??= import('hono/cors').then(({ cors }) =>
+  const preflight = loadOnce(() =>
+    import('hono/cors').then(({ cors }) =>
       cors({
         origin: (origin) => (allowed.has(origin) ? origin : null),
         allowMethods: ['GET', 'POST', 'OPTIONS'],
@@ -25,10 +25,11 @@ export function corsAllowList(origins: readonly string[]): MiddlewareHandler {
         credentials: false,
         maxAge: 600,
       }),
-    ))
+    ),
+  )
   const exposed = EXPOSED_RESPONSE_HEADERS.join(',')
   return async function cors(c, next) {
-    if (c.req.method === 'OPTIONS') return (await loadPreflight())(c, next)
+    if (c.req.method === 'OPTIONS') return (await preflight())(c, next)
     const origin = c.req.header('origin')
     if (origin !== undefined && allowed.has(origin)) {
       c.header('Access-Control-Allow-Origin', origin)
