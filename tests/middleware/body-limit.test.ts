@@ -89,6 +89,16 @@ describe('lazyBodyLimit (the token route)', () => {
     }
   })
 
+  it('a chunked body is capped even when a Content-Length of 0 comes with it (bodyLimit believes no such length)', async () => {
+    const res = await limited().request('/token', {
+      method: 'POST',
+      headers: { 'content-length': '0', 'transfer-encoding': 'chunked' },
+      body: new Blob(['x'.repeat(200)]).stream(),
+      duplex: 'half',
+    } as RequestInit)
+    expect(res.status).toBe(413)
+  })
+
   it('caps a body as bodyLimit does, once it is loaded', async () => {
     const res = await limited().request('/token', { method: 'POST', body: 'x'.repeat(101) })
     expect(res.status).toBe(413)

@@ -6,13 +6,13 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
+import { loadOnce } from '../../lazy/index.ts'
 
 export function lazyBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
-  let limit: Promise<MiddlewareHandler<AppEnv>> | undefined
+  const limit = loadOnce(() => import('./index.ts').then((module) => module.bodyLimit(maxBytes)))
   return async function bodyLimit(c, next) {
     const method = c.req.method
-    if (method === 'GET' || method === 'HEAD' || c.req.header('content-length') === '0') return next()
-    limit ??= import('./index.ts').then((module) => module.bodyLimit(maxBytes))
-    return (await limit)(c, next)
+    if (method === 'GET' || method === 'HEAD' || (c.req.header('content-length') === '0' && c.req.header('transfer-encoding') === undefined)) return next()
+    return (await limit())(c, next)
   }
 }
