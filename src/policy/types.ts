@@ -98,7 +98,7 @@ export type Capability = Record<string, string[]>
 export type Principal = ({ readonly kind: 'user'; readonly admin: boolean } & PolicyCaller) | { readonly kind: 'server' }
 
 /**
- * What the token route uses of a policy: the least capability for a caller. Any `ChannelsPolicy` is one; so is the
+ * What the token and revoke routes use of a policy: the least capability for a caller. Any `ChannelsPolicy` is one; so is the
  * credential facet alone (`credentialsOf`), which an edge token entry carries instead of the whole policy.
  */
 export type CredentialPolicy = Pick<ChannelPolicy, 'capability'>

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { serve, type Http2Bindings, type HttpBindings, type ServerType } from '@hono/node-server'
 import { parseAblyEnv } from '../config/check.ts'
-import { addProblem, ConfigError, type ConfigProblem, type ConfigProblems, type Env } from '../config/index.ts'
+import { addProblem, ConfigError, throwProblems, type ConfigProblems, type Env } from '../config/index.ts'
+import { configMessages } from '../config/messages.ts'
 import { openApiDocument } from '../contract/openapi.ts'
 import { nodeGatewayFromEnv, parseNodeEnv, type NodeGateway } from './node-gateway.ts'
 import { createHub, type Hub } from '../hub/index.ts'
@@ -82,7 +83,7 @@ export async function startLocalStack({
   if (useHub && devSecrets) resolved.ABLY_API_KEY = devSecrets.ablyKey
   // Every problem, the ports among them, before any port is opened (the hub's URL is not known yet; a valid
   // stand-in takes its place).
-  const ports: ConfigProblem[] = []
+  const ports: ConfigProblems = []
   const apiPort = apiPortOption ?? readPort(env, 'PORT', 8888, ports)
   const requestedHubPort = hubPortOption ?? readPort(env, 'ABLY_HUB_PORT', 8889, ports)
   if (useHub && ports.length === 0 && apiPort !== 0 && apiPort === requestedHubPort) {
@@ -99,7 +100,7 @@ export async function startLocalStack({
     if (!(error instanceof ConfigError)) throw error
     ports.unshift(...error.problems)
   }
-  if (ports.length > 0) throw new ConfigError(ports)
+  if (ports.length > 0) throwProblems(ports, configMessages)
 
   // Both ports at once, so a second `npm start` hears of every port it needs moved in one go. Requests wait
   // for the API until it is built, a moment later.
