@@ -25,12 +25,12 @@ export interface BundleSizeReport {
   edgeEntries: Record<string, Size>
   /**
    * The token entry split at its dynamic imports (issue 12), each part bundled as one module with its dynamic imports
-   * left out (`bundleStatic`): `hs256Only` is what an isolate with only JWT_SECRET and the default policy evaluates
-   * (the budget: 20 KB gzip); `withKeys` what an isolate with a provider's keys evaluates (the provider config reader
-   * at the first request, the key-set code at the first provider token: every export of both kept), and `keySetCode`
-   * those two modules' own lazy chunks. `hs256OnlyCodeSplitting` is `hs256Only` as esbuild's code splitting cuts it,
-   * the figure reported until this stop: its shared chunks also keep the exports only the lazy chunks use, plus the
-   * code that links the chunks, so it counts code an HS256-only isolate never runs. `edgeEntries` above is the whole
+   * left out (`bundleStatic`): `hs256Only` is the code on the path of an isolate with only JWT_SECRET and the default
+   * policy (the budget: 20 KB gzip); `withKeys` with a provider's keys (the provider config reader at the first
+   * request, the key-set code at the first provider token: every export of both kept), and `keySetCode` those two
+   * modules' own lazy chunks. `hs256OnlyCodeSplitting` is `hs256Only` as esbuild's code splitting cuts it, the figure
+   * reported until this stop: its shared chunks also keep the exports only the lazy chunks use, plus the imports and
+   * exports that link the chunks. `edgeEntries` above is the whole
    * entry, every lazy chunk included. `teamChat` is `hs256Only` with the team chat policy instead of the SMS inbox (a
    * site's policy, checked where it loads: `defineChannelPolicy` and the whole derivation are on its path).
    */

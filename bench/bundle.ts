@@ -32,9 +32,9 @@ export async function bundle(entry: string, { minify = true }: BundleOptions = {
 }
 
 /**
- * What an isolate evaluates at start: `entries` bundled as one module (minified, tree-shaken) with every dynamic
- * `import()` left out, as a runtime that loads modules on demand (Deno's eszip, Workers' modules) runs it. Several
- * entries are bundled together with all their exports kept (what an isolate that also loads them evaluates).
+ * The code on an entry's path at start, as a bundler counts it: `entries` bundled as one module (minified, tree-shaken)
+ * with every dynamic `import()` left out, and none of code splitting's linking code. Several entries are bundled
+ * together with all their exports kept (the path of an isolate that also loads them).
  */
 export async function bundleStatic(entries: readonly string[]): Promise<string> {
   const [only] = entries
