@@ -11,6 +11,7 @@ import { createApp, type AppDeps } from '../app.ts'
 import type { AppEnv } from '../app-env.ts'
 import { ALL_API_SETTINGS, ConfigError, type ApiSetting, type Env } from '../config/index.ts'
 import { loadConfig } from '../config/load.ts'
+import { loadOnce } from '../lazy/index.ts'
 import { AppError } from '../errors/index.ts'
 import { renderError } from '../errors/render.ts'
 import { jsonLineLogger, type Logger } from '../log/index.ts'
@@ -58,16 +59,10 @@ export function lazyHandler(
   build: HandlerBuilder,
   { log = jsonLineLogger }: { log?: Logger } = {},
 ): (request: Request, context?: PlatformContext) => Promise<Response> {
-  let handler: Promise<Fetch> | undefined
-  return async (request, context) => {
-    // Requests that arrive while the first one builds wait for the same build.
-    handler ??= handlerOrConfigError(readEnv(), build, log)
-    const building = handler
-    const forget = () => {
-      if (handler === building) handler = undefined
-    }
-    return (await retryable(building, forget))(request, context)
-  }
+  // Requests that arrive while the first one builds wait for the same build; a build that failed for another reason
+  // than the config is forgotten, so the next request builds again.
+  const handler = loadOnce(() => handlerOrConfigError(readEnv(), build, log))
+  return async (request, context) => (await handler())(request, context)
 }
 
 /** A request handler that takes its environment with each request, as Cloudflare Workers hand it over. */
@@ -75,15 +70,14 @@ export type EnvFetch = (request: Request, env: object) => Promise<Response>
 
 /** Like `lazyHandler`, for hosts whose environment arrives with each request: one handler per env object. */
 export function handlerPerEnv(build: HandlerBuilder, { log = jsonLineLogger }: { log?: Logger } = {}): EnvFetch {
-  const handlers = new WeakMap<object, Promise<Fetch>>()
+  const handlers = new WeakMap<object, () => Promise<Fetch>>()
   return async (request, env) => {
     let handler = handlers.get(env)
     if (handler === undefined) {
-      handler = handlerOrConfigError(stringValues(env), build, log)
+      handler = loadOnce(() => handlerOrConfigError(stringValues(env), build, log))
       handlers.set(env, handler)
     }
-    const building = handler
-    return (await retryable(building, () => handlers.get(env) === building && handlers.delete(env)))(request)
+    return (await handler())(request)
   }
 }
 
@@ -94,16 +88,6 @@ async function handlerOrConfigError(env: Env, build: HandlerBuilder, log: Logger
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     return configErrorHandler(error, log)
-  }
-}
-
-/** `handler`, forgetting it (`forget`) when it failed for another reason than the config, so the next request builds again. */
-async function retryable(handler: Promise<Fetch>, forget: () => void): Promise<Fetch> {
-  try {
-    return await handler
-  } catch (error) {
-    forget()
-    throw error
   }
 }
 
