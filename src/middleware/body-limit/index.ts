@@ -14,6 +14,7 @@
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../../app-env.ts'
 import { AppError } from '../../errors/index.ts'
+import { headersSayNoBody } from './no-body.ts'
 
 /** How long a body may take to arrive once its headers are in. */
 export const BODY_TIMEOUT_MS = 10_000
@@ -34,13 +35,11 @@ const CONNECTION_CLOSE = { Connection: 'close' } as const
  */
 export function bodyLimit(maxBytes: number, { timeoutMs = BODY_TIMEOUT_MS }: BodyLimitOptions = {}): MiddlewareHandler<AppEnv> {
   return async function bodyLimit(c, next) {
-    const method = c.req.method
-    if (method === 'GET' || method === 'HEAD') return next()
+    if (headersSayNoBody(c)) return next()
     const length = c.req.header('content-length')
     // How much is read before giving up on the connection: the cap, or an honest length a little over it.
     let readUpTo = maxBytes
     if (c.req.header('transfer-encoding') === undefined && length !== undefined) {
-      if (length === '0') return next()
       const declared = Number(length)
       if (declared > maxBytes + DISCARD_BYTES) throw tooLarge(maxBytes, CONNECTION_CLOSE)
       if (declared > maxBytes) readUpTo = declared
