@@ -54,9 +54,7 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = () => {} }: VerifierDeps = {}): AppTokenVerifier {
   const { clockToleranceSec, maxTokenLength, keys } = jwt
   const secretVerifier = jwt.secret === undefined ? undefined : hs256Verifier(jwt.secret, jwt)
-  const keysFor = loadOnce(() =>
-    keys ? import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })) : Promise.reject(new Error('no keys')),
-  )
+  const keyVerifier = keys && loadOnce(() => import('./keys.ts').then(({ createKeyVerifier }) => createKeyVerifier(keys, { now, log })))
 
   return async function verifyAppToken(token) {
     if (token.length > maxTokenLength) throw invalidToken('token too long')
@@ -86,9 +84,9 @@ export function createAppTokenVerifier(jwt: JwtConfig, { now = Date.now, log = (
         issuer = jwt.issuer ?? ''
         claims = jwt.secretClaims ?? jwt.claims
         payload = await secretVerifier(token, header, common)
-      } else if (keys && typeof alg === 'string' && keys.algorithms.includes(alg)) {
+      } else if (keys && keyVerifier && typeof alg === 'string' && keys.algorithms.includes(alg)) {
         issuer = keys.issuer
-        payload = await (await keysFor())(token, header, common)
+        payload = await (await keyVerifier())(token, header, common)
       } else {
         throw invalidToken(`algorithm not allowed: ${String(alg).slice(0, 16)}`)
       }
