@@ -1,5 +1,5 @@
 /** Bundles an entry the way an edge or Workers bundler would: one ESM file, web conditions, tree-shaken. */
-import { build, type BuildOptions } from 'esbuild'
+import { build, type BuildOptions, type Plugin } from 'esbuild'
 
 export interface BundleOptions {
   minify?: boolean
@@ -19,16 +19,7 @@ const EDGE_BUILD = {
 
 /** The bundled code of `entry` (a path from the repository root). */
 export async function bundle(entry: string, { minify = true }: BundleOptions = {}): Promise<string> {
-  const result = await build({
-    entryPoints: [entry],
-    ...EDGE_BUILD,
-    minify,
-    legalComments: 'none',
-    logLevel: 'silent',
-  })
-  const [file] = result.outputFiles
-  if (!file) throw new Error(`esbuild produced no output for ${entry}`)
-  return file.text
+  return bundleText({ entryPoints: [entry], minify }, entry)
 }
 
 /**
@@ -38,31 +29,32 @@ export async function bundle(entry: string, { minify = true }: BundleOptions = {
  */
 export async function bundleStatic(entries: readonly string[]): Promise<string> {
   const [only] = entries
-  const result = await build({
-    ...(entries.length === 1 && only !== undefined
+  const input: BuildOptions =
+    entries.length === 1 && only !== undefined
       ? { entryPoints: [only] }
       : {
           stdin: {
             contents: entries.map((entry, index) => `export * as module${index} from './${entry}'`).join('\n'),
             resolveDir: process.cwd(),
-            loader: 'ts' as const,
+            loader: 'ts',
           },
-        }),
-    ...EDGE_BUILD,
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'lazy-imports-left-out',
-        setup(build) {
-          build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined))
-        },
-      },
-    ],
-  })
+        }
+  return bundleText({ ...input, minify: true, plugins: [LAZY_IMPORTS_LEFT_OUT] }, entries.join(', '))
+}
+
+/** Leaves every dynamic `import()` out of the bundle, as an import of its own. */
+const LAZY_IMPORTS_LEFT_OUT: Plugin = {
+  name: 'lazy-imports-left-out',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined))
+  },
+}
+
+/** `input` built as an edge bundler builds, without writing: the one output file's text. */
+async function bundleText(input: BuildOptions, label: string): Promise<string> {
+  const result = await build({ ...input, ...EDGE_BUILD, legalComments: 'none', logLevel: 'silent' })
   const [file] = result.outputFiles
-  if (!file) throw new Error(`esbuild produced no output for ${entries.join(', ')}`)
+  if (!file) throw new Error(`esbuild produced no output for ${label}`)
   return file.text
 }
 
